@@ -1,0 +1,52 @@
+//! Maintainer tasks for the P100 SDK.
+//!
+//! `cargo xtask codegen` turns `spec/p100.yaml` into the checked-in Rust sources of `p100-api` and
+//! `p100-api-httpmock`; `cargo xtask codegen --check` regenerates in memory and fails, naming the
+//! stale files, when they differ from what is checked in.
+
+mod codegen;
+mod enums;
+mod spec;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask", about = "Maintainer tasks for the P100 SDK")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the raw client and its httpmock helpers from spec/p100.yaml.
+    Codegen {
+        /// Regenerate in memory and fail if the checked-in files differ.
+        #[arg(long)]
+        check: bool,
+        /// The spec to read (default: spec/p100.yaml at the workspace root).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Codegen { check, spec } => {
+            let root = workspace_root();
+            let spec = spec.unwrap_or_else(|| root.join("spec/p100.yaml"));
+            codegen::run(&root, &spec, check)
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

@@ -1,0 +1,217 @@
+//! Reading the spec, enforcing the type rules the Rust client relies on, and preparing the
+//! document progenitor sees (operations it cannot generate removed).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+/// The component schemas that the Rust client replaces with exact decimal types.
+pub const DECIMAL_SCHEMAS: [&str; 2] = ["DecimalNumber", "DecimalString"];
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// An enumeration declared as a named component schema.
+pub struct EnumSchema {
+    pub name: String,
+    pub description: Option<String>,
+    pub values: Vec<String>,
+}
+
+/// An operation left out of the generated client, and why.
+pub struct Skipped {
+    pub operation_id: String,
+    pub reason: String,
+}
+
+/// The spec as progenitor will see it, plus what the pipeline learned on the way.
+pub struct Prepared {
+    pub document: Value,
+    pub enums: Vec<EnumSchema>,
+    pub generated_operations: Vec<String>,
+    pub skipped: Vec<Skipped>,
+}
+
+pub fn load(path: &Path) -> Result<Value> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    serde_json::to_value(yaml).context("converting the spec to JSON")
+}
+
+/// Checks the type rules (DESIGN.md, spec/CONVENTIONS.md) and strips what progenitor cannot take.
+pub fn prepare(mut doc: Value) -> Result<Prepared> {
+    let mut problems = Vec::new();
+    lint(&doc, "#", &mut problems);
+    if !problems.is_empty() {
+        bail!(
+            "the spec breaks {} type rule(s) the Rust client relies on:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        );
+    }
+
+    let enums = collect_enums(&doc)?;
+    let mut generated_operations = Vec::new();
+    let mut skipped = Vec::new();
+
+    let paths = doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .context("the spec has no `paths` object")?;
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            bail!("path item {path} is not an object");
+        };
+        let methods: Vec<String> = item
+            .keys()
+            .filter(|k| METHODS.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for method in methods {
+            let op = &item[&method];
+            let id = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .with_context(|| format!("{} {path} has no operationId", method.to_uppercase()))?
+                .to_string();
+            if let Some(reason) = skip_reason(op) {
+                skipped.push(Skipped {
+                    operation_id: id,
+                    reason,
+                });
+                item.remove(&method);
+            } else {
+                generated_operations.push(id);
+            }
+        }
+    }
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_some_and(|o| o.keys().any(|k| METHODS.contains(&k.as_str())))
+    });
+    generated_operations.sort();
+    skipped.sort_by(|a, b| a.operation_id.cmp(&b.operation_id));
+
+    Ok(Prepared {
+        document: doc,
+        enums,
+        generated_operations,
+        skipped,
+    })
+}
+
+/// Why an operation cannot be generated, if it cannot.
+fn skip_reason(op: &Value) -> Option<String> {
+    let marker = op.get("x-p100-codegen").and_then(Value::as_str);
+    if marker != Some("skip") {
+        return None;
+    }
+    let content_types = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(|c| c.get("content"))
+            .and_then(Value::as_object)
+            .map(|c| c.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let request = content_types(op.get("requestBody"));
+    if request.iter().any(|c| c.starts_with("multipart/")) {
+        return Some("multipart/form-data upload (p100-ergonomic implements it)".into());
+    }
+    let responses: Vec<String> = op
+        .get("responses")
+        .and_then(Value::as_object)
+        .map(|r| {
+            r.iter()
+                .filter(|(code, _)| code.starts_with('2'))
+                .flat_map(|(_, resp)| content_types(Some(resp)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(ct) = responses.iter().find(|c| *c != "application/json") {
+        return Some(format!("answers {ct}, not JSON (a browser page)"));
+    }
+    Some("marked x-p100-codegen: skip".into())
+}
+
+fn lint(node: &Value, at: &str, problems: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            let in_decimal = DECIMAL_SCHEMAS
+                .iter()
+                .any(|d| at.starts_with(&format!("#/components/schemas/{d}")));
+            if map.get("type").and_then(Value::as_str) == Some("number") && !in_decimal {
+                problems.push(format!(
+                    "{at}: `type: number` would become f64; use DecimalNumber / DecimalString, or integer"
+                ));
+            }
+            if map.contains_key("enum") && !is_component_schema(at) {
+                problems.push(format!(
+                    "{at}: inline enum; make it a named component schema so it can be an open enum"
+                ));
+            }
+            if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                problems.push(format!(
+                    "{at}: `additionalProperties: false` would reject fields P100 adds"
+                ));
+            }
+            for (k, v) in map {
+                lint(v, &format!("{at}/{}", k.replace('/', "~1")), problems);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                lint(v, &format!("{at}/{i}"), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_component_schema(at: &str) -> bool {
+    at.strip_prefix("#/components/schemas/")
+        .is_some_and(|rest| !rest.contains('/'))
+}
+
+fn collect_enums(doc: &Value) -> Result<Vec<EnumSchema>> {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, schema) in schemas {
+        let Some(values) = schema.get("enum").and_then(Value::as_array) else {
+            continue;
+        };
+        if schema.get("type").and_then(Value::as_str) != Some("string") {
+            bail!("#/components/schemas/{name}: enums must be `type: string`");
+        }
+        let values = values
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .with_context(|| format!("#/components/schemas/{name}: non-string enum value {v}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut seen = BTreeMap::new();
+        for v in &values {
+            if seen.insert(v.clone(), ()).is_some() {
+                bail!("#/components/schemas/{name}: value {v:?} listed twice");
+            }
+        }
+        out.push(EnumSchema {
+            name,
+            description: schema
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            values,
+        });
+    }
+    Ok(out)
+}
