@@ -31,6 +31,9 @@ enum Command {
         #[arg(long)]
         spec: Option<PathBuf>,
     },
+    /// Run every test: the Rust workspace (unit, integration, doc tests) and the check of every
+    /// documented example against the spec's schemas.
+    Test,
 }
 
 fn main() -> Result<()> {
@@ -41,7 +44,24 @@ fn main() -> Result<()> {
             let spec = spec.unwrap_or_else(|| root.join("spec/p100.yaml"));
             codegen::run(&root, &spec, check)
         }
+        Command::Test => test(&workspace_root()),
     }
+}
+
+fn test(root: &std::path::Path) -> Result<()> {
+    let run = |program: &str, args: &[&str]| -> Result<()> {
+        println!("$ {program} {}", args.join(" "));
+        let status = std::process::Command::new(program)
+            .args(args)
+            .current_dir(root)
+            .status()
+            .map_err(|e| anyhow::anyhow!("could not start {program}: {e}"))?;
+        anyhow::ensure!(status.success(), "{program} {} failed ({status})", args.join(" "));
+        Ok(())
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(&cargo, &["test", "--workspace", "--all-features"])?;
+    run("python3", &["tests/spec/check_examples.py"])
 }
 
 fn workspace_root() -> PathBuf {

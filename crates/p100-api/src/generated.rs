@@ -8,16 +8,973 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`CreateExchangeRequest`
+    ///A crypto balance with its deposit wallet and per-network settings.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BalanceCrypto {
+        ///Available amount.
+        pub amount: ::p100_api::types::DecimalString,
+        ///P100's id of the balance.
+        pub id: ::uuid::Uuid,
+        ///Currency code, lowercase.
+        pub name: ::std::string::String,
+        ///Withdrawal / deposit settings keyed by network name (ethereum, polygon, btc, ltc, ...).
+        #[serde(
+            rename = "networkConfig",
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub network_config: ::std::collections::HashMap<
+            ::std::string::String,
+            BalanceNetworkConfig,
+        >,
+        ///Rate of the currency against EUR.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Deposit wallet address (null until one exists).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub wallet: ::std::option::Option<::std::string::String>,
+    }
+    impl BalanceCrypto {
+        pub fn builder() -> builder::BalanceCrypto {
+            Default::default()
+        }
+    }
+    ///A fiat (EUR) balance with its IBAN.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct BalanceFiat {
+        ///Available amount.
+        pub amount: ::p100_api::types::DecimalString,
+        ///IBAN of the balance (null until it is created after verification).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub iban: ::std::option::Option<::std::string::String>,
+        ///P100's id of the balance.
+        pub id: ::uuid::Uuid,
+        ///Currency code, lowercase.
+        pub name: ::std::string::String,
+        ///Rate against EUR (1 for eur).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::p100_api::types::BalanceStatus>,
+    }
+    impl BalanceFiat {
+        pub fn builder() -> builder::BalanceFiat {
+            Default::default()
+        }
+    }
+    ///Settings of one currency on one network.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct BalanceNetworkConfig {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub deposit: ::std::option::Option<BalanceNetworkDeposit>,
+        ///false on staging testnets.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mainnet: ::std::option::Option<bool>,
+        ///Chain name (staging examples sepolia, amoy, test).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub withdrawal: ::std::option::Option<BalanceNetworkWithdrawal>,
+    }
+    impl BalanceNetworkConfig {
+        pub fn builder() -> builder::BalanceNetworkConfig {
+            Default::default()
+        }
+    }
+    ///Deposit settings of a currency on a network.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct BalanceNetworkDeposit {
+        ///Smallest deposit that is credited.
+        #[serde(
+            rename = "minDeposit",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub min_deposit: ::std::option::Option<::p100_api::types::DecimalNumber>,
+    }
+    impl BalanceNetworkDeposit {
+        pub fn builder() -> builder::BalanceNetworkDeposit {
+            Default::default()
+        }
+    }
+    ///Withdrawal settings of a currency on a network.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct BalanceNetworkWithdrawal {
+        ///Fixed P100 service fee per withdrawal, in the currency (the network fee comes on top).
+        #[serde(
+            rename = "feeWithdrawal",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub fee_withdrawal: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Smallest amount that can be withdrawn.
+        #[serde(
+            rename = "minWithdrawal",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub min_withdrawal: ::std::option::Option<::p100_api::types::DecimalNumber>,
+    }
+    impl BalanceNetworkWithdrawal {
+        pub fn builder() -> builder::BalanceNetworkWithdrawal {
+            Default::default()
+        }
+    }
+    /**A holder's balances split into fiat and crypto (the shape of the balances in the older
+create-user response; the legacy partner balances use the same shape).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct BalanceSet {
+        #[serde(
+            rename = "cryptoBalances",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub crypto_balances: ::std::vec::Vec<BalanceCrypto>,
+        #[serde(
+            rename = "fiatBalances",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub fiat_balances: ::std::vec::Vec<BalanceFiat>,
+    }
+    impl BalanceSet {
+        pub fn builder() -> builder::BalanceSet {
+            Default::default()
+        }
+    }
+    /**Body of the Card 3DS Code webhook. Never seen: `externalUserId` and `code` are what a
+third-party client reads (a guess), nothing is required; the merchant name and amount the
+page mentions have unknown field names.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct Card3dsCodeWebhook {
+        ///The one-time 3-D Secure code to show to the user (third-party guess).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+        ///The partner's own id of the card holder (third-party guess).
+        #[serde(
+            rename = "externalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_user_id: ::std::option::Option<::std::string::String>,
+    }
+    impl Card3dsCodeWebhook {
+        pub fn builder() -> builder::Card3dsCodeWebhook {
+            Default::default()
+        }
+    }
+    /**The response of a card management call (PIN, block, unblock, limits, delete). Its body is
+unknown: no doc page showed it. A third-party client reads it as an object with a `message`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CardActionResult {
+        ///A human-readable outcome (shape assumed by a third-party client).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+    }
+    impl CardActionResult {
+        pub fn builder() -> builder::CardActionResult {
+            Default::default()
+        }
+    }
+    /**Body of the Card Activation Code webhook. Never seen: `externalUserId`, `cardId` and `code`
+are what a third-party client reads (a guess); nothing is required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CardActivationCodeWebhook {
+        ///The card being added to the digital wallet (third-party guess).
+        #[serde(
+            rename = "cardId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub card_id: ::std::option::Option<::std::string::String>,
+        ///The one-time activation code to show to the user (third-party guess).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub code: ::std::option::Option<::std::string::String>,
+        ///The partner's own id of the card holder (third-party guess).
+        #[serde(
+            rename = "externalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_user_id: ::std::option::Option<::std::string::String>,
+    }
+    impl CardActivationCodeWebhook {
+        pub fn builder() -> builder::CardActivationCodeWebhook {
+            Default::default()
+        }
+    }
+    ///The card to block (body from a third-party client; not seen on a doc page).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardBlockRequest {
+        ///The card's id.
+        #[serde(rename = "cardId")]
+        pub card_id: ::uuid::Uuid,
+        ///The partner's id of the card's user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+    }
+    impl CardBlockRequest {
+        pub fn builder() -> builder::CardBlockRequest {
+            Default::default()
+        }
+    }
+    ///A new virtual card for a user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardCreateRequest {
+        ///The partner's id of the user (a KYC-verified user from a supported country).
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        ///A name for the card, 3 to 30 characters.
+        pub label: ::std::string::String,
+        ///The card's PIN, exactly 4 digits, sent as a string.
+        pub pin: ::std::string::String,
+    }
+    impl CardCreateRequest {
+        pub fn builder() -> builder::CardCreateRequest {
+            Default::default()
+        }
+    }
+    ///The issued card's full data (sensitive; do not log it).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardCreated {
+        ///P100's id of the card.
+        #[serde(rename = "cardId")]
+        pub card_id: ::uuid::Uuid,
+        ///The full card number (digits, as a string).
+        #[serde(rename = "cardNumber")]
+        pub card_number: ::std::string::String,
+        ///The card's CVV.
+        pub cvv: ::std::string::String,
+        ///The expiry date, `MM/YY`.
+        pub exp: ::std::string::String,
+    }
+    impl CardCreated {
+        pub fn builder() -> builder::CardCreated {
+            Default::default()
+        }
+    }
+    /**The card to delete, sent as the JSON body of the DELETE request (body from a third-party
+client; not seen on a doc page).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardDeleteRequest {
+        ///The card's id.
+        #[serde(rename = "cardId")]
+        pub card_id: ::uuid::Uuid,
+        ///The partner's id of the card's user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+    }
+    impl CardDeleteRequest {
+        pub fn builder() -> builder::CardDeleteRequest {
+            Default::default()
+        }
+    }
+    /**One card's sensitive data and status. The docs' response example was never seen; the
+fields come from the page description and a third-party client, so none is required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CardDetails {
+        ///The full card number (digits, as a string).
+        #[serde(
+            rename = "cardNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub card_number: ::std::option::Option<::std::string::String>,
+        ///The card's CVV.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cvv: ::std::option::Option<::std::string::String>,
+        ///The expiry date, `MM/YY`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub exp: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::p100_api::types::CardStatus>,
+    }
+    impl CardDetails {
+        pub fn builder() -> builder::CardDetails {
+            Default::default()
+        }
+    }
+    /**A card's daily and monthly limits for all transactions, ATM withdrawals and e-commerce.
+The body was never seen on a doc page: the field names come from a third-party client that
+reads them as JSON numbers, so none is required. Whether a limit is an amount or a number
+of transactions is not documented.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CardLimits {
+        ///Daily limit for all transactions.
+        #[serde(
+            rename = "dailyTrxAll",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub daily_trx_all: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Daily limit for ATM withdrawals.
+        #[serde(
+            rename = "dailyTrxAtm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub daily_trx_atm: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Daily limit for e-commerce transactions.
+        #[serde(
+            rename = "dailyTrxEcom",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub daily_trx_ecom: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Monthly limit for all transactions.
+        #[serde(
+            rename = "monthlyTrxAll",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub monthly_trx_all: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Monthly limit for ATM withdrawals.
+        #[serde(
+            rename = "monthlyTrxAtm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub monthly_trx_atm: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Monthly limit for e-commerce transactions.
+        #[serde(
+            rename = "monthlyTrxEcom",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub monthly_trx_ecom: ::std::option::Option<::p100_api::types::DecimalNumber>,
+    }
+    impl CardLimits {
+        pub fn builder() -> builder::CardLimits {
+            Default::default()
+        }
+    }
+    /**New limits for a card (body from a third-party client, which always sends all six limits;
+which ones P100 requires is not documented, so only the card's ids are required here).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardLimitsUpdateRequest {
+        ///The card's id.
+        #[serde(rename = "cardId")]
+        pub card_id: ::uuid::Uuid,
+        ///Daily limit for all transactions.
+        #[serde(
+            rename = "dailyTrxAll",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub daily_trx_all: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Daily limit for ATM withdrawals.
+        #[serde(
+            rename = "dailyTrxAtm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub daily_trx_atm: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Daily limit for e-commerce transactions.
+        #[serde(
+            rename = "dailyTrxEcom",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub daily_trx_ecom: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///The partner's id of the card's user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        ///Monthly limit for all transactions.
+        #[serde(
+            rename = "monthlyTrxAll",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub monthly_trx_all: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Monthly limit for ATM withdrawals.
+        #[serde(
+            rename = "monthlyTrxAtm",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub monthly_trx_atm: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Monthly limit for e-commerce transactions.
+        #[serde(
+            rename = "monthlyTrxEcom",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub monthly_trx_ecom: ::std::option::Option<::p100_api::types::DecimalNumber>,
+    }
+    impl CardLimitsUpdateRequest {
+        pub fn builder() -> builder::CardLimitsUpdateRequest {
+            Default::default()
+        }
+    }
+    ///A user's cards.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardList {
+        pub cards: ::std::vec::Vec<CardListItem>,
+    }
+    impl CardList {
+        pub fn builder() -> builder::CardList {
+            Default::default()
+        }
+    }
+    ///One card in a user's card list (no sensitive data).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardListItem {
+        ///P100's id of the card.
+        #[serde(rename = "cardId")]
+        pub card_id: ::uuid::Uuid,
+        ///The last four digits of the card number.
+        #[serde(rename = "cardLastDigits")]
+        pub card_last_digits: ::std::string::String,
+        ///The label given at creation.
+        pub label: ::std::string::String,
+        pub status: ::p100_api::types::CardStatus,
+    }
+    impl CardListItem {
+        pub fn builder() -> builder::CardListItem {
+            Default::default()
+        }
+    }
+    ///A new PIN for a card (body from a third-party client; not seen on a doc page).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardPinUpdateRequest {
+        ///The card's id.
+        #[serde(rename = "cardId")]
+        pub card_id: ::uuid::Uuid,
+        ///The partner's id of the card's user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        ///The new PIN, exactly 4 digits, sent as a string.
+        pub pin: ::std::string::String,
+    }
+    impl CardPinUpdateRequest {
+        pub fn builder() -> builder::CardPinUpdateRequest {
+            Default::default()
+        }
+    }
+    /**Body of the Card Transaction webhook. Unknown: the page says it carries the merchant and the
+amount, but no field name was ever seen, so none is listed; every field P100 sends is kept as
+an unknown property.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct CardTransactionWebhook(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for CardTransactionWebhook {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CardTransactionWebhook>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: CardTransactionWebhook) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for CardTransactionWebhook {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///The card to unblock (body from a third-party client; not seen on a doc page).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CardUnblockRequest {
+        ///The card's id.
+        #[serde(rename = "cardId")]
+        pub card_id: ::uuid::Uuid,
+        ///The partner's id of the card's user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+    }
+    impl CardUnblockRequest {
+        pub fn builder() -> builder::CardUnblockRequest {
+            Default::default()
+        }
+    }
+    /**The generated hosted checkout. The response body has never been seen in the docs; it is
+kept as an open object until it can be read.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct CheckoutCreated(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for CheckoutCreated {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CheckoutCreated>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: CheckoutCreated) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for CheckoutCreated {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Asks for a hosted checkout. The request body has never been seen in the docs; it is kept
+as an open object until it can be read.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct CreateCheckoutRequest(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for CreateCheckoutRequest {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateCheckoutRequest>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: CreateCheckoutRequest) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for CreateCheckoutRequest {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**A crypto withdrawal from a user's balance to an external wallet, with travel-rule data.
+P100's field table requires every field except `memo` and `network`; only the first three
+are marked required here because the only request example is cut after `amount`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateCryptoWithdrawalRequest {
+        ///The amount to send; the network fee is charged on top.
+        pub amount: ::p100_api::types::DecimalNumber,
+        ///The crypto to send (btc, doge, eth, eurt, ltc, pol, usdc, usdt; the table's example is uppercase).
+        pub currency: ::std::string::String,
+        ///Optional memo / destination tag.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub memo: ::std::option::Option<::std::string::String>,
+        ///Required. The receiver's name (travel rule).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///Optional blockchain network (e.g. ETHEREUM, POLYGON; ethereum is the default for usdc/usdt).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub network: ::std::option::Option<::std::string::String>,
+        ///Required. Whether the receiver is a person or a company (travel rule).
+        #[serde(
+            rename = "receiverType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_type: ::std::option::Option<::p100_api::types::ReceiverType>,
+        ///The partner's own id of the user whose balance is debited.
+        #[serde(rename = "sourceExternalUserId")]
+        pub source_external_user_id: ::std::string::String,
+        ///Required. The destination wallet address.
+        #[serde(
+            rename = "walletAddress",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wallet_address: ::std::option::Option<::std::string::String>,
+        ///Required. The kind of destination wallet (travel rule).
+        #[serde(
+            rename = "walletType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wallet_type: ::std::option::Option<::p100_api::types::WalletType>,
+    }
+    impl CreateCryptoWithdrawalRequest {
+        pub fn builder() -> builder::CreateCryptoWithdrawalRequest {
+            Default::default()
+        }
+    }
+    /**Executes an exchange for a user at a locked rate. P100's field table requires all five
+fields; only the user id is marked required here because the only request example of the
+user endpoint (GitHub-pages docs) is cut after it.
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateExchangeRequest {
-        ///amount
-        pub amount: ::p100_api::types::DecimalNumber,
-        #[serde(rename = "lockId")]
-        pub lock_id: ::uuid::Uuid,
+        ///Required. The amount to exchange, in `currencyFrom`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Required. The source currency (lowercase code).
+        #[serde(
+            rename = "currencyFrom",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub currency_from: ::std::option::Option<::std::string::String>,
+        ///Required. The target currency (lowercase code); must differ from `currencyFrom` (`P457`).
+        #[serde(
+            rename = "currencyTo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub currency_to: ::std::option::Option<::std::string::String>,
+        ///Required. The lock `id` from `exchange_create_lock`.
+        #[serde(
+            rename = "lockId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lock_id: ::std::option::Option<::uuid::Uuid>,
+        ///The partner's own id of the user whose balance is exchanged.
+        #[serde(rename = "sourceExternalUserId")]
+        pub source_external_user_id: ::std::string::String,
     }
     impl CreateExchangeRequest {
         pub fn builder() -> builder::CreateExchangeRequest {
+            Default::default()
+        }
+    }
+    ///Asks for an order rate lock.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateOrderLockRequest {
+        ///The requested settlement (fiat) amount, as a decimal string.
+        pub amount: ::p100_api::types::DecimalString,
+        ///The crypto the order will be paid in (lowercase code).
+        pub currency: ::std::string::String,
+        ///The blockchain network of the payment (lowercase).
+        pub network: ::std::string::String,
+    }
+    impl CreateOrderLockRequest {
+        pub fn builder() -> builder::CreateOrderLockRequest {
+            Default::default()
+        }
+    }
+    ///Places an order at a locked rate.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateOrderRequest {
+        ///The `lockId` from `order_create_lock`.
+        #[serde(rename = "lockId")]
+        pub lock_id: ::uuid::Uuid,
+    }
+    impl CreateOrderRequest {
+        pub fn builder() -> builder::CreateOrderRequest {
+            Default::default()
+        }
+    }
+    /**Asks for a standard payment link. The request body has never been seen in the docs; it is
+kept as an open object until it can be read.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct CreatePaymentLinkRequest(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for CreatePaymentLinkRequest {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreatePaymentLinkRequest>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: CreatePaymentLinkRequest) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for CreatePaymentLinkRequest {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**A SEPA payout from a user's EUR balance. `sourceExternalUserId` is required by P100's
+field table but not marked required here, because the GitHub-pages example sent the user
+id as `externalUserId`. Receiver fields: see the operation description.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateSepaTransferRequest {
+        ///The amount to send.
+        pub amount: ::p100_api::types::DecimalString,
+        ///Company name of a `LEGAL` receiver.
+        #[serde(
+            rename = "companyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub company_name: ::std::option::Option<::std::string::String>,
+        ///The currency to send (EUR).
+        pub currency: ::std::string::String,
+        ///The IBAN receiving the transfer.
+        #[serde(rename = "destinationIban")]
+        pub destination_iban: ::std::string::String,
+        ///The user id under the name used by the GitHub-pages example; send `sourceExternalUserId` instead.
+        #[serde(
+            rename = "externalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_user_id: ::std::option::Option<::std::string::String>,
+        ///First name of a `NATURAL` receiver.
+        #[serde(
+            rename = "receiverFirstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_first_name: ::std::option::Option<::std::string::String>,
+        ///Last name of a `NATURAL` receiver.
+        #[serde(
+            rename = "receiverLastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_last_name: ::std::option::Option<::std::string::String>,
+        ///The kind of receiver (open-loop / legacy partners; the GitHub-pages docs required it).
+        #[serde(
+            rename = "receiverType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_type: ::std::option::Option<::p100_api::types::ReceiverType>,
+        ///The partner's own id of the user whose balance is debited.
+        #[serde(
+            rename = "sourceExternalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_external_user_id: ::std::option::Option<::std::string::String>,
+        ///The transfer title / payment reference.
+        #[serde(rename = "transferTitle")]
+        pub transfer_title: ::std::string::String,
+    }
+    impl CreateSepaTransferRequest {
+        pub fn builder() -> builder::CreateSepaTransferRequest {
+            Default::default()
+        }
+    }
+    /**An internal transfer between the partner balance and one user. Give exactly one of
+`sourceExternalUserId` (user -> partner) and `destinationExternalUserId` (partner -> user);
+with neither, P100 answers `P424`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CreateTransferRequest {
+        ///The amount to move.
+        pub amount: ::p100_api::types::DecimalString,
+        ///The currency, crypto or fiat (lowercase code).
+        pub currency: ::std::string::String,
+        ///The user to pay (funds move partner -> user).
+        #[serde(
+            rename = "destinationExternalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub destination_external_user_id: ::std::option::Option<::std::string::String>,
+        ///The user to collect from (funds move user -> partner).
+        #[serde(
+            rename = "sourceExternalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_external_user_id: ::std::option::Option<::std::string::String>,
+    }
+    impl CreateTransferRequest {
+        pub fn builder() -> builder::CreateTransferRequest {
+            Default::default()
+        }
+    }
+    /**Body of the Create Wallet webhook. Unknown: the page was never seen, so no field is listed;
+every field P100 sends is kept as an unknown property.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct CreateWalletWebhook(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for CreateWalletWebhook {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateWalletWebhook>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: CreateWalletWebhook) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for CreateWalletWebhook {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///Body of the Crypto Deposit webhook.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CryptoDepositWebhook {
+        ///The deposited amount.
+        pub amount: ::p100_api::types::DecimalNumber,
+        ///When the deposit was recorded.
+        #[serde(rename = "createdAt")]
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The deposit id (used by Update Travel Rule).
+        #[serde(rename = "cryptoDepositId")]
+        pub crypto_deposit_id: ::uuid::Uuid,
+        ///Crypto currency code, lowercase.
+        pub currency: ::std::string::String,
+        ///The partner's own id of the user who received the deposit.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        pub status: ::p100_api::types::CryptoDepositStatus,
+        ///The on-chain transaction hash.
+        #[serde(rename = "transactionHash")]
+        pub transaction_hash: ::std::string::String,
+    }
+    impl CryptoDepositWebhook {
+        pub fn builder() -> builder::CryptoDepositWebhook {
+            Default::default()
+        }
+    }
+    ///A queued crypto withdrawal; its outcome comes later. The body was only described, never shown.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CryptoWithdrawalCreated {
+        ///Id for `crypto_withdrawal_get` and the Crypto Withdrawal webhook.
+        #[serde(
+            rename = "withdrawalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub withdrawal_id: ::std::option::Option<::std::string::String>,
+    }
+    impl CryptoWithdrawalCreated {
+        pub fn builder() -> builder::CryptoWithdrawalCreated {
+            Default::default()
+        }
+    }
+    /**One crypto withdrawal. The body was never seen on a doc page: the fields are those of the
+legacy Crypto Withdrawal webhook (same object); the docs also mention user details and error
+details for failed withdrawals, whose shapes are unknown. None is guaranteed.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CryptoWithdrawalDetails {
+        ///Withdrawn amount.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Creation time.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///Currency and network; the legacy webhook typed it as a JSON object whose shape is not visible.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::serde_json::Value>,
+        ///Destination wallet address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub destination: ::std::option::Option<::std::string::String>,
+        ///Fee charged.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///The withdrawal id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<CryptoWithdrawalStatus>,
+        ///On-chain transaction hash.
+        #[serde(
+            rename = "transactionHash",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub transaction_hash: ::std::option::Option<::std::string::String>,
+        ///Details of the user who withdrew (shape not visible).
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub user: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CryptoWithdrawalDetails {
+        pub fn builder() -> builder::CryptoWithdrawalDetails {
+            Default::default()
+        }
+    }
+    /**Status of a crypto withdrawal. No value was ever visible in the docs, so this is a plain
+string; treat it as opaque.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct CryptoWithdrawalStatus(pub ::std::string::String);
+    impl ::std::ops::Deref for CryptoWithdrawalStatus {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CryptoWithdrawalStatus> for ::std::string::String {
+        fn from(value: CryptoWithdrawalStatus) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CryptoWithdrawalStatus {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for CryptoWithdrawalStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for CryptoWithdrawalStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    /**Body of the Crypto Withdrawal webhook. Fields from the legacy docs' table (current page not
+seen); only `id` and `status` are required here.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CryptoWithdrawalWebhook {
+        ///The withdrawn amount.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///When the withdrawal was created (legacy type "date"; presumably ISO 8601).
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        /**The currency and network. The legacy docs type it as a JSON value ("currency and
+network") without showing its shape (other webhooks send a lowercase code string), so
+any JSON value is accepted.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::serde_json::Value>,
+        ///The destination wallet address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub destination: ::std::option::Option<::std::string::String>,
+        ///The withdrawal fee.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///The crypto withdrawal id.
+        pub id: ::std::string::String,
+        pub status: CryptoWithdrawalStatus,
+        ///The on-chain transaction hash.
+        #[serde(
+            rename = "transactionHash",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub transaction_hash: ::std::option::Option<::std::string::String>,
+        ///Details of the user who withdrew (legacy docs; shape not shown, optional).
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub user: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CryptoWithdrawalWebhook {
+        pub fn builder() -> builder::CryptoWithdrawalWebhook {
             Default::default()
         }
     }
@@ -49,13 +1006,58 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
             Default::default()
         }
     }
-    ///`ExchangeDetails`
+    ///An accepted exchange; its outcome comes later.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ExchangeCreated {
+        ///Id for `exchange_get` and the Exchange webhook.
+        #[serde(rename = "exchangeId")]
+        pub exchange_id: ::uuid::Uuid,
+    }
+    impl ExchangeCreated {
+        pub fn builder() -> builder::ExchangeCreated {
+            Default::default()
+        }
+    }
+    /**One exchange. The body was never seen: the docs say it holds amounts, currencies, rate,
+status, timestamps and user details. The fields below are those the exchange pages name
+(`amount`, `currencyFrom`, `currencyTo`, `lockId`, the status) plus `id`, `rate` and
+`createdAt`, whose names are assumed from sibling endpoints. None is guaranteed.
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ExchangeDetails {
+        ///Amount of `currencyFrom` exchanged.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub fee: ::std::option::Option<::p100_api::types::DecimalString>,
+        pub amount: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Creation time (name assumed).
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///Lowercase code of the currency sold.
+        #[serde(
+            rename = "currencyFrom",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub currency_from: ::std::option::Option<::std::string::String>,
+        ///Lowercase code of the currency bought.
+        #[serde(
+            rename = "currencyTo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub currency_to: ::std::option::Option<::std::string::String>,
+        ///The exchange id (name assumed).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub note: ::std::option::Option<::std::string::String>,
+        pub id: ::std::option::Option<::std::string::String>,
+        ///The lock the exchange used.
+        #[serde(
+            rename = "lockId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lock_id: ::std::option::Option<::std::string::String>,
+        ///The applied rate (name assumed).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate: ::std::option::Option<::p100_api::types::DecimalNumber>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::p100_api::types::ExchangeStatus>,
     }
@@ -64,49 +1066,3828 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
             Default::default()
         }
     }
-    ///`ExchangeLock`
+    /**A rate lock (partner or user): the rates it guarantees, the exchange fee and its validity
+window (60 seconds in the current docs; the oldest docs said 40 seconds, although their
+example showed a longer window).
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ExchangeLock {
-        #[serde(
-            rename = "createdAt",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        #[serde(
-            rename = "feePercentage",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub fee_percentage: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///When the lock was created.
+        #[serde(rename = "createdAt")]
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Exchange fee in percent (1.49 means 1.49 %).
+        #[serde(rename = "feePercentage")]
+        pub fee_percentage: ::p100_api::types::DecimalNumber,
+        ///The lock id; send it as `lockId` when executing the exchange.
         pub id: ::uuid::Uuid,
-        pub rates: ::std::collections::HashMap<
-            ::std::string::String,
-            ::p100_api::types::DecimalNumber,
-        >,
+        pub rates: ExchangeRates,
+        ///Last moment the lock can be used.
+        #[serde(rename = "validUntil")]
+        pub valid_until: ::chrono::DateTime<::chrono::offset::Utc>,
     }
     impl ExchangeLock {
         pub fn builder() -> builder::ExchangeLock {
             Default::default()
         }
     }
+    /**Rates against EUR (`eur` = 1), keyed by lowercase currency code. Keys seen: btc, doge, eth,
+eur, eurt (older editions only), ltc, pol, usdc, usdt; new currencies may appear.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct ExchangeRates(
+        pub ::std::collections::HashMap<
+            ::std::string::String,
+            ::p100_api::types::DecimalNumber,
+        >,
+    );
+    impl ::std::ops::Deref for ExchangeRates {
+        type Target = ::std::collections::HashMap<
+            ::std::string::String,
+            ::p100_api::types::DecimalNumber,
+        >;
+        fn deref(
+            &self,
+        ) -> &::std::collections::HashMap<
+            ::std::string::String,
+            ::p100_api::types::DecimalNumber,
+        > {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ExchangeRates>
+    for ::std::collections::HashMap<
+        ::std::string::String,
+        ::p100_api::types::DecimalNumber,
+    > {
+        fn from(value: ExchangeRates) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::std::collections::HashMap<
+            ::std::string::String,
+            ::p100_api::types::DecimalNumber,
+        >,
+    > for ExchangeRates {
+        fn from(
+            value: ::std::collections::HashMap<
+                ::std::string::String,
+                ::p100_api::types::DecimalNumber,
+            >,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Body of the Exchange webhook. Never seen: `exchangeId` and `status` are inferred from Create
+and Finalize an Exchange and nothing is required; the page says the body also carries the
+final rate and the fees for both currencies (field names unknown, kept as unknown properties).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ExchangeWebhook {
+        ///The exchange id returned by Create and Finalize an Exchange (field name inferred).
+        #[serde(
+            rename = "exchangeId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub exchange_id: ::std::option::Option<::std::string::String>,
+        ///The exchange outcome.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::p100_api::types::ExchangeStatus>,
+    }
+    impl ExchangeWebhook {
+        pub fn builder() -> builder::ExchangeWebhook {
+            Default::default()
+        }
+    }
+    /**Body of the IBAN Status webhook. Never seen: only the status values are known, and the
+`status` field name is assumed; nothing is required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct IbanStatusWebhook {
+        ///The first-party verification status of the incoming transfer (field name assumed).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::p100_api::types::IbanStatus>,
+    }
+    impl IbanStatusWebhook {
+        pub fn builder() -> builder::IbanStatusWebhook {
+            Default::default()
+        }
+    }
+    ///Body of the KYC File Added webhook.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct KycFileAddedWebhook {
+        ///The partner's own id of the user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        pub status: ::p100_api::types::KycFileStatus,
+    }
+    impl KycFileAddedWebhook {
+        pub fn builder() -> builder::KycFileAddedWebhook {
+            Default::default()
+        }
+    }
+    /**Add KYC File success response. The body is unknown (never seen); the outcome of the upload
+comes through the KYC File Added webhook.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct KycFilesAdded(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for KycFilesAdded {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<KycFilesAdded>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: KycFilesAdded) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for KycFilesAdded {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Multipart body of Add KYC File. Part names were never seen; `files` is assumed from Add POA
+File. Required files by document type: `ID_CARD` and `RESIDENCE_PERMIT` need front, back
+and a selfie; `PASSPORT` needs one document photo and a selfie. They may be sent together
+or the missing ones one by one.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct KycFilesUpload {
+        ///Document photos and selfie, one part each (part name assumed).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub files: ::std::vec::Vec<::std::string::String>,
+    }
+    impl KycFilesUpload {
+        pub fn builder() -> builder::KycFilesUpload {
+            Default::default()
+        }
+    }
+    /**Get KYC Status response. The body was never seen: the fields are those of the KYC
+Verification Status webhook, assumed to be mirrored here. Nothing is marked required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct KycStatus {
+        #[serde(
+            rename = "attemptStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub attempt_status: ::std::option::Option<::p100_api::types::KycAttemptStatus>,
+        ///The partner's id of the user.
+        #[serde(
+            rename = "externalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_user_id: ::std::option::Option<::std::string::String>,
+        ///Provider's rejection code when the attempt was rejected (full list not documented).
+        #[serde(
+            rename = "rejectionReason",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub rejection_reason: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "verificationStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub verification_status: ::std::option::Option<
+            ::p100_api::types::KycVerificationStatus,
+        >,
+    }
+    impl KycStatus {
+        pub fn builder() -> builder::KycStatus {
+            Default::default()
+        }
+    }
+    /**Creating KYC Verification response. The body was never seen; the page text says it returns
+a `verificationId`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct KycVerificationCreated {
+        ///Id of the verification, used in the Redirect to Verification URL.
+        #[serde(
+            rename = "verificationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub verification_id: ::std::option::Option<::std::string::String>,
+    }
+    impl KycVerificationCreated {
+        pub fn builder() -> builder::KycVerificationCreated {
+            Default::default()
+        }
+    }
+    ///Body of Creating KYC Verification (field table from the oldest GitHub docs).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct KycVerificationRequest {
+        /**More about the income source; required when `incomeSource` is `SALARY`, `OTHER`,
+`MAINTAINED_BY_FAMILY`, `INVESTMENTS`, `SOCIAL_BENEFITS` or `TENANCY`.
+*/
+        #[serde(
+            rename = "additionalInfo",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub additional_info: ::std::option::Option<::std::string::String>,
+        ///Country of residence, ISO 3166-1 alpha-2.
+        pub country: ::std::string::String,
+        #[serde(rename = "documentType")]
+        pub document_type: ::p100_api::types::KycDocumentType,
+        ///The partner's id of the user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        #[serde(rename = "incomeSource")]
+        pub income_source: ::p100_api::types::KycIncomeSource,
+        ///Required when `incomeSource` is `SALARY`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub occupation: ::std::option::Option<::p100_api::types::KycOccupation>,
+        #[serde(rename = "openAccountReason")]
+        pub open_account_reason: ::p100_api::types::KycOpenAccountReason,
+        ///Tax residency; required when `incomeSource` is `BUSINESS_ACTIVITY`.
+        #[serde(
+            rename = "taxId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tax_id: ::std::option::Option<::std::string::String>,
+    }
+    impl KycVerificationRequest {
+        pub fn builder() -> builder::KycVerificationRequest {
+            Default::default()
+        }
+    }
+    ///Body of the KYC Verification Status webhook.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct KycVerificationStatusWebhook {
+        ///The status of the current verification attempt.
+        #[serde(rename = "attemptStatus")]
+        pub attempt_status: ::p100_api::types::KycAttemptStatus,
+        ///The partner's own id of the user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        /**The provider's rejection code when `attemptStatus` is `REJECTED_BY_PROVIDER` (the full
+list of codes is not documented); presumably absent otherwise.
+*/
+        #[serde(
+            rename = "rejectionReason",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub rejection_reason: ::std::option::Option<::std::string::String>,
+        ///The user's overall KYC status.
+        #[serde(rename = "verificationStatus")]
+        pub verification_status: ::p100_api::types::KycVerificationStatus,
+    }
+    impl KycVerificationStatusWebhook {
+        pub fn builder() -> builder::KycVerificationStatusWebhook {
+            Default::default()
+        }
+    }
+    ///The current network fee of a crypto withdrawal.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct NetworkFee {
+        ///Network fee in the withdrawn currency, charged on top of the amount and the fixed service fee.
+        #[serde(rename = "networkFee")]
+        pub network_fee: ::p100_api::types::DecimalNumber,
+    }
+    impl NetworkFee {
+        pub fn builder() -> builder::NetworkFee {
+            Default::default()
+        }
+    }
+    ///The accepted order.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrderCreated {
+        ///The order id, for `order_get`.
+        #[serde(rename = "orderId")]
+        pub order_id: ::uuid::Uuid,
+    }
+    impl OrderCreated {
+        pub fn builder() -> builder::OrderCreated {
+            Default::default()
+        }
+    }
+    /**An order and its payment progress. Only one example (older edition) is known; fields that
+may be missing before the deposit address exists are not required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrderDetails {
+        ///Blockchain confirmations of the payment so far.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub confirmations: ::std::option::Option<i64>,
+        #[serde(rename = "createdAt")]
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The payment crypto.
+        pub cryptocurrency: ::std::string::String,
+        ///When the order expires; null while the deposit address is being generated.
+        #[serde(
+            rename = "expiresAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expires_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///The rate lock the order was placed with.
+        #[serde(rename = "lockId")]
+        pub lock_id: ::uuid::Uuid,
+        ///The blockchain network (uppercase here, lowercase in the lock request).
+        pub network: ::std::string::String,
+        #[serde(rename = "orderId")]
+        pub order_id: ::uuid::Uuid,
+        ///Crypto received so far.
+        #[serde(
+            rename = "receivedAmount",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub received_amount: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Confirmations needed before the payment counts.
+        #[serde(
+            rename = "requiredConfirmations",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub required_confirmations: ::std::option::Option<i64>,
+        pub status: ::p100_api::types::OrderStatus,
+        ///Crypto amount the order requires.
+        #[serde(rename = "totalAmountRequired")]
+        pub total_amount_required: ::p100_api::types::DecimalNumber,
+        ///Hash of the payment transaction (presumably null before a payment is seen).
+        #[serde(
+            rename = "transactionHash",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub transaction_hash: ::std::option::Option<::std::string::String>,
+        ///The deposit address to pay to; null while it is being generated.
+        #[serde(
+            rename = "walletAddress",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wallet_address: ::std::option::Option<::std::string::String>,
+    }
+    impl OrderDetails {
+        pub fn builder() -> builder::OrderDetails {
+            Default::default()
+        }
+    }
+    ///A locked order rate and the crypto amount to be paid.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct OrderLock {
+        /**The crypto amount required to pay the requested settlement amount (the older edition
+described it as the crypto the user receives).
+*/
+        pub amount: ::p100_api::types::DecimalNumber,
+        ///Older name of `currency`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub cryptocurrency: ::std::option::Option<::std::string::String>,
+        ///The payment crypto (called `cryptocurrency` in the older edition).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        ///The settlement currency.
+        #[serde(
+            rename = "destinationCurrency",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub destination_currency: ::std::option::Option<::std::string::String>,
+        ///When the lock expires.
+        #[serde(rename = "expiresAt")]
+        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The lock id, to send to `order_create`.
+        #[serde(rename = "lockId")]
+        pub lock_id: ::uuid::Uuid,
+        ///The blockchain network of the payment.
+        pub network: ::std::string::String,
+        ///The locked rate (a JSON number, e.g. 0.9245, in the older edition).
+        pub rate: ::p100_api::types::DecimalString,
+    }
+    impl OrderLock {
+        pub fn builder() -> builder::OrderLock {
+            Default::default()
+        }
+    }
+    /**Indicative order rates. The body of this response has never been seen in the docs; it is
+kept as an open object until it can be read.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct OrderRates(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for OrderRates {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<OrderRates>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: OrderRates) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for OrderRates {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Body of the Order status webhook. Never seen: `orderId` and `status` are inferred from Get
+Order Details and nothing is required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct OrderStatusWebhook {
+        ///The order id returned by Create and Finalize an Order (field name inferred).
+        #[serde(
+            rename = "orderId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub order_id: ::std::option::Option<::std::string::String>,
+        ///The order status (field name inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::p100_api::types::OrderStatus>,
+    }
+    impl OrderStatusWebhook {
+        pub fn builder() -> builder::OrderStatusWebhook {
+            Default::default()
+        }
+    }
+    ///Body of the P2P Transfer webhook (fields from the legacy docs).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct P2pTransferWebhook {
+        ///The transferred amount.
+        pub amount: ::p100_api::types::DecimalNumber,
+        ///When the transfer was created.
+        #[serde(rename = "createdAt")]
+        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///Currency code, lowercase.
+        pub currency: ::std::string::String,
+        ///The user the funds went to; null when the partner balance was the destination.
+        #[serde(
+            rename = "destinationExternalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub destination_external_user_id: ::std::option::Option<::std::string::String>,
+        ///Why the transfer failed (the legacy example fills it with placeholders even for `SUCCESSFUL`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<WebhookError>,
+        ///The transfer id returned by Create a Transfer.
+        pub id: ::uuid::Uuid,
+        ///The user the funds came from; null when the partner balance was the source.
+        #[serde(
+            rename = "sourceExternalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_external_user_id: ::std::option::Option<::std::string::String>,
+        pub status: ::p100_api::types::TransferStatus,
+    }
+    impl P2pTransferWebhook {
+        pub fn builder() -> builder::P2pTransferWebhook {
+            Default::default()
+        }
+    }
+    /**All balances of the partner's own account, grouped into fiat and crypto balances (legacy
+edition; the current body was not seen). The balance objects are the same as a user's
+(`BalanceFiat`, `BalanceCrypto`).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PartnerBalances {
+        ///Crypto balances, one per currency.
+        #[serde(
+            rename = "cryptoBalances",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub crypto_balances: ::std::vec::Vec<BalanceCrypto>,
+        ///Fiat balances (EUR).
+        #[serde(
+            rename = "fiatBalances",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub fiat_balances: ::std::vec::Vec<BalanceFiat>,
+    }
+    impl PartnerBalances {
+        pub fn builder() -> builder::PartnerBalances {
+            Default::default()
+        }
+    }
+    /**Body of `partner_create_crypto_withdrawal`. Never seen on the partner page: these are the
+fields of the user-level withdrawal without `sourceExternalUserId`, including the travel-rule
+data about the receiver (`name`, `walletType`, `receiverType`). None is marked required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PartnerCreateCryptoWithdrawalRequest {
+        ///Amount to withdraw; the fees come on top.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Currency code (lowercase elsewhere; the legacy table's example wrote BTC).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        ///Optional memo/title.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub memo: ::std::option::Option<::std::string::String>,
+        ///Travel rule - the receiver's name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///Network for multi-network tokens (usdc, usdt), e.g. ETHEREUM or POLYGON; Ethereum by default.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub network: ::std::option::Option<::std::string::String>,
+        ///Travel rule - natural person or legal entity.
+        #[serde(
+            rename = "receiverType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_type: ::std::option::Option<::p100_api::types::ReceiverType>,
+        ///Destination wallet address.
+        #[serde(
+            rename = "walletAddress",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wallet_address: ::std::option::Option<::std::string::String>,
+        ///Travel rule - kind of the destination wallet.
+        #[serde(
+            rename = "walletType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub wallet_type: ::std::option::Option<::p100_api::types::WalletType>,
+    }
+    impl PartnerCreateCryptoWithdrawalRequest {
+        pub fn builder() -> builder::PartnerCreateCryptoWithdrawalRequest {
+            Default::default()
+        }
+    }
+    ///Body of `partner_create_exchange`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PartnerCreateExchangeRequest {
+        ///Amount of `currencyFrom` to convert.
+        pub amount: ::p100_api::types::DecimalNumber,
+        ///Lowercase code of the currency to sell.
+        #[serde(rename = "currencyFrom")]
+        pub currency_from: ::std::string::String,
+        ///Lowercase code of the currency to buy; must differ from `currencyFrom` (else P457).
+        #[serde(rename = "currencyTo")]
+        pub currency_to: ::std::string::String,
+        ///The `id` of a valid lock from `partner_create_exchange_lock` (the docs' prose calls it rateLockId).
+        #[serde(rename = "lockId")]
+        pub lock_id: ::uuid::Uuid,
+    }
+    impl PartnerCreateExchangeRequest {
+        pub fn builder() -> builder::PartnerCreateExchangeRequest {
+            Default::default()
+        }
+    }
+    /**Body of `partner_create_sepa_transfer`. Level 1 (standard) partners send only `amount`,
+`currency`, `destinationIban` and `transferTitle`; Level 2 (legacy open-loop) partners also
+send `receiverType` and the receiver's names or company name.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PartnerCreateSepaTransferRequest {
+        ///Amount to send (JSON type not visible on the partner page; the user page's table says string).
+        pub amount: ::p100_api::types::DecimalString,
+        ///Level 2 only, company receiver.
+        #[serde(
+            rename = "companyName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub company_name: ::std::option::Option<::std::string::String>,
+        ///Lowercase currency code; only eur.
+        pub currency: ::std::string::String,
+        ///Receiving IBAN (Level 1 - the account holder's own verified account).
+        #[serde(rename = "destinationIban")]
+        pub destination_iban: ::std::string::String,
+        ///Level 2 only, individual receiver.
+        #[serde(
+            rename = "receiverFirstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_first_name: ::std::option::Option<::std::string::String>,
+        ///Level 2 only, individual receiver.
+        #[serde(
+            rename = "receiverLastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_last_name: ::std::option::Option<::std::string::String>,
+        ///Level 2 only. Individual or company receiver (values not visible on the partner page; the user edition uses NATURAL / LEGAL).
+        #[serde(
+            rename = "receiverType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_type: ::std::option::Option<::p100_api::types::ReceiverType>,
+        ///Title/reference of the bank transfer.
+        #[serde(rename = "transferTitle")]
+        pub transfer_title: ::std::string::String,
+    }
+    impl PartnerCreateSepaTransferRequest {
+        pub fn builder() -> builder::PartnerCreateSepaTransferRequest {
+            Default::default()
+        }
+    }
+    /**Body of `partner_create_wallet`. Its fields were never seen (presumably the currency or
+network of the wallet); send the fields P100 asks for as additional properties.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct PartnerCreateWalletRequest(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for PartnerCreateWalletRequest {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PartnerCreateWalletRequest>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: PartnerCreateWalletRequest) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for PartnerCreateWalletRequest {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Body of the Partner SEPA Transfer webhook. The page was never seen: the fields follow the
+older single SEPA Transfer webhook page (whose example is a partner transfer), so none is
+required. A `FAILED` body is minimal and carries `error`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PartnerSepaTransferWebhook {
+        ///The amount sent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::p100_api::types::DecimalString>,
+        ///When the transfer was created.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Currency code, lowercase.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        ///The receiver's IBAN.
+        #[serde(
+            rename = "destinationIban",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub destination_iban: ::std::option::Option<::std::string::String>,
+        ///Why the transfer failed (only on `FAILED`; its fields were never seen).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<WebhookError>,
+        ///The fee charged.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///The SEPA transfer id returned by Create a SEPA Transfer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::uuid::Uuid>,
+        ///First name of an individual receiver; null otherwise.
+        #[serde(
+            rename = "receiverFirstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_first_name: ::std::option::Option<::std::string::String>,
+        ///Last name of an individual receiver; null otherwise.
+        #[serde(
+            rename = "receiverLastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_last_name: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::p100_api::types::SepaTransferStatus>,
+        ///The transfer title (reference).
+        #[serde(
+            rename = "transferTitle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub transfer_title: ::std::option::Option<::std::string::String>,
+        ///The transfer type (`external` in every example); not an event name.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl PartnerSepaTransferWebhook {
+        pub fn builder() -> builder::PartnerSepaTransferWebhook {
+            Default::default()
+        }
+    }
+    /**Response of `partner_create_wallet`. The body was never seen; the outcome is reported by the
+Create Wallet webhook.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct PartnerWalletCreated(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for PartnerWalletCreated {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PartnerWalletCreated>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: PartnerWalletCreated) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for PartnerWalletCreated {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**The generated payment link. The response body has never been seen in the docs; only the
+id is suggested (by the details endpoint).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PaymentLinkCreated {
+        ///The payment link id, for `payment_link_get` (name inferred).
+        #[serde(
+            rename = "paymentLinkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub payment_link_id: ::std::option::Option<::std::string::String>,
+    }
+    impl PaymentLinkCreated {
+        pub fn builder() -> builder::PaymentLinkCreated {
+            Default::default()
+        }
+    }
+    /**A payment link and its state. The response body has never been seen in the docs; the
+fields below are suggested by the page summary only.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PaymentLinkDetails {
+        ///The payment link id (name inferred).
+        #[serde(
+            rename = "paymentLinkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub payment_link_id: ::std::option::Option<::std::string::String>,
+        ///The state of the payment link (field name inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<PaymentLinkStatus>,
+    }
+    impl PaymentLinkDetails {
+        pub fn builder() -> builder::PaymentLinkDetails {
+            Default::default()
+        }
+    }
+    /**The state of a payment link or hosted checkout (also carried by the Payment Link webhook).
+No value has ever been seen in the docs, so this is a plain string until the values are
+known.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct PaymentLinkStatus(pub ::std::string::String);
+    impl ::std::ops::Deref for PaymentLinkStatus {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PaymentLinkStatus> for ::std::string::String {
+        fn from(value: PaymentLinkStatus) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PaymentLinkStatus {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for PaymentLinkStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for PaymentLinkStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    /**Body of the Payment Link webhook. Never seen: `paymentLinkId` and `status` are inferred from
+Get Payment Link Details and nothing is required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PaymentLinkWebhook {
+        ///The payment link id (field name inferred).
+        #[serde(
+            rename = "paymentLinkId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub payment_link_id: ::std::option::Option<::std::string::String>,
+        ///The payment link status (field name inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<PaymentLinkStatus>,
+    }
+    impl PaymentLinkWebhook {
+        pub fn builder() -> builder::PaymentLinkWebhook {
+            Default::default()
+        }
+    }
+    /**Add POA File success (201) response. The body is unknown (never seen); the verification
+result comes through the POA Verification Status webhook.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct PoaFilesAdded(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for PoaFilesAdded {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PoaFilesAdded>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: PoaFilesAdded) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for PoaFilesAdded {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Multipart body of Add POA File: repeat the `files` part for each document, all in one
+request; 1-3 files, at most 5 MB each, `image/jpeg`, `image/png`, `image/jpg` or
+`application/pdf`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PoaFilesUpload {
+        ///The proof-of-address documents (part name `files`, repeated).
+        pub files: ::std::vec::Vec<::std::string::String>,
+    }
+    impl PoaFilesUpload {
+        pub fn builder() -> builder::PoaFilesUpload {
+            Default::default()
+        }
+    }
+    /**Body of the POA Verification Status webhook. Never seen: both field names are inferred from
+the sibling KYC webhooks, so none is required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PoaVerificationStatusWebhook {
+        ///The partner's own id of the user (inferred).
+        #[serde(
+            rename = "externalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_user_id: ::std::option::Option<::std::string::String>,
+        ///The proof-of-address verification status (field name inferred).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::p100_api::types::PoaVerificationStatus>,
+    }
+    impl PoaVerificationStatusWebhook {
+        pub fn builder() -> builder::PoaVerificationStatusWebhook {
+            Default::default()
+        }
+    }
+    ///One saved bank contact. The body was never seen; `iban` is the only field the docs suggest.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SepaDepositContact {
+        ///The contact's IBAN (field name assumed).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub iban: ::std::option::Option<::std::string::String>,
+    }
+    impl SepaDepositContact {
+        pub fn builder() -> builder::SepaDepositContact {
+            Default::default()
+        }
+    }
+    /**The saved (whitelisted) SEPA bank contacts. The body was never seen (presumably a list of
+`SepaDepositContact`); read it as free-form JSON until confirmed.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct SepaDepositContacts(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for SepaDepositContacts {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SepaDepositContacts>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: SepaDepositContacts) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for SepaDepositContacts {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///Bank details for funding a balance by SEPA.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SepaDepositInfo {
+        ///Beneficiary name to put on the transfer.
+        #[serde(rename = "accountHolder")]
+        pub account_holder: ::std::string::String,
+        ///Beneficiary/bank address.
+        pub address: ::std::string::String,
+        ///Virtual IBAN that receives the deposit.
+        pub iban: ::std::string::String,
+        ///BIC/SWIFT of the receiving bank.
+        pub swift: ::std::string::String,
+        /**Unique reference code (UUID-like). Copy it exactly into the bank transfer's title; without
+it the deposit is not matched automatically and the sender IBAN is not whitelisted.
+*/
+        pub title: ::std::string::String,
+    }
+    impl SepaDepositInfo {
+        pub fn builder() -> builder::SepaDepositInfo {
+            Default::default()
+        }
+    }
+    /**Body of the SEPA Deposit webhook. Unknown: the page says it carries the sender and amount
+details of the incoming transfer, but no field name was ever seen, so none is listed; every
+field P100 sends is kept as an unknown property.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct SepaDepositWebhook(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for SepaDepositWebhook {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SepaDepositWebhook>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: SepaDepositWebhook) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for SepaDepositWebhook {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///A queued SEPA transfer; its outcome comes later.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SepaTransferCreated {
+        ///Id for `sepa_transfer_get` and the SEPA transfer webhooks.
+        #[serde(rename = "transferId")]
+        pub transfer_id: ::uuid::Uuid,
+    }
+    impl SepaTransferCreated {
+        pub fn builder() -> builder::SepaTransferCreated {
+            Default::default()
+        }
+    }
+    ///One outgoing SEPA transfer of the partner or of a user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SepaTransferDetails {
+        ///Amount sent; a decimal string in current docs ("16.02"), a number in the GitHub edition (100).
+        pub amount: ::p100_api::types::DecimalString,
+        ///Creation time.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Lowercase currency code.
+        pub currency: ::std::string::String,
+        ///Receiving IBAN.
+        #[serde(rename = "destinationIban")]
+        pub destination_iban: ::std::string::String,
+        ///Fee charged for the transfer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///The transfer id.
+        pub id: ::uuid::Uuid,
+        ///Receiver's first name (null for companies, as in the SEPA transfer webhook).
+        #[serde(
+            rename = "receiverFirstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_first_name: ::std::option::Option<::std::string::String>,
+        ///Receiver's last name (null for companies, as in the SEPA transfer webhook).
+        #[serde(
+            rename = "receiverLastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_last_name: ::std::option::Option<::std::string::String>,
+        pub status: ::p100_api::types::SepaTransferStatus,
+        ///Title/reference of the bank transfer.
+        #[serde(rename = "transferTitle")]
+        pub transfer_title: ::std::string::String,
+        ///Kind of transfer; `external` in every example.
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+        ///Profile of the sending user (user transfers; not shown for partner transfers, whose example is cut before it).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<SepaTransferUser>,
+    }
+    impl SepaTransferDetails {
+        pub fn builder() -> builder::SepaTransferDetails {
+            Default::default()
+        }
+    }
+    ///The sending user's profile as embedded in a SEPA transfer's details.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct SepaTransferUser {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "birthCountry",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "birthDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_date: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        ///Country code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "documentNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub document_number: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "documentType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub document_type: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The partner's id of the user.
+        #[serde(
+            rename = "externalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub external_user_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        ///Polish national id number, if any.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pesel: ::std::option::Option<::std::string::String>,
+    }
+    impl SepaTransferUser {
+        pub fn builder() -> builder::SepaTransferUser {
+            Default::default()
+        }
+    }
+    /**The transaction history of one month (partner or user). The body was never seen on any page:
+the docs only say it lists transactions with type, amount, currency, status and timestamps
+(see `TransactionHistoryItem` for those fields). Read it as free-form JSON until confirmed.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct TransactionHistory(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for TransactionHistory {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TransactionHistory>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: TransactionHistory) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for TransactionHistory {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**One transaction of a history, as far as the docs' description names its contents (type,
+amount, currency, status, timestamps). Field names are assumptions; the body was never seen.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct TransactionHistoryItem {
+        ///Amount of the transaction.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::p100_api::types::DecimalString>,
+        ///Creation time.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///Lowercase currency code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        ///Status of the transaction (values depend on its kind).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///Kind of transaction.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl TransactionHistoryItem {
+        pub fn builder() -> builder::TransactionHistoryItem {
+            Default::default()
+        }
+    }
+    ///The created internal transfer.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TransferCreated {
+        ///The transfer id, for `transfer_get`.
+        #[serde(rename = "transferId")]
+        pub transfer_id: ::uuid::Uuid,
+    }
+    impl TransferCreated {
+        pub fn builder() -> builder::TransferCreated {
+            Default::default()
+        }
+    }
+    /**An internal transfer. The only example (GitHub-pages docs) is cut after `currency`; the
+user-id fields and `createdAt` are not in it and are named after the P2P Transfer webhook.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct TransferDetails {
+        ///The amount moved.
+        pub amount: ::p100_api::types::DecimalNumber,
+        ///When the transfer was created.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///The currency (uppercase in this example, lowercase in requests).
+        pub currency: ::std::string::String,
+        ///E-mail of the receiving side.
+        #[serde(
+            rename = "destinationEmail",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub destination_email: ::std::option::Option<::std::string::String>,
+        ///The user the funds went to (null when the partner is the destination).
+        #[serde(
+            rename = "destinationExternalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub destination_external_user_id: ::std::option::Option<::std::string::String>,
+        ///The transfer id.
+        pub id: ::uuid::Uuid,
+        ///E-mail of the sending side.
+        #[serde(
+            rename = "sourceEmail",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_email: ::std::option::Option<::std::string::String>,
+        ///The user the funds came from (null when the partner is the source).
+        #[serde(
+            rename = "sourceExternalUserId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub source_external_user_id: ::std::option::Option<::std::string::String>,
+        pub status: ::p100_api::types::TransferStatus,
+    }
+    impl TransferDetails {
+        pub fn builder() -> builder::TransferDetails {
+            Default::default()
+        }
+    }
+    ///Response of `crypto_deposit_update_travel_rule`. The body was never seen.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct TravelRuleUpdated(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for TravelRuleUpdated {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TravelRuleUpdated>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: TravelRuleUpdated) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for TravelRuleUpdated {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Body of `crypto_deposit_update_travel_rule`: the deposit sender's travel-rule data. Its
+fields were never seen; send them as additional properties.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UpdateTravelRuleRequest(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UpdateTravelRuleRequest {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateTravelRuleRequest>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UpdateTravelRuleRequest) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UpdateTravelRuleRequest {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**One entry of the no-KYC user's flat balance list: a crypto balance, or the `eur` balance
+(with `wallet` null and no `networkConfig`).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UserBalanceEntry {
+        ///Available amount.
+        pub amount: ::p100_api::types::DecimalString,
+        pub id: ::uuid::Uuid,
+        ///Currency code, lowercase.
+        pub name: ::std::string::String,
+        ///Withdrawal / deposit settings keyed by network name (absent for eur).
+        #[serde(
+            rename = "networkConfig",
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub network_config: ::std::collections::HashMap<
+            ::std::string::String,
+            BalanceNetworkConfig,
+        >,
+        ///Rate of the currency against EUR (1 for eur).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub rate: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///Deposit wallet address (null until one exists, and for eur).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub wallet: ::std::option::Option<::std::string::String>,
+    }
+    impl UserBalanceEntry {
+        pub fn builder() -> builder::UserBalanceEntry {
+            Default::default()
+        }
+    }
+    ///Body of the User Balance Generation webhook.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UserBalanceGenerationWebhook {
+        ///The partner's own id of the user.
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        ///The status of the user's fiat balances; `ACTIVE` is the only value ever sent.
+        pub status: ::p100_api::types::BalanceStatus,
+    }
+    impl UserBalanceGenerationWebhook {
+        pub fn builder() -> builder::UserBalanceGenerationWebhook {
+            Default::default()
+        }
+    }
+    /**Get User Balances response. The body was never seen on a doc page: `fiatBalances` and
+`cryptoBalances` are assumed to match the older create-user response; `userId` and
+`poaRequired` appear only in a third-party client's typing. Nothing is marked required.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UserBalances {
+        #[serde(
+            rename = "cryptoBalances",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub crypto_balances: ::std::vec::Vec<BalanceCrypto>,
+        #[serde(
+            rename = "fiatBalances",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub fiat_balances: ::std::vec::Vec<BalanceFiat>,
+        ///Whether Proof of Address is required (third-party typing only).
+        #[serde(
+            rename = "poaRequired",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub poa_required: ::std::option::Option<bool>,
+        ///P100's id of the user (third-party typing only).
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::std::string::String>,
+    }
+    impl UserBalances {
+        pub fn builder() -> builder::UserBalances {
+            Default::default()
+        }
+    }
+    /**Body of Create User Account. Current fields follow the newest edition; `address`,
+`documentType`, `documentNumber` and `pesel` are older-edition fields kept optional.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UserCreateRequest {
+        ///Older editions' single address line (newest uses `street` + `number`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        ///ISO 3166-1 alpha-2.
+        #[serde(
+            rename = "birthCountry",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "birthDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        ///ISO 3166-1 alpha-2. The newest FAQ calls it mandatory.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub citizenship: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        ///Country of residence, ISO 3166-1 alpha-2.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///Older editions only (dropped in the newest request).
+        #[serde(
+            rename = "documentNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub document_number: ::std::option::Option<::std::string::String>,
+        ///Older editions only (dropped in the newest request).
+        #[serde(
+            rename = "documentType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub document_type: ::std::option::Option<::p100_api::types::UserDocumentType>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The partner's own id for the user; must be unique (reuse is an error).
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        /**Must be `true`: the user accepted P100's terms and conditions (newest edition; named in
+the page text but missing from its example).
+*/
+        #[serde(
+            rename = "hasAcceptedP100Tc",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub has_accepted_p100_tc: ::std::option::Option<bool>,
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        ///ISO 3166-1 alpha-2 (newest edition).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub nationality: ::std::option::Option<::std::string::String>,
+        ///House / flat number (newest edition).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub number: ::std::option::Option<::std::string::String>,
+        ///Oldest edition's Polish national id number (replaced by `userIdentificationNumber`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pesel: ::std::option::Option<::std::string::String>,
+        ///Phone number with country prefix, digits only (no `+` in the examples).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "postCode",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub post_code: ::std::option::Option<::std::string::String>,
+        ///Street (newest edition; older editions sent one `address` line).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub street: ::std::option::Option<::std::string::String>,
+        ///National identification number (newest edition; replaces `pesel`).
+        #[serde(
+            rename = "userIdentificationNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_identification_number: ::std::option::Option<::std::string::String>,
+    }
+    impl UserCreateRequest {
+        pub fn builder() -> builder::UserCreateRequest {
+            Default::default()
+        }
+    }
+    ///Body of the older Create User Account and Generate Balances Without KYC.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UserCreateWithoutKycRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        ///ISO 3166-1 alpha-2.
+        #[serde(
+            rename = "birthCountry",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "birthDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub birth_date: ::std::option::Option<::chrono::naive::NaiveDate>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        ///ISO 3166-1 alpha-2.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "documentNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub document_number: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "documentType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub document_type: ::std::option::Option<::p100_api::types::UserDocumentType>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///The partner's own id for the user; must be unique (reuse is an error).
+        #[serde(rename = "externalUserId")]
+        pub external_user_id: ::std::string::String,
+        #[serde(
+            rename = "firstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "lastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_name: ::std::option::Option<::std::string::String>,
+        ///Polish national id number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pesel: ::std::option::Option<::std::string::String>,
+    }
+    impl UserCreateWithoutKycRequest {
+        pub fn builder() -> builder::UserCreateWithoutKycRequest {
+            Default::default()
+        }
+    }
+    /**Create User Account response. The newest edition returns `userId` and
+`poaRequiredForExtended` only; edition 19651249e0 returned `poaRequired` and the balances
+nested under `balances`; the oldest GitHub docs put `fiatBalances` / `cryptoBalances` next to
+`userId`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UserCreated {
+        ///Balances created with the user (edition 19651249e0 only).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub balances: ::std::option::Option<BalanceSet>,
+        ///Crypto balances at top level (oldest GitHub docs only).
+        #[serde(
+            rename = "cryptoBalances",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub crypto_balances: ::std::vec::Vec<BalanceCrypto>,
+        ///Fiat balances at top level (oldest GitHub docs only).
+        #[serde(
+            rename = "fiatBalances",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub fiat_balances: ::std::vec::Vec<BalanceFiat>,
+        ///Older name of the POA flag (edition 19651249e0 and the newest FAQ).
+        #[serde(
+            rename = "poaRequired",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub poa_required: ::std::option::Option<bool>,
+        /**Whether the user's country requires Proof of Address for the extended level (newest
+edition; the POA requirement is currently suspended).
+*/
+        #[serde(
+            rename = "poaRequiredForExtended",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub poa_required_for_extended: ::std::option::Option<bool>,
+        ///P100's id of the user.
+        #[serde(rename = "userId")]
+        pub user_id: ::uuid::Uuid,
+    }
+    impl UserCreated {
+        pub fn builder() -> builder::UserCreated {
+            Default::default()
+        }
+    }
+    ///Response of the older no-KYC create call (the docs' example was cut off).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UserCreatedWithoutKyc {
+        ///All balances in one list (crypto entries and an `eur` entry).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub balances: ::std::vec::Vec<UserBalanceEntry>,
+        ///P100's id of the user.
+        #[serde(
+            rename = "userId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_id: ::std::option::Option<::uuid::Uuid>,
+    }
+    impl UserCreatedWithoutKyc {
+        pub fn builder() -> builder::UserCreatedWithoutKyc {
+            Default::default()
+        }
+    }
+    ///Delete User success response. The body is unknown (never seen).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UserDeleted(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UserDeleted {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserDeleted>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UserDeleted) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UserDeleted {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///Body of Extend user. Never seen; an open object with no known fields.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UserExtendRequest(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UserExtendRequest {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserExtendRequest>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UserExtendRequest) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UserExtendRequest {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///Extend user success response. The body is unknown (never seen).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UserExtended(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UserExtended {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserExtended>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UserExtended) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UserExtended {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Body of the User SEPA Transfer webhook (fields from the older single SEPA Transfer webhook
+page). A `SUCCESSFUL` body carries all fields; a `FAILED` body is minimal and carries `error`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct UserSepaTransferWebhook {
+        ///The amount sent.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub amount: ::std::option::Option<::p100_api::types::DecimalString>,
+        ///When the transfer was created.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Currency code, lowercase.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub currency: ::std::option::Option<::std::string::String>,
+        ///The receiver's IBAN.
+        #[serde(
+            rename = "destinationIban",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub destination_iban: ::std::option::Option<::std::string::String>,
+        ///Why the transfer failed (only on `FAILED`; its fields were never seen).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<WebhookError>,
+        ///The fee charged.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
+        ///The SEPA transfer id returned by Create a SEPA Transfer.
+        pub id: ::uuid::Uuid,
+        ///First name of an individual receiver; null otherwise.
+        #[serde(
+            rename = "receiverFirstName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_first_name: ::std::option::Option<::std::string::String>,
+        ///Last name of an individual receiver; null otherwise.
+        #[serde(
+            rename = "receiverLastName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub receiver_last_name: ::std::option::Option<::std::string::String>,
+        pub status: ::p100_api::types::SepaTransferStatus,
+        ///The transfer title (reference).
+        #[serde(
+            rename = "transferTitle",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub transfer_title: ::std::option::Option<::std::string::String>,
+        ///The transfer type (`external` in every example); not an event name.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl UserSepaTransferWebhook {
+        pub fn builder() -> builder::UserSepaTransferWebhook {
+            Default::default()
+        }
+    }
+    ///Suspend User success response (application/json). The body is unknown (never seen).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UserSuspended(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UserSuspended {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserSuspended>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UserSuspended) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UserSuspended {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///Unsuspend User success response. The body is unknown (never seen).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UserUnsuspended(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UserUnsuspended {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserUnsuspended>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UserUnsuspended) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UserUnsuspended {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Body of Update Existing User: send only the fields to change. The page names e-mail, phone
+and address; its schema was never seen, so other profile fields of Create User Account may
+also be accepted.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UserUpdateRequest {
+        ///The user's address (exact field name not seen).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub address: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///Phone number with country prefix, digits only.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+    }
+    impl UserUpdateRequest {
+        pub fn builder() -> builder::UserUpdateRequest {
+            Default::default()
+        }
+    }
+    ///Update Existing User success response. The body is unknown (never seen).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UserUpdated(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UserUpdated {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserUpdated>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UserUpdated) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UserUpdated {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///Add User Verification success response. The body is unknown (never seen).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UserVerificationAdded(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UserVerificationAdded {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserVerificationAdded>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UserVerificationAdded) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UserVerificationAdded {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Body of Add User Verification: the user's textual identity-document data. Its fields were
+never seen, so this is an open object; send the fields P100 tells you to.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UserVerificationRequest(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UserVerificationRequest {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserVerificationRequest>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UserVerificationRequest) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UserVerificationRequest {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    /**Failure details in a transfer webhook. Shown only in the legacy P2P Transfer example (with
+placeholder values); for SEPA transfers its fields were never seen (a third-party client
+assumes the same two).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct WebhookError {
+        ///A readable description of the failure.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///An error status or code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl WebhookError {
+        pub fn builder() -> builder::WebhookError {
+            Default::default()
+        }
+    }
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
-        pub struct CreateExchangeRequest {
+        pub struct BalanceCrypto {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            network_config: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    super::BalanceNetworkConfig,
+                >,
+                ::std::string::String,
+            >,
+            rate: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            wallet: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BalanceCrypto {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    network_config: Ok(Default::default()),
+                    rate: Ok(Default::default()),
+                    wallet: Ok(Default::default()),
+                }
+            }
+        }
+        impl BalanceCrypto {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn network_config<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        super::BalanceNetworkConfig,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_config = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for network_config: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate: {e}")
+                    });
+                self
+            }
+            pub fn wallet<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wallet = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wallet: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BalanceCrypto> for super::BalanceCrypto {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BalanceCrypto,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    id: value.id?,
+                    name: value.name?,
+                    network_config: value.network_config?,
+                    rate: value.rate?,
+                    wallet: value.wallet?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BalanceCrypto> for BalanceCrypto {
+            fn from(value: super::BalanceCrypto) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    network_config: Ok(value.network_config),
+                    rate: Ok(value.rate),
+                    wallet: Ok(value.wallet),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BalanceFiat {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+            iban: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            rate: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::BalanceStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BalanceFiat {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    iban: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    rate: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl BalanceFiat {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for iban: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::BalanceStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BalanceFiat> for super::BalanceFiat {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BalanceFiat,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    iban: value.iban?,
+                    id: value.id?,
+                    name: value.name?,
+                    rate: value.rate?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BalanceFiat> for BalanceFiat {
+            fn from(value: super::BalanceFiat) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    iban: Ok(value.iban),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    rate: Ok(value.rate),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BalanceNetworkConfig {
+            deposit: ::std::result::Result<
+                ::std::option::Option<super::BalanceNetworkDeposit>,
+                ::std::string::String,
+            >,
+            mainnet: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            withdrawal: ::std::result::Result<
+                ::std::option::Option<super::BalanceNetworkWithdrawal>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BalanceNetworkConfig {
+            fn default() -> Self {
+                Self {
+                    deposit: Ok(Default::default()),
+                    mainnet: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    withdrawal: Ok(Default::default()),
+                }
+            }
+        }
+        impl BalanceNetworkConfig {
+            pub fn deposit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BalanceNetworkDeposit>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.deposit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for deposit: {e}")
+                    });
+                self
+            }
+            pub fn mainnet<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mainnet = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mainnet: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn withdrawal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BalanceNetworkWithdrawal>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.withdrawal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for withdrawal: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BalanceNetworkConfig>
+        for super::BalanceNetworkConfig {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BalanceNetworkConfig,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    deposit: value.deposit?,
+                    mainnet: value.mainnet?,
+                    name: value.name?,
+                    withdrawal: value.withdrawal?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BalanceNetworkConfig> for BalanceNetworkConfig {
+            fn from(value: super::BalanceNetworkConfig) -> Self {
+                Self {
+                    deposit: Ok(value.deposit),
+                    mainnet: Ok(value.mainnet),
+                    name: Ok(value.name),
+                    withdrawal: Ok(value.withdrawal),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BalanceNetworkDeposit {
+            min_deposit: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BalanceNetworkDeposit {
+            fn default() -> Self {
+                Self {
+                    min_deposit: Ok(Default::default()),
+                }
+            }
+        }
+        impl BalanceNetworkDeposit {
+            pub fn min_deposit<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.min_deposit = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for min_deposit: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BalanceNetworkDeposit>
+        for super::BalanceNetworkDeposit {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BalanceNetworkDeposit,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    min_deposit: value.min_deposit?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BalanceNetworkDeposit>
+        for BalanceNetworkDeposit {
+            fn from(value: super::BalanceNetworkDeposit) -> Self {
+                Self {
+                    min_deposit: Ok(value.min_deposit),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BalanceNetworkWithdrawal {
+            fee_withdrawal: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            min_withdrawal: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BalanceNetworkWithdrawal {
+            fn default() -> Self {
+                Self {
+                    fee_withdrawal: Ok(Default::default()),
+                    min_withdrawal: Ok(Default::default()),
+                }
+            }
+        }
+        impl BalanceNetworkWithdrawal {
+            pub fn fee_withdrawal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fee_withdrawal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for fee_withdrawal: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn min_withdrawal<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.min_withdrawal = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for min_withdrawal: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BalanceNetworkWithdrawal>
+        for super::BalanceNetworkWithdrawal {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BalanceNetworkWithdrawal,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    fee_withdrawal: value.fee_withdrawal?,
+                    min_withdrawal: value.min_withdrawal?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BalanceNetworkWithdrawal>
+        for BalanceNetworkWithdrawal {
+            fn from(value: super::BalanceNetworkWithdrawal) -> Self {
+                Self {
+                    fee_withdrawal: Ok(value.fee_withdrawal),
+                    min_withdrawal: Ok(value.min_withdrawal),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct BalanceSet {
+            crypto_balances: ::std::result::Result<
+                ::std::vec::Vec<super::BalanceCrypto>,
+                ::std::string::String,
+            >,
+            fiat_balances: ::std::result::Result<
+                ::std::vec::Vec<super::BalanceFiat>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for BalanceSet {
+            fn default() -> Self {
+                Self {
+                    crypto_balances: Ok(Default::default()),
+                    fiat_balances: Ok(Default::default()),
+                }
+            }
+        }
+        impl BalanceSet {
+            pub fn crypto_balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceCrypto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.crypto_balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for crypto_balances: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn fiat_balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceFiat>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fiat_balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fiat_balances: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<BalanceSet> for super::BalanceSet {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: BalanceSet,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    crypto_balances: value.crypto_balances?,
+                    fiat_balances: value.fiat_balances?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::BalanceSet> for BalanceSet {
+            fn from(value: super::BalanceSet) -> Self {
+                Self {
+                    crypto_balances: Ok(value.crypto_balances),
+                    fiat_balances: Ok(value.fiat_balances),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Card3dsCodeWebhook {
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Card3dsCodeWebhook {
+            fn default() -> Self {
+                Self {
+                    code: Ok(Default::default()),
+                    external_user_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl Card3dsCodeWebhook {
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Card3dsCodeWebhook> for super::Card3dsCodeWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Card3dsCodeWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    code: value.code?,
+                    external_user_id: value.external_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Card3dsCodeWebhook> for Card3dsCodeWebhook {
+            fn from(value: super::Card3dsCodeWebhook) -> Self {
+                Self {
+                    code: Ok(value.code),
+                    external_user_id: Ok(value.external_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardActionResult {
+            message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardActionResult {
+            fn default() -> Self {
+                Self {
+                    message: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardActionResult {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardActionResult> for super::CardActionResult {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardActionResult,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { message: value.message? })
+            }
+        }
+        impl ::std::convert::From<super::CardActionResult> for CardActionResult {
+            fn from(value: super::CardActionResult) -> Self {
+                Self { message: Ok(value.message) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardActivationCodeWebhook {
+            card_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardActivationCodeWebhook {
+            fn default() -> Self {
+                Self {
+                    card_id: Ok(Default::default()),
+                    code: Ok(Default::default()),
+                    external_user_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardActivationCodeWebhook {
+            pub fn card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_id: {e}")
+                    });
+                self
+            }
+            pub fn code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardActivationCodeWebhook>
+        for super::CardActivationCodeWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardActivationCodeWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_id: value.card_id?,
+                    code: value.code?,
+                    external_user_id: value.external_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardActivationCodeWebhook>
+        for CardActivationCodeWebhook {
+            fn from(value: super::CardActivationCodeWebhook) -> Self {
+                Self {
+                    card_id: Ok(value.card_id),
+                    code: Ok(value.code),
+                    external_user_id: Ok(value.external_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardBlockRequest {
+            card_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardBlockRequest {
+            fn default() -> Self {
+                Self {
+                    card_id: Err("no value supplied for card_id".to_string()),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CardBlockRequest {
+            pub fn card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_id: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardBlockRequest> for super::CardBlockRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardBlockRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_id: value.card_id?,
+                    external_user_id: value.external_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardBlockRequest> for CardBlockRequest {
+            fn from(value: super::CardBlockRequest) -> Self {
+                Self {
+                    card_id: Ok(value.card_id),
+                    external_user_id: Ok(value.external_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardCreateRequest {
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
+            pin: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CardCreateRequest {
+            fn default() -> Self {
+                Self {
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    label: Err("no value supplied for label".to_string()),
+                    pin: Err("no value supplied for pin".to_string()),
+                }
+            }
+        }
+        impl CardCreateRequest {
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn pin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pin: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardCreateRequest> for super::CardCreateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardCreateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    external_user_id: value.external_user_id?,
+                    label: value.label?,
+                    pin: value.pin?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardCreateRequest> for CardCreateRequest {
+            fn from(value: super::CardCreateRequest) -> Self {
+                Self {
+                    external_user_id: Ok(value.external_user_id),
+                    label: Ok(value.label),
+                    pin: Ok(value.pin),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardCreated {
+            card_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            card_number: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            cvv: ::std::result::Result<::std::string::String, ::std::string::String>,
+            exp: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CardCreated {
+            fn default() -> Self {
+                Self {
+                    card_id: Err("no value supplied for card_id".to_string()),
+                    card_number: Err("no value supplied for card_number".to_string()),
+                    cvv: Err("no value supplied for cvv".to_string()),
+                    exp: Err("no value supplied for exp".to_string()),
+                }
+            }
+        }
+        impl CardCreated {
+            pub fn card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_id: {e}")
+                    });
+                self
+            }
+            pub fn card_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_number: {e}")
+                    });
+                self
+            }
+            pub fn cvv<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cvv = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cvv: {e}")
+                    });
+                self
+            }
+            pub fn exp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.exp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for exp: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardCreated> for super::CardCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_id: value.card_id?,
+                    card_number: value.card_number?,
+                    cvv: value.cvv?,
+                    exp: value.exp?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardCreated> for CardCreated {
+            fn from(value: super::CardCreated) -> Self {
+                Self {
+                    card_id: Ok(value.card_id),
+                    card_number: Ok(value.card_number),
+                    cvv: Ok(value.cvv),
+                    exp: Ok(value.exp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardDeleteRequest {
+            card_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardDeleteRequest {
+            fn default() -> Self {
+                Self {
+                    card_id: Err("no value supplied for card_id".to_string()),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CardDeleteRequest {
+            pub fn card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_id: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardDeleteRequest> for super::CardDeleteRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardDeleteRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_id: value.card_id?,
+                    external_user_id: value.external_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardDeleteRequest> for CardDeleteRequest {
+            fn from(value: super::CardDeleteRequest) -> Self {
+                Self {
+                    card_id: Ok(value.card_id),
+                    external_user_id: Ok(value.external_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardDetails {
+            card_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            cvv: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            exp: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::CardStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardDetails {
+            fn default() -> Self {
+                Self {
+                    card_number: Ok(Default::default()),
+                    cvv: Ok(Default::default()),
+                    exp: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardDetails {
+            pub fn card_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_number: {e}")
+                    });
+                self
+            }
+            pub fn cvv<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cvv = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cvv: {e}")
+                    });
+                self
+            }
+            pub fn exp<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.exp = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for exp: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::CardStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardDetails> for super::CardDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_number: value.card_number?,
+                    cvv: value.cvv?,
+                    exp: value.exp?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardDetails> for CardDetails {
+            fn from(value: super::CardDetails) -> Self {
+                Self {
+                    card_number: Ok(value.card_number),
+                    cvv: Ok(value.cvv),
+                    exp: Ok(value.exp),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardLimits {
+            daily_trx_all: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            daily_trx_atm: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            daily_trx_ecom: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            monthly_trx_all: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            monthly_trx_atm: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            monthly_trx_ecom: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardLimits {
+            fn default() -> Self {
+                Self {
+                    daily_trx_all: Ok(Default::default()),
+                    daily_trx_atm: Ok(Default::default()),
+                    daily_trx_ecom: Ok(Default::default()),
+                    monthly_trx_all: Ok(Default::default()),
+                    monthly_trx_atm: Ok(Default::default()),
+                    monthly_trx_ecom: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardLimits {
+            pub fn daily_trx_all<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.daily_trx_all = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for daily_trx_all: {e}")
+                    });
+                self
+            }
+            pub fn daily_trx_atm<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.daily_trx_atm = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for daily_trx_atm: {e}")
+                    });
+                self
+            }
+            pub fn daily_trx_ecom<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.daily_trx_ecom = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for daily_trx_ecom: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn monthly_trx_all<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monthly_trx_all = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monthly_trx_all: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn monthly_trx_atm<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monthly_trx_atm = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monthly_trx_atm: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn monthly_trx_ecom<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monthly_trx_ecom = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monthly_trx_ecom: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardLimits> for super::CardLimits {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardLimits,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    daily_trx_all: value.daily_trx_all?,
+                    daily_trx_atm: value.daily_trx_atm?,
+                    daily_trx_ecom: value.daily_trx_ecom?,
+                    monthly_trx_all: value.monthly_trx_all?,
+                    monthly_trx_atm: value.monthly_trx_atm?,
+                    monthly_trx_ecom: value.monthly_trx_ecom?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardLimits> for CardLimits {
+            fn from(value: super::CardLimits) -> Self {
+                Self {
+                    daily_trx_all: Ok(value.daily_trx_all),
+                    daily_trx_atm: Ok(value.daily_trx_atm),
+                    daily_trx_ecom: Ok(value.daily_trx_ecom),
+                    monthly_trx_all: Ok(value.monthly_trx_all),
+                    monthly_trx_atm: Ok(value.monthly_trx_atm),
+                    monthly_trx_ecom: Ok(value.monthly_trx_ecom),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardLimitsUpdateRequest {
+            card_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            daily_trx_all: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            daily_trx_atm: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            daily_trx_ecom: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            monthly_trx_all: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            monthly_trx_atm: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            monthly_trx_ecom: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardLimitsUpdateRequest {
+            fn default() -> Self {
+                Self {
+                    card_id: Err("no value supplied for card_id".to_string()),
+                    daily_trx_all: Ok(Default::default()),
+                    daily_trx_atm: Ok(Default::default()),
+                    daily_trx_ecom: Ok(Default::default()),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    monthly_trx_all: Ok(Default::default()),
+                    monthly_trx_atm: Ok(Default::default()),
+                    monthly_trx_ecom: Ok(Default::default()),
+                }
+            }
+        }
+        impl CardLimitsUpdateRequest {
+            pub fn card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_id: {e}")
+                    });
+                self
+            }
+            pub fn daily_trx_all<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.daily_trx_all = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for daily_trx_all: {e}")
+                    });
+                self
+            }
+            pub fn daily_trx_atm<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.daily_trx_atm = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for daily_trx_atm: {e}")
+                    });
+                self
+            }
+            pub fn daily_trx_ecom<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.daily_trx_ecom = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for daily_trx_ecom: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn monthly_trx_all<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monthly_trx_all = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monthly_trx_all: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn monthly_trx_atm<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monthly_trx_atm = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monthly_trx_atm: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn monthly_trx_ecom<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.monthly_trx_ecom = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for monthly_trx_ecom: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardLimitsUpdateRequest>
+        for super::CardLimitsUpdateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardLimitsUpdateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_id: value.card_id?,
+                    daily_trx_all: value.daily_trx_all?,
+                    daily_trx_atm: value.daily_trx_atm?,
+                    daily_trx_ecom: value.daily_trx_ecom?,
+                    external_user_id: value.external_user_id?,
+                    monthly_trx_all: value.monthly_trx_all?,
+                    monthly_trx_atm: value.monthly_trx_atm?,
+                    monthly_trx_ecom: value.monthly_trx_ecom?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardLimitsUpdateRequest>
+        for CardLimitsUpdateRequest {
+            fn from(value: super::CardLimitsUpdateRequest) -> Self {
+                Self {
+                    card_id: Ok(value.card_id),
+                    daily_trx_all: Ok(value.daily_trx_all),
+                    daily_trx_atm: Ok(value.daily_trx_atm),
+                    daily_trx_ecom: Ok(value.daily_trx_ecom),
+                    external_user_id: Ok(value.external_user_id),
+                    monthly_trx_all: Ok(value.monthly_trx_all),
+                    monthly_trx_atm: Ok(value.monthly_trx_atm),
+                    monthly_trx_ecom: Ok(value.monthly_trx_ecom),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardList {
+            cards: ::std::result::Result<
+                ::std::vec::Vec<super::CardListItem>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardList {
+            fn default() -> Self {
+                Self {
+                    cards: Err("no value supplied for cards".to_string()),
+                }
+            }
+        }
+        impl CardList {
+            pub fn cards<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CardListItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cards = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cards: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardList> for super::CardList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { cards: value.cards? })
+            }
+        }
+        impl ::std::convert::From<super::CardList> for CardList {
+            fn from(value: super::CardList) -> Self {
+                Self { cards: Ok(value.cards) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardListItem {
+            card_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            card_last_digits: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            label: ::std::result::Result<::std::string::String, ::std::string::String>,
+            status: ::std::result::Result<
+                ::p100_api::types::CardStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardListItem {
+            fn default() -> Self {
+                Self {
+                    card_id: Err("no value supplied for card_id".to_string()),
+                    card_last_digits: Err(
+                        "no value supplied for card_last_digits".to_string(),
+                    ),
+                    label: Err("no value supplied for label".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl CardListItem {
+            pub fn card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_id: {e}")
+                    });
+                self
+            }
+            pub fn card_last_digits<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_last_digits = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for card_last_digits: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::CardStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardListItem> for super::CardListItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardListItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_id: value.card_id?,
+                    card_last_digits: value.card_last_digits?,
+                    label: value.label?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardListItem> for CardListItem {
+            fn from(value: super::CardListItem) -> Self {
+                Self {
+                    card_id: Ok(value.card_id),
+                    card_last_digits: Ok(value.card_last_digits),
+                    label: Ok(value.label),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardPinUpdateRequest {
+            card_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            pin: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CardPinUpdateRequest {
+            fn default() -> Self {
+                Self {
+                    card_id: Err("no value supplied for card_id".to_string()),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    pin: Err("no value supplied for pin".to_string()),
+                }
+            }
+        }
+        impl CardPinUpdateRequest {
+            pub fn card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_id: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn pin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pin: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardPinUpdateRequest>
+        for super::CardPinUpdateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardPinUpdateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_id: value.card_id?,
+                    external_user_id: value.external_user_id?,
+                    pin: value.pin?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardPinUpdateRequest> for CardPinUpdateRequest {
+            fn from(value: super::CardPinUpdateRequest) -> Self {
+                Self {
+                    card_id: Ok(value.card_id),
+                    external_user_id: Ok(value.external_user_id),
+                    pin: Ok(value.pin),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CardUnblockRequest {
+            card_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CardUnblockRequest {
+            fn default() -> Self {
+                Self {
+                    card_id: Err("no value supplied for card_id".to_string()),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CardUnblockRequest {
+            pub fn card_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_id: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CardUnblockRequest> for super::CardUnblockRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CardUnblockRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    card_id: value.card_id?,
+                    external_user_id: value.external_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CardUnblockRequest> for CardUnblockRequest {
+            fn from(value: super::CardUnblockRequest) -> Self {
+                Self {
+                    card_id: Ok(value.card_id),
+                    external_user_id: Ok(value.external_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateCryptoWithdrawalRequest {
             amount: ::std::result::Result<
                 ::p100_api::types::DecimalNumber,
                 ::std::string::String,
             >,
-            lock_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            memo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            network: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_type: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::ReceiverType>,
+                ::std::string::String,
+            >,
+            source_external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            wallet_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            wallet_type: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::WalletType>,
+                ::std::string::String,
+            >,
         }
-        impl ::std::default::Default for CreateExchangeRequest {
+        impl ::std::default::Default for CreateCryptoWithdrawalRequest {
             fn default() -> Self {
                 Self {
                     amount: Err("no value supplied for amount".to_string()),
-                    lock_id: Err("no value supplied for lock_id".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    memo: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    network: Ok(Default::default()),
+                    receiver_type: Ok(Default::default()),
+                    source_external_user_id: Err(
+                        "no value supplied for source_external_user_id".to_string(),
+                    ),
+                    wallet_address: Ok(Default::default()),
+                    wallet_type: Ok(Default::default()),
                 }
             }
         }
-        impl CreateExchangeRequest {
+        impl CreateCryptoWithdrawalRequest {
             pub fn amount<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
@@ -119,6 +4900,369 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
                     });
                 self
             }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn memo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.memo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for memo: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network: {e}")
+                    });
+                self
+            }
+            pub fn receiver_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::ReceiverType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for receiver_type: {e}")
+                    });
+                self
+            }
+            pub fn source_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for source_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wallet_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wallet_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wallet_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wallet_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::WalletType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wallet_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wallet_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateCryptoWithdrawalRequest>
+        for super::CreateCryptoWithdrawalRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateCryptoWithdrawalRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                    memo: value.memo?,
+                    name: value.name?,
+                    network: value.network?,
+                    receiver_type: value.receiver_type?,
+                    source_external_user_id: value.source_external_user_id?,
+                    wallet_address: value.wallet_address?,
+                    wallet_type: value.wallet_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateCryptoWithdrawalRequest>
+        for CreateCryptoWithdrawalRequest {
+            fn from(value: super::CreateCryptoWithdrawalRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
+                    memo: Ok(value.memo),
+                    name: Ok(value.name),
+                    network: Ok(value.network),
+                    receiver_type: Ok(value.receiver_type),
+                    source_external_user_id: Ok(value.source_external_user_id),
+                    wallet_address: Ok(value.wallet_address),
+                    wallet_type: Ok(value.wallet_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateExchangeRequest {
+            amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            currency_from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency_to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            lock_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            source_external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateExchangeRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    currency_from: Ok(Default::default()),
+                    currency_to: Ok(Default::default()),
+                    lock_id: Ok(Default::default()),
+                    source_external_user_id: Err(
+                        "no value supplied for source_external_user_id".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CreateExchangeRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency_from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency_from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency_from: {e}")
+                    });
+                self
+            }
+            pub fn currency_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency_to: {e}")
+                    });
+                self
+            }
+            pub fn lock_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lock_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lock_id: {e}")
+                    });
+                self
+            }
+            pub fn source_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for source_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateExchangeRequest>
+        for super::CreateExchangeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateExchangeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency_from: value.currency_from?,
+                    currency_to: value.currency_to?,
+                    lock_id: value.lock_id?,
+                    source_external_user_id: value.source_external_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateExchangeRequest>
+        for CreateExchangeRequest {
+            fn from(value: super::CreateExchangeRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency_from: Ok(value.currency_from),
+                    currency_to: Ok(value.currency_to),
+                    lock_id: Ok(value.lock_id),
+                    source_external_user_id: Ok(value.source_external_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateOrderLockRequest {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            network: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateOrderLockRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    network: Err("no value supplied for network".to_string()),
+                }
+            }
+        }
+        impl CreateOrderLockRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateOrderLockRequest>
+        for super::CreateOrderLockRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateOrderLockRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                    network: value.network?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateOrderLockRequest>
+        for CreateOrderLockRequest {
+            fn from(value: super::CreateOrderLockRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
+                    network: Ok(value.network),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateOrderRequest {
+            lock_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for CreateOrderRequest {
+            fn default() -> Self {
+                Self {
+                    lock_id: Err("no value supplied for lock_id".to_string()),
+                }
+            }
+        }
+        impl CreateOrderRequest {
             pub fn lock_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::uuid::Uuid>,
@@ -132,24 +5276,988 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
                 self
             }
         }
-        impl ::std::convert::TryFrom<CreateExchangeRequest>
-        for super::CreateExchangeRequest {
+        impl ::std::convert::TryFrom<CreateOrderRequest> for super::CreateOrderRequest {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: CreateExchangeRequest,
+                value: CreateOrderRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { lock_id: value.lock_id? })
+            }
+        }
+        impl ::std::convert::From<super::CreateOrderRequest> for CreateOrderRequest {
+            fn from(value: super::CreateOrderRequest) -> Self {
+                Self { lock_id: Ok(value.lock_id) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateSepaTransferRequest {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+            company_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            destination_iban: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_type: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::ReceiverType>,
+                ::std::string::String,
+            >,
+            source_external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            transfer_title: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateSepaTransferRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    company_name: Ok(Default::default()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    destination_iban: Err(
+                        "no value supplied for destination_iban".to_string(),
+                    ),
+                    external_user_id: Ok(Default::default()),
+                    receiver_first_name: Ok(Default::default()),
+                    receiver_last_name: Ok(Default::default()),
+                    receiver_type: Ok(Default::default()),
+                    source_external_user_id: Ok(Default::default()),
+                    transfer_title: Err(
+                        "no value supplied for transfer_title".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CreateSepaTransferRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn company_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_name: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_iban: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_first_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_last_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::ReceiverType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for receiver_type: {e}")
+                    });
+                self
+            }
+            pub fn source_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for source_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn transfer_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transfer_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transfer_title: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateSepaTransferRequest>
+        for super::CreateSepaTransferRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateSepaTransferRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     amount: value.amount?,
-                    lock_id: value.lock_id?,
+                    company_name: value.company_name?,
+                    currency: value.currency?,
+                    destination_iban: value.destination_iban?,
+                    external_user_id: value.external_user_id?,
+                    receiver_first_name: value.receiver_first_name?,
+                    receiver_last_name: value.receiver_last_name?,
+                    receiver_type: value.receiver_type?,
+                    source_external_user_id: value.source_external_user_id?,
+                    transfer_title: value.transfer_title?,
                 })
             }
         }
-        impl ::std::convert::From<super::CreateExchangeRequest>
-        for CreateExchangeRequest {
-            fn from(value: super::CreateExchangeRequest) -> Self {
+        impl ::std::convert::From<super::CreateSepaTransferRequest>
+        for CreateSepaTransferRequest {
+            fn from(value: super::CreateSepaTransferRequest) -> Self {
                 Self {
                     amount: Ok(value.amount),
-                    lock_id: Ok(value.lock_id),
+                    company_name: Ok(value.company_name),
+                    currency: Ok(value.currency),
+                    destination_iban: Ok(value.destination_iban),
+                    external_user_id: Ok(value.external_user_id),
+                    receiver_first_name: Ok(value.receiver_first_name),
+                    receiver_last_name: Ok(value.receiver_last_name),
+                    receiver_type: Ok(value.receiver_type),
+                    source_external_user_id: Ok(value.source_external_user_id),
+                    transfer_title: Ok(value.transfer_title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateTransferRequest {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            destination_external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateTransferRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    destination_external_user_id: Ok(Default::default()),
+                    source_external_user_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl CreateTransferRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn source_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for source_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateTransferRequest>
+        for super::CreateTransferRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateTransferRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                    destination_external_user_id: value.destination_external_user_id?,
+                    source_external_user_id: value.source_external_user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateTransferRequest>
+        for CreateTransferRequest {
+            fn from(value: super::CreateTransferRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
+                    destination_external_user_id: Ok(value.destination_external_user_id),
+                    source_external_user_id: Ok(value.source_external_user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CryptoDepositWebhook {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalNumber,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            crypto_deposit_id: ::std::result::Result<
+                ::uuid::Uuid,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::p100_api::types::CryptoDepositStatus,
+                ::std::string::String,
+            >,
+            transaction_hash: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CryptoDepositWebhook {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    crypto_deposit_id: Err(
+                        "no value supplied for crypto_deposit_id".to_string(),
+                    ),
+                    currency: Err("no value supplied for currency".to_string()),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    status: Err("no value supplied for status".to_string()),
+                    transaction_hash: Err(
+                        "no value supplied for transaction_hash".to_string(),
+                    ),
+                }
+            }
+        }
+        impl CryptoDepositWebhook {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn crypto_deposit_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.crypto_deposit_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for crypto_deposit_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::CryptoDepositStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn transaction_hash<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_hash = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_hash: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CryptoDepositWebhook>
+        for super::CryptoDepositWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CryptoDepositWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    crypto_deposit_id: value.crypto_deposit_id?,
+                    currency: value.currency?,
+                    external_user_id: value.external_user_id?,
+                    status: value.status?,
+                    transaction_hash: value.transaction_hash?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CryptoDepositWebhook> for CryptoDepositWebhook {
+            fn from(value: super::CryptoDepositWebhook) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    crypto_deposit_id: Ok(value.crypto_deposit_id),
+                    currency: Ok(value.currency),
+                    external_user_id: Ok(value.external_user_id),
+                    status: Ok(value.status),
+                    transaction_hash: Ok(value.transaction_hash),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CryptoWithdrawalCreated {
+            withdrawal_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CryptoWithdrawalCreated {
+            fn default() -> Self {
+                Self {
+                    withdrawal_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl CryptoWithdrawalCreated {
+            pub fn withdrawal_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.withdrawal_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for withdrawal_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CryptoWithdrawalCreated>
+        for super::CryptoWithdrawalCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CryptoWithdrawalCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    withdrawal_id: value.withdrawal_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CryptoWithdrawalCreated>
+        for CryptoWithdrawalCreated {
+            fn from(value: super::CryptoWithdrawalCreated) -> Self {
+                Self {
+                    withdrawal_id: Ok(value.withdrawal_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CryptoWithdrawalDetails {
+            amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            destination: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            fee: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::CryptoWithdrawalStatus>,
+                ::std::string::String,
+            >,
+            transaction_hash: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CryptoWithdrawalDetails {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    destination: Ok(Default::default()),
+                    fee: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    transaction_hash: Ok(Default::default()),
+                    user: Ok(Default::default()),
+                }
+            }
+        }
+        impl CryptoWithdrawalDetails {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn fee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fee: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CryptoWithdrawalStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn transaction_hash<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_hash = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_hash: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CryptoWithdrawalDetails>
+        for super::CryptoWithdrawalDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CryptoWithdrawalDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    destination: value.destination?,
+                    fee: value.fee?,
+                    id: value.id?,
+                    status: value.status?,
+                    transaction_hash: value.transaction_hash?,
+                    user: value.user?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CryptoWithdrawalDetails>
+        for CryptoWithdrawalDetails {
+            fn from(value: super::CryptoWithdrawalDetails) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    destination: Ok(value.destination),
+                    fee: Ok(value.fee),
+                    id: Ok(value.id),
+                    status: Ok(value.status),
+                    transaction_hash: Ok(value.transaction_hash),
+                    user: Ok(value.user),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CryptoWithdrawalWebhook {
+            amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            destination: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            fee: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            status: ::std::result::Result<
+                super::CryptoWithdrawalStatus,
+                ::std::string::String,
+            >,
+            transaction_hash: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CryptoWithdrawalWebhook {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    destination: Ok(Default::default()),
+                    fee: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    status: Err("no value supplied for status".to_string()),
+                    transaction_hash: Ok(Default::default()),
+                    user: Ok(Default::default()),
+                }
+            }
+        }
+        impl CryptoWithdrawalWebhook {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn fee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fee: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CryptoWithdrawalStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn transaction_hash<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_hash = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_hash: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CryptoWithdrawalWebhook>
+        for super::CryptoWithdrawalWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CryptoWithdrawalWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    destination: value.destination?,
+                    fee: value.fee?,
+                    id: value.id?,
+                    status: value.status?,
+                    transaction_hash: value.transaction_hash?,
+                    user: value.user?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CryptoWithdrawalWebhook>
+        for CryptoWithdrawalWebhook {
+            fn from(value: super::CryptoWithdrawalWebhook) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    destination: Ok(value.destination),
+                    fee: Ok(value.fee),
+                    id: Ok(value.id),
+                    status: Ok(value.status),
+                    transaction_hash: Ok(value.transaction_hash),
+                    user: Ok(value.user),
                 }
             }
         }
@@ -237,13 +6345,75 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ExchangeCreated {
+            exchange_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for ExchangeCreated {
+            fn default() -> Self {
+                Self {
+                    exchange_id: Err("no value supplied for exchange_id".to_string()),
+                }
+            }
+        }
+        impl ExchangeCreated {
+            pub fn exchange_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.exchange_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for exchange_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ExchangeCreated> for super::ExchangeCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ExchangeCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    exchange_id: value.exchange_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ExchangeCreated> for ExchangeCreated {
+            fn from(value: super::ExchangeCreated) -> Self {
+                Self {
+                    exchange_id: Ok(value.exchange_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ExchangeDetails {
-            fee: ::std::result::Result<
-                ::std::option::Option<::p100_api::types::DecimalString>,
+            amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
                 ::std::string::String,
             >,
-            note: ::std::result::Result<
+            created_at: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency_from: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency_to: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            lock_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            rate: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -254,36 +6424,101 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
         impl ::std::default::Default for ExchangeDetails {
             fn default() -> Self {
                 Self {
-                    fee: Ok(Default::default()),
-                    note: Ok(Default::default()),
+                    amount: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    currency_from: Ok(Default::default()),
+                    currency_to: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    lock_id: Ok(Default::default()),
+                    rate: Ok(Default::default()),
                     status: Ok(Default::default()),
                 }
             }
         }
         impl ExchangeDetails {
-            pub fn fee<T>(mut self, value: T) -> Self
+            pub fn amount<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::p100_api::types::DecimalString>,
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee = value
+                self.amount = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for fee: {e}")
+                        format!("error converting supplied value for amount: {e}")
                     });
                 self
             }
-            pub fn note<T>(mut self, value: T) -> Self
+            pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.note = value
+                self.created_at = value
                     .try_into()
                     .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency_from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency_from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency_from: {e}")
+                    });
+                self
+            }
+            pub fn currency_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency_to: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn lock_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lock_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lock_id: {e}")
+                    });
+                self
+            }
+            pub fn rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate: {e}")
                     });
                 self
             }
@@ -308,8 +6543,13 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
                 value: ExchangeDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    fee: value.fee?,
-                    note: value.note?,
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency_from: value.currency_from?,
+                    currency_to: value.currency_to?,
+                    id: value.id?,
+                    lock_id: value.lock_id?,
+                    rate: value.rate?,
                     status: value.status?,
                 })
             }
@@ -317,8 +6557,13 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
         impl ::std::convert::From<super::ExchangeDetails> for ExchangeDetails {
             fn from(value: super::ExchangeDetails) -> Self {
                 Self {
-                    fee: Ok(value.fee),
-                    note: Ok(value.note),
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency_from: Ok(value.currency_from),
+                    currency_to: Ok(value.currency_to),
+                    id: Ok(value.id),
+                    lock_id: Ok(value.lock_id),
+                    rate: Ok(value.rate),
                     status: Ok(value.status),
                 }
             }
@@ -326,38 +6571,37 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
         #[derive(Clone, Debug)]
         pub struct ExchangeLock {
             created_at: ::std::result::Result<
-                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
             fee_percentage: ::std::result::Result<
-                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::p100_api::types::DecimalNumber,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
-            rates: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::p100_api::types::DecimalNumber,
-                >,
+            rates: ::std::result::Result<super::ExchangeRates, ::std::string::String>,
+            valid_until: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
         }
         impl ::std::default::Default for ExchangeLock {
             fn default() -> Self {
                 Self {
-                    created_at: Ok(Default::default()),
-                    fee_percentage: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    fee_percentage: Err(
+                        "no value supplied for fee_percentage".to_string(),
+                    ),
                     id: Err("no value supplied for id".to_string()),
                     rates: Err("no value supplied for rates".to_string()),
+                    valid_until: Err("no value supplied for valid_until".to_string()),
                 }
             }
         }
         impl ExchangeLock {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                >,
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.created_at = value
@@ -369,9 +6613,7 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
             }
             pub fn fee_percentage<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::p100_api::types::DecimalNumber>,
-                >,
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.fee_percentage = value
@@ -395,18 +6637,25 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
             }
             pub fn rates<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::p100_api::types::DecimalNumber,
-                    >,
-                >,
+                T: ::std::convert::TryInto<super::ExchangeRates>,
                 T::Error: ::std::fmt::Display,
             {
                 self.rates = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for rates: {e}")
+                    });
+                self
+            }
+            pub fn valid_until<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.valid_until = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for valid_until: {e}")
                     });
                 self
             }
@@ -421,6 +6670,7 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
                     fee_percentage: value.fee_percentage?,
                     id: value.id?,
                     rates: value.rates?,
+                    valid_until: value.valid_until?,
                 })
             }
         }
@@ -431,6 +6681,5313 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
                     fee_percentage: Ok(value.fee_percentage),
                     id: Ok(value.id),
                     rates: Ok(value.rates),
+                    valid_until: Ok(value.valid_until),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ExchangeWebhook {
+            exchange_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::ExchangeStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ExchangeWebhook {
+            fn default() -> Self {
+                Self {
+                    exchange_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl ExchangeWebhook {
+            pub fn exchange_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.exchange_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for exchange_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::ExchangeStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ExchangeWebhook> for super::ExchangeWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ExchangeWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    exchange_id: value.exchange_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ExchangeWebhook> for ExchangeWebhook {
+            fn from(value: super::ExchangeWebhook) -> Self {
+                Self {
+                    exchange_id: Ok(value.exchange_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct IbanStatusWebhook {
+            status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::IbanStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for IbanStatusWebhook {
+            fn default() -> Self {
+                Self {
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl IbanStatusWebhook {
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::IbanStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<IbanStatusWebhook> for super::IbanStatusWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: IbanStatusWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { status: value.status? })
+            }
+        }
+        impl ::std::convert::From<super::IbanStatusWebhook> for IbanStatusWebhook {
+            fn from(value: super::IbanStatusWebhook) -> Self {
+                Self { status: Ok(value.status) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KycFileAddedWebhook {
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::p100_api::types::KycFileStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KycFileAddedWebhook {
+            fn default() -> Self {
+                Self {
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl KycFileAddedWebhook {
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::KycFileStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KycFileAddedWebhook>
+        for super::KycFileAddedWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycFileAddedWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    external_user_id: value.external_user_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KycFileAddedWebhook> for KycFileAddedWebhook {
+            fn from(value: super::KycFileAddedWebhook) -> Self {
+                Self {
+                    external_user_id: Ok(value.external_user_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KycFilesUpload {
+            files: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KycFilesUpload {
+            fn default() -> Self {
+                Self {
+                    files: Ok(Default::default()),
+                }
+            }
+        }
+        impl KycFilesUpload {
+            pub fn files<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.files = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for files: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KycFilesUpload> for super::KycFilesUpload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycFilesUpload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { files: value.files? })
+            }
+        }
+        impl ::std::convert::From<super::KycFilesUpload> for KycFilesUpload {
+            fn from(value: super::KycFilesUpload) -> Self {
+                Self { files: Ok(value.files) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KycStatus {
+            attempt_status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::KycAttemptStatus>,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            rejection_reason: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            verification_status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::KycVerificationStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KycStatus {
+            fn default() -> Self {
+                Self {
+                    attempt_status: Ok(Default::default()),
+                    external_user_id: Ok(Default::default()),
+                    rejection_reason: Ok(Default::default()),
+                    verification_status: Ok(Default::default()),
+                }
+            }
+        }
+        impl KycStatus {
+            pub fn attempt_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::KycAttemptStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempt_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attempt_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rejection_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rejection_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rejection_reason: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn verification_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::KycVerificationStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verification_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for verification_status: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KycStatus> for super::KycStatus {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycStatus,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attempt_status: value.attempt_status?,
+                    external_user_id: value.external_user_id?,
+                    rejection_reason: value.rejection_reason?,
+                    verification_status: value.verification_status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KycStatus> for KycStatus {
+            fn from(value: super::KycStatus) -> Self {
+                Self {
+                    attempt_status: Ok(value.attempt_status),
+                    external_user_id: Ok(value.external_user_id),
+                    rejection_reason: Ok(value.rejection_reason),
+                    verification_status: Ok(value.verification_status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KycVerificationCreated {
+            verification_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KycVerificationCreated {
+            fn default() -> Self {
+                Self {
+                    verification_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl KycVerificationCreated {
+            pub fn verification_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verification_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for verification_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KycVerificationCreated>
+        for super::KycVerificationCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycVerificationCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    verification_id: value.verification_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KycVerificationCreated>
+        for KycVerificationCreated {
+            fn from(value: super::KycVerificationCreated) -> Self {
+                Self {
+                    verification_id: Ok(value.verification_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KycVerificationRequest {
+            additional_info: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<::std::string::String, ::std::string::String>,
+            document_type: ::std::result::Result<
+                ::p100_api::types::KycDocumentType,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            income_source: ::std::result::Result<
+                ::p100_api::types::KycIncomeSource,
+                ::std::string::String,
+            >,
+            occupation: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::KycOccupation>,
+                ::std::string::String,
+            >,
+            open_account_reason: ::std::result::Result<
+                ::p100_api::types::KycOpenAccountReason,
+                ::std::string::String,
+            >,
+            tax_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KycVerificationRequest {
+            fn default() -> Self {
+                Self {
+                    additional_info: Ok(Default::default()),
+                    country: Err("no value supplied for country".to_string()),
+                    document_type: Err(
+                        "no value supplied for document_type".to_string(),
+                    ),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    income_source: Err(
+                        "no value supplied for income_source".to_string(),
+                    ),
+                    occupation: Ok(Default::default()),
+                    open_account_reason: Err(
+                        "no value supplied for open_account_reason".to_string(),
+                    ),
+                    tax_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl KycVerificationRequest {
+            pub fn additional_info<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.additional_info = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for additional_info: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn document_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::KycDocumentType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for document_type: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn income_source<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::KycIncomeSource>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.income_source = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for income_source: {e}")
+                    });
+                self
+            }
+            pub fn occupation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::KycOccupation>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.occupation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for occupation: {e}")
+                    });
+                self
+            }
+            pub fn open_account_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::KycOpenAccountReason>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.open_account_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for open_account_reason: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn tax_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KycVerificationRequest>
+        for super::KycVerificationRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycVerificationRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    additional_info: value.additional_info?,
+                    country: value.country?,
+                    document_type: value.document_type?,
+                    external_user_id: value.external_user_id?,
+                    income_source: value.income_source?,
+                    occupation: value.occupation?,
+                    open_account_reason: value.open_account_reason?,
+                    tax_id: value.tax_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KycVerificationRequest>
+        for KycVerificationRequest {
+            fn from(value: super::KycVerificationRequest) -> Self {
+                Self {
+                    additional_info: Ok(value.additional_info),
+                    country: Ok(value.country),
+                    document_type: Ok(value.document_type),
+                    external_user_id: Ok(value.external_user_id),
+                    income_source: Ok(value.income_source),
+                    occupation: Ok(value.occupation),
+                    open_account_reason: Ok(value.open_account_reason),
+                    tax_id: Ok(value.tax_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct KycVerificationStatusWebhook {
+            attempt_status: ::std::result::Result<
+                ::p100_api::types::KycAttemptStatus,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            rejection_reason: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            verification_status: ::std::result::Result<
+                ::p100_api::types::KycVerificationStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for KycVerificationStatusWebhook {
+            fn default() -> Self {
+                Self {
+                    attempt_status: Err(
+                        "no value supplied for attempt_status".to_string(),
+                    ),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    rejection_reason: Ok(Default::default()),
+                    verification_status: Err(
+                        "no value supplied for verification_status".to_string(),
+                    ),
+                }
+            }
+        }
+        impl KycVerificationStatusWebhook {
+            pub fn attempt_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::KycAttemptStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.attempt_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for attempt_status: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rejection_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rejection_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for rejection_reason: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn verification_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::KycVerificationStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.verification_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for verification_status: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<KycVerificationStatusWebhook>
+        for super::KycVerificationStatusWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: KycVerificationStatusWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    attempt_status: value.attempt_status?,
+                    external_user_id: value.external_user_id?,
+                    rejection_reason: value.rejection_reason?,
+                    verification_status: value.verification_status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::KycVerificationStatusWebhook>
+        for KycVerificationStatusWebhook {
+            fn from(value: super::KycVerificationStatusWebhook) -> Self {
+                Self {
+                    attempt_status: Ok(value.attempt_status),
+                    external_user_id: Ok(value.external_user_id),
+                    rejection_reason: Ok(value.rejection_reason),
+                    verification_status: Ok(value.verification_status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct NetworkFee {
+            network_fee: ::std::result::Result<
+                ::p100_api::types::DecimalNumber,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for NetworkFee {
+            fn default() -> Self {
+                Self {
+                    network_fee: Err("no value supplied for network_fee".to_string()),
+                }
+            }
+        }
+        impl NetworkFee {
+            pub fn network_fee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_fee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network_fee: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<NetworkFee> for super::NetworkFee {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: NetworkFee,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    network_fee: value.network_fee?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::NetworkFee> for NetworkFee {
+            fn from(value: super::NetworkFee) -> Self {
+                Self {
+                    network_fee: Ok(value.network_fee),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrderCreated {
+            order_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for OrderCreated {
+            fn default() -> Self {
+                Self {
+                    order_id: Err("no value supplied for order_id".to_string()),
+                }
+            }
+        }
+        impl OrderCreated {
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderCreated> for super::OrderCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { order_id: value.order_id? })
+            }
+        }
+        impl ::std::convert::From<super::OrderCreated> for OrderCreated {
+            fn from(value: super::OrderCreated) -> Self {
+                Self {
+                    order_id: Ok(value.order_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrderDetails {
+            confirmations: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            cryptocurrency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            lock_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            network: ::std::result::Result<::std::string::String, ::std::string::String>,
+            order_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            received_amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            required_confirmations: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::p100_api::types::OrderStatus,
+                ::std::string::String,
+            >,
+            total_amount_required: ::std::result::Result<
+                ::p100_api::types::DecimalNumber,
+                ::std::string::String,
+            >,
+            transaction_hash: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            wallet_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrderDetails {
+            fn default() -> Self {
+                Self {
+                    confirmations: Ok(Default::default()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    cryptocurrency: Err(
+                        "no value supplied for cryptocurrency".to_string(),
+                    ),
+                    expires_at: Ok(Default::default()),
+                    lock_id: Err("no value supplied for lock_id".to_string()),
+                    network: Err("no value supplied for network".to_string()),
+                    order_id: Err("no value supplied for order_id".to_string()),
+                    received_amount: Ok(Default::default()),
+                    required_confirmations: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    total_amount_required: Err(
+                        "no value supplied for total_amount_required".to_string(),
+                    ),
+                    transaction_hash: Ok(Default::default()),
+                    wallet_address: Ok(Default::default()),
+                }
+            }
+        }
+        impl OrderDetails {
+            pub fn confirmations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.confirmations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for confirmations: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn cryptocurrency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cryptocurrency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cryptocurrency: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn lock_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lock_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lock_id: {e}")
+                    });
+                self
+            }
+            pub fn network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network: {e}")
+                    });
+                self
+            }
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+            pub fn received_amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received_amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for received_amount: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn required_confirmations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.required_confirmations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for required_confirmations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::OrderStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn total_amount_required<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_amount_required = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_amount_required: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn transaction_hash<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transaction_hash = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transaction_hash: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wallet_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wallet_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wallet_address: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderDetails> for super::OrderDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    confirmations: value.confirmations?,
+                    created_at: value.created_at?,
+                    cryptocurrency: value.cryptocurrency?,
+                    expires_at: value.expires_at?,
+                    lock_id: value.lock_id?,
+                    network: value.network?,
+                    order_id: value.order_id?,
+                    received_amount: value.received_amount?,
+                    required_confirmations: value.required_confirmations?,
+                    status: value.status?,
+                    total_amount_required: value.total_amount_required?,
+                    transaction_hash: value.transaction_hash?,
+                    wallet_address: value.wallet_address?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrderDetails> for OrderDetails {
+            fn from(value: super::OrderDetails) -> Self {
+                Self {
+                    confirmations: Ok(value.confirmations),
+                    created_at: Ok(value.created_at),
+                    cryptocurrency: Ok(value.cryptocurrency),
+                    expires_at: Ok(value.expires_at),
+                    lock_id: Ok(value.lock_id),
+                    network: Ok(value.network),
+                    order_id: Ok(value.order_id),
+                    received_amount: Ok(value.received_amount),
+                    required_confirmations: Ok(value.required_confirmations),
+                    status: Ok(value.status),
+                    total_amount_required: Ok(value.total_amount_required),
+                    transaction_hash: Ok(value.transaction_hash),
+                    wallet_address: Ok(value.wallet_address),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrderLock {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalNumber,
+                ::std::string::String,
+            >,
+            cryptocurrency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            destination_currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            expires_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            lock_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            network: ::std::result::Result<::std::string::String, ::std::string::String>,
+            rate: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrderLock {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    cryptocurrency: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    destination_currency: Ok(Default::default()),
+                    expires_at: Err("no value supplied for expires_at".to_string()),
+                    lock_id: Err("no value supplied for lock_id".to_string()),
+                    network: Err("no value supplied for network".to_string()),
+                    rate: Err("no value supplied for rate".to_string()),
+                }
+            }
+        }
+        impl OrderLock {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn cryptocurrency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cryptocurrency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cryptocurrency: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_currency: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn expires_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expires_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_at: {e}")
+                    });
+                self
+            }
+            pub fn lock_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lock_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lock_id: {e}")
+                    });
+                self
+            }
+            pub fn network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network: {e}")
+                    });
+                self
+            }
+            pub fn rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderLock> for super::OrderLock {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderLock,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    cryptocurrency: value.cryptocurrency?,
+                    currency: value.currency?,
+                    destination_currency: value.destination_currency?,
+                    expires_at: value.expires_at?,
+                    lock_id: value.lock_id?,
+                    network: value.network?,
+                    rate: value.rate?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrderLock> for OrderLock {
+            fn from(value: super::OrderLock) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    cryptocurrency: Ok(value.cryptocurrency),
+                    currency: Ok(value.currency),
+                    destination_currency: Ok(value.destination_currency),
+                    expires_at: Ok(value.expires_at),
+                    lock_id: Ok(value.lock_id),
+                    network: Ok(value.network),
+                    rate: Ok(value.rate),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct OrderStatusWebhook {
+            order_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::OrderStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for OrderStatusWebhook {
+            fn default() -> Self {
+                Self {
+                    order_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl OrderStatusWebhook {
+            pub fn order_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.order_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for order_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::OrderStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<OrderStatusWebhook> for super::OrderStatusWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: OrderStatusWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    order_id: value.order_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::OrderStatusWebhook> for OrderStatusWebhook {
+            fn from(value: super::OrderStatusWebhook) -> Self {
+                Self {
+                    order_id: Ok(value.order_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct P2pTransferWebhook {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalNumber,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            destination_external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::WebhookError>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            source_external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::p100_api::types::TransferStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for P2pTransferWebhook {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    created_at: Err("no value supplied for created_at".to_string()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    destination_external_user_id: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    source_external_user_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl P2pTransferWebhook {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn source_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for source_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::TransferStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<P2pTransferWebhook> for super::P2pTransferWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: P2pTransferWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    destination_external_user_id: value.destination_external_user_id?,
+                    error: value.error?,
+                    id: value.id?,
+                    source_external_user_id: value.source_external_user_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::P2pTransferWebhook> for P2pTransferWebhook {
+            fn from(value: super::P2pTransferWebhook) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    destination_external_user_id: Ok(value.destination_external_user_id),
+                    error: Ok(value.error),
+                    id: Ok(value.id),
+                    source_external_user_id: Ok(value.source_external_user_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PartnerBalances {
+            crypto_balances: ::std::result::Result<
+                ::std::vec::Vec<super::BalanceCrypto>,
+                ::std::string::String,
+            >,
+            fiat_balances: ::std::result::Result<
+                ::std::vec::Vec<super::BalanceFiat>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PartnerBalances {
+            fn default() -> Self {
+                Self {
+                    crypto_balances: Ok(Default::default()),
+                    fiat_balances: Ok(Default::default()),
+                }
+            }
+        }
+        impl PartnerBalances {
+            pub fn crypto_balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceCrypto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.crypto_balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for crypto_balances: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn fiat_balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceFiat>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fiat_balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fiat_balances: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PartnerBalances> for super::PartnerBalances {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PartnerBalances,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    crypto_balances: value.crypto_balances?,
+                    fiat_balances: value.fiat_balances?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PartnerBalances> for PartnerBalances {
+            fn from(value: super::PartnerBalances) -> Self {
+                Self {
+                    crypto_balances: Ok(value.crypto_balances),
+                    fiat_balances: Ok(value.fiat_balances),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PartnerCreateCryptoWithdrawalRequest {
+            amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            memo: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            network: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_type: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::ReceiverType>,
+                ::std::string::String,
+            >,
+            wallet_address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            wallet_type: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::WalletType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PartnerCreateCryptoWithdrawalRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    memo: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    network: Ok(Default::default()),
+                    receiver_type: Ok(Default::default()),
+                    wallet_address: Ok(Default::default()),
+                    wallet_type: Ok(Default::default()),
+                }
+            }
+        }
+        impl PartnerCreateCryptoWithdrawalRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn memo<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.memo = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for memo: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn network<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for network: {e}")
+                    });
+                self
+            }
+            pub fn receiver_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::ReceiverType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for receiver_type: {e}")
+                    });
+                self
+            }
+            pub fn wallet_address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wallet_address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for wallet_address: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn wallet_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::WalletType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wallet_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wallet_type: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PartnerCreateCryptoWithdrawalRequest>
+        for super::PartnerCreateCryptoWithdrawalRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PartnerCreateCryptoWithdrawalRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency: value.currency?,
+                    memo: value.memo?,
+                    name: value.name?,
+                    network: value.network?,
+                    receiver_type: value.receiver_type?,
+                    wallet_address: value.wallet_address?,
+                    wallet_type: value.wallet_type?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PartnerCreateCryptoWithdrawalRequest>
+        for PartnerCreateCryptoWithdrawalRequest {
+            fn from(value: super::PartnerCreateCryptoWithdrawalRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency: Ok(value.currency),
+                    memo: Ok(value.memo),
+                    name: Ok(value.name),
+                    network: Ok(value.network),
+                    receiver_type: Ok(value.receiver_type),
+                    wallet_address: Ok(value.wallet_address),
+                    wallet_type: Ok(value.wallet_type),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PartnerCreateExchangeRequest {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalNumber,
+                ::std::string::String,
+            >,
+            currency_from: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            currency_to: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            lock_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for PartnerCreateExchangeRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    currency_from: Err(
+                        "no value supplied for currency_from".to_string(),
+                    ),
+                    currency_to: Err("no value supplied for currency_to".to_string()),
+                    lock_id: Err("no value supplied for lock_id".to_string()),
+                }
+            }
+        }
+        impl PartnerCreateExchangeRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn currency_from<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency_from = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency_from: {e}")
+                    });
+                self
+            }
+            pub fn currency_to<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency_to = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency_to: {e}")
+                    });
+                self
+            }
+            pub fn lock_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lock_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lock_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PartnerCreateExchangeRequest>
+        for super::PartnerCreateExchangeRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PartnerCreateExchangeRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    currency_from: value.currency_from?,
+                    currency_to: value.currency_to?,
+                    lock_id: value.lock_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PartnerCreateExchangeRequest>
+        for PartnerCreateExchangeRequest {
+            fn from(value: super::PartnerCreateExchangeRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    currency_from: Ok(value.currency_from),
+                    currency_to: Ok(value.currency_to),
+                    lock_id: Ok(value.lock_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PartnerCreateSepaTransferRequest {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+            company_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            destination_iban: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            receiver_first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_type: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::ReceiverType>,
+                ::std::string::String,
+            >,
+            transfer_title: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PartnerCreateSepaTransferRequest {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    company_name: Ok(Default::default()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    destination_iban: Err(
+                        "no value supplied for destination_iban".to_string(),
+                    ),
+                    receiver_first_name: Ok(Default::default()),
+                    receiver_last_name: Ok(Default::default()),
+                    receiver_type: Ok(Default::default()),
+                    transfer_title: Err(
+                        "no value supplied for transfer_title".to_string(),
+                    ),
+                }
+            }
+        }
+        impl PartnerCreateSepaTransferRequest {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn company_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_name: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_iban: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_first_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_last_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::ReceiverType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for receiver_type: {e}")
+                    });
+                self
+            }
+            pub fn transfer_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transfer_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transfer_title: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PartnerCreateSepaTransferRequest>
+        for super::PartnerCreateSepaTransferRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PartnerCreateSepaTransferRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    company_name: value.company_name?,
+                    currency: value.currency?,
+                    destination_iban: value.destination_iban?,
+                    receiver_first_name: value.receiver_first_name?,
+                    receiver_last_name: value.receiver_last_name?,
+                    receiver_type: value.receiver_type?,
+                    transfer_title: value.transfer_title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PartnerCreateSepaTransferRequest>
+        for PartnerCreateSepaTransferRequest {
+            fn from(value: super::PartnerCreateSepaTransferRequest) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    company_name: Ok(value.company_name),
+                    currency: Ok(value.currency),
+                    destination_iban: Ok(value.destination_iban),
+                    receiver_first_name: Ok(value.receiver_first_name),
+                    receiver_last_name: Ok(value.receiver_last_name),
+                    receiver_type: Ok(value.receiver_type),
+                    transfer_title: Ok(value.transfer_title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PartnerSepaTransferWebhook {
+            amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalString>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            destination_iban: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::WebhookError>,
+                ::std::string::String,
+            >,
+            fee: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            receiver_first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::SepaTransferStatus>,
+                ::std::string::String,
+            >,
+            transfer_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PartnerSepaTransferWebhook {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    destination_iban: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    fee: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    receiver_first_name: Ok(Default::default()),
+                    receiver_last_name: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    transfer_title: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl PartnerSepaTransferWebhook {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalString>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_iban: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn fee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fee: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn receiver_first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_first_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_last_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::SepaTransferStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn transfer_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transfer_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transfer_title: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PartnerSepaTransferWebhook>
+        for super::PartnerSepaTransferWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PartnerSepaTransferWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    destination_iban: value.destination_iban?,
+                    error: value.error?,
+                    fee: value.fee?,
+                    id: value.id?,
+                    receiver_first_name: value.receiver_first_name?,
+                    receiver_last_name: value.receiver_last_name?,
+                    status: value.status?,
+                    transfer_title: value.transfer_title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PartnerSepaTransferWebhook>
+        for PartnerSepaTransferWebhook {
+            fn from(value: super::PartnerSepaTransferWebhook) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    destination_iban: Ok(value.destination_iban),
+                    error: Ok(value.error),
+                    fee: Ok(value.fee),
+                    id: Ok(value.id),
+                    receiver_first_name: Ok(value.receiver_first_name),
+                    receiver_last_name: Ok(value.receiver_last_name),
+                    status: Ok(value.status),
+                    transfer_title: Ok(value.transfer_title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentLinkCreated {
+            payment_link_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentLinkCreated {
+            fn default() -> Self {
+                Self {
+                    payment_link_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentLinkCreated {
+            pub fn payment_link_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_link_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for payment_link_id: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentLinkCreated> for super::PaymentLinkCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentLinkCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payment_link_id: value.payment_link_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentLinkCreated> for PaymentLinkCreated {
+            fn from(value: super::PaymentLinkCreated) -> Self {
+                Self {
+                    payment_link_id: Ok(value.payment_link_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentLinkDetails {
+            payment_link_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::PaymentLinkStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentLinkDetails {
+            fn default() -> Self {
+                Self {
+                    payment_link_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentLinkDetails {
+            pub fn payment_link_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_link_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for payment_link_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PaymentLinkStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentLinkDetails> for super::PaymentLinkDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentLinkDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payment_link_id: value.payment_link_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentLinkDetails> for PaymentLinkDetails {
+            fn from(value: super::PaymentLinkDetails) -> Self {
+                Self {
+                    payment_link_id: Ok(value.payment_link_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PaymentLinkWebhook {
+            payment_link_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<super::PaymentLinkStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PaymentLinkWebhook {
+            fn default() -> Self {
+                Self {
+                    payment_link_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl PaymentLinkWebhook {
+            pub fn payment_link_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payment_link_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for payment_link_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PaymentLinkStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PaymentLinkWebhook> for super::PaymentLinkWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PaymentLinkWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    payment_link_id: value.payment_link_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PaymentLinkWebhook> for PaymentLinkWebhook {
+            fn from(value: super::PaymentLinkWebhook) -> Self {
+                Self {
+                    payment_link_id: Ok(value.payment_link_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PoaFilesUpload {
+            files: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PoaFilesUpload {
+            fn default() -> Self {
+                Self {
+                    files: Err("no value supplied for files".to_string()),
+                }
+            }
+        }
+        impl PoaFilesUpload {
+            pub fn files<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.files = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for files: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PoaFilesUpload> for super::PoaFilesUpload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PoaFilesUpload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { files: value.files? })
+            }
+        }
+        impl ::std::convert::From<super::PoaFilesUpload> for PoaFilesUpload {
+            fn from(value: super::PoaFilesUpload) -> Self {
+                Self { files: Ok(value.files) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PoaVerificationStatusWebhook {
+            external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::PoaVerificationStatus>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PoaVerificationStatusWebhook {
+            fn default() -> Self {
+                Self {
+                    external_user_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl PoaVerificationStatusWebhook {
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::PoaVerificationStatus>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PoaVerificationStatusWebhook>
+        for super::PoaVerificationStatusWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PoaVerificationStatusWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    external_user_id: value.external_user_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PoaVerificationStatusWebhook>
+        for PoaVerificationStatusWebhook {
+            fn from(value: super::PoaVerificationStatusWebhook) -> Self {
+                Self {
+                    external_user_id: Ok(value.external_user_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SepaDepositContact {
+            iban: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SepaDepositContact {
+            fn default() -> Self {
+                Self {
+                    iban: Ok(Default::default()),
+                }
+            }
+        }
+        impl SepaDepositContact {
+            pub fn iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for iban: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SepaDepositContact> for super::SepaDepositContact {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SepaDepositContact,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { iban: value.iban? })
+            }
+        }
+        impl ::std::convert::From<super::SepaDepositContact> for SepaDepositContact {
+            fn from(value: super::SepaDepositContact) -> Self {
+                Self { iban: Ok(value.iban) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SepaDepositInfo {
+            account_holder: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            address: ::std::result::Result<::std::string::String, ::std::string::String>,
+            iban: ::std::result::Result<::std::string::String, ::std::string::String>,
+            swift: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for SepaDepositInfo {
+            fn default() -> Self {
+                Self {
+                    account_holder: Err(
+                        "no value supplied for account_holder".to_string(),
+                    ),
+                    address: Err("no value supplied for address".to_string()),
+                    iban: Err("no value supplied for iban".to_string()),
+                    swift: Err("no value supplied for swift".to_string()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl SepaDepositInfo {
+            pub fn account_holder<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.account_holder = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for account_holder: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for iban: {e}")
+                    });
+                self
+            }
+            pub fn swift<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.swift = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for swift: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SepaDepositInfo> for super::SepaDepositInfo {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SepaDepositInfo,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    account_holder: value.account_holder?,
+                    address: value.address?,
+                    iban: value.iban?,
+                    swift: value.swift?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SepaDepositInfo> for SepaDepositInfo {
+            fn from(value: super::SepaDepositInfo) -> Self {
+                Self {
+                    account_holder: Ok(value.account_holder),
+                    address: Ok(value.address),
+                    iban: Ok(value.iban),
+                    swift: Ok(value.swift),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SepaTransferCreated {
+            transfer_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for SepaTransferCreated {
+            fn default() -> Self {
+                Self {
+                    transfer_id: Err("no value supplied for transfer_id".to_string()),
+                }
+            }
+        }
+        impl SepaTransferCreated {
+            pub fn transfer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transfer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for transfer_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SepaTransferCreated>
+        for super::SepaTransferCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SepaTransferCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    transfer_id: value.transfer_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SepaTransferCreated> for SepaTransferCreated {
+            fn from(value: super::SepaTransferCreated) -> Self {
+                Self {
+                    transfer_id: Ok(value.transfer_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SepaTransferDetails {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            destination_iban: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            fee: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            receiver_first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::p100_api::types::SepaTransferStatus,
+                ::std::string::String,
+            >,
+            transfer_title: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+            user: ::std::result::Result<
+                ::std::option::Option<super::SepaTransferUser>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SepaTransferDetails {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    created_at: Ok(Default::default()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    destination_iban: Err(
+                        "no value supplied for destination_iban".to_string(),
+                    ),
+                    fee: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    receiver_first_name: Ok(Default::default()),
+                    receiver_last_name: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    transfer_title: Err(
+                        "no value supplied for transfer_title".to_string(),
+                    ),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user: Ok(Default::default()),
+                }
+            }
+        }
+        impl SepaTransferDetails {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_iban: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn fee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fee: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn receiver_first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_first_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_last_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::SepaTransferStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn transfer_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transfer_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transfer_title: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SepaTransferUser>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SepaTransferDetails>
+        for super::SepaTransferDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SepaTransferDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    destination_iban: value.destination_iban?,
+                    fee: value.fee?,
+                    id: value.id?,
+                    receiver_first_name: value.receiver_first_name?,
+                    receiver_last_name: value.receiver_last_name?,
+                    status: value.status?,
+                    transfer_title: value.transfer_title?,
+                    type_: value.type_?,
+                    user: value.user?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SepaTransferDetails> for SepaTransferDetails {
+            fn from(value: super::SepaTransferDetails) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    destination_iban: Ok(value.destination_iban),
+                    fee: Ok(value.fee),
+                    id: Ok(value.id),
+                    receiver_first_name: Ok(value.receiver_first_name),
+                    receiver_last_name: Ok(value.receiver_last_name),
+                    status: Ok(value.status),
+                    transfer_title: Ok(value.transfer_title),
+                    type_: Ok(value.type_),
+                    user: Ok(value.user),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct SepaTransferUser {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birth_country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birth_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            document_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            document_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            pesel: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for SepaTransferUser {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    birth_country: Ok(Default::default()),
+                    birth_date: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    document_number: Ok(Default::default()),
+                    document_type: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    external_user_id: Ok(Default::default()),
+                    first_name: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    pesel: Ok(Default::default()),
+                }
+            }
+        }
+        impl SepaTransferUser {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn birth_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_country: {e}")
+                    });
+                self
+            }
+            pub fn birth_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_date: {e}")
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn document_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for document_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn document_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for document_type: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn pesel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pesel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pesel: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<SepaTransferUser> for super::SepaTransferUser {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: SepaTransferUser,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    birth_country: value.birth_country?,
+                    birth_date: value.birth_date?,
+                    city: value.city?,
+                    country: value.country?,
+                    document_number: value.document_number?,
+                    document_type: value.document_type?,
+                    email: value.email?,
+                    external_user_id: value.external_user_id?,
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                    pesel: value.pesel?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::SepaTransferUser> for SepaTransferUser {
+            fn from(value: super::SepaTransferUser) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    birth_country: Ok(value.birth_country),
+                    birth_date: Ok(value.birth_date),
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    document_number: Ok(value.document_number),
+                    document_type: Ok(value.document_type),
+                    email: Ok(value.email),
+                    external_user_id: Ok(value.external_user_id),
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
+                    pesel: Ok(value.pesel),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TransactionHistoryItem {
+            amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalString>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TransactionHistoryItem {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl TransactionHistoryItem {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalString>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TransactionHistoryItem>
+        for super::TransactionHistoryItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TransactionHistoryItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    status: value.status?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TransactionHistoryItem>
+        for TransactionHistoryItem {
+            fn from(value: super::TransactionHistoryItem) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    status: Ok(value.status),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TransferCreated {
+            transfer_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for TransferCreated {
+            fn default() -> Self {
+                Self {
+                    transfer_id: Err("no value supplied for transfer_id".to_string()),
+                }
+            }
+        }
+        impl TransferCreated {
+            pub fn transfer_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transfer_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for transfer_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TransferCreated> for super::TransferCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TransferCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    transfer_id: value.transfer_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TransferCreated> for TransferCreated {
+            fn from(value: super::TransferCreated) -> Self {
+                Self {
+                    transfer_id: Ok(value.transfer_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TransferDetails {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalNumber,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            destination_email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            destination_external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            source_email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            source_external_user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::p100_api::types::TransferStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TransferDetails {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    created_at: Ok(Default::default()),
+                    currency: Err("no value supplied for currency".to_string()),
+                    destination_email: Ok(Default::default()),
+                    destination_external_user_id: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    source_email: Ok(Default::default()),
+                    source_external_user_id: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl TransferDetails {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_email: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn destination_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn source_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for source_email: {e}")
+                    });
+                self
+            }
+            pub fn source_external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.source_external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for source_external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::TransferStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TransferDetails> for super::TransferDetails {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TransferDetails,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    destination_email: value.destination_email?,
+                    destination_external_user_id: value.destination_external_user_id?,
+                    id: value.id?,
+                    source_email: value.source_email?,
+                    source_external_user_id: value.source_external_user_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TransferDetails> for TransferDetails {
+            fn from(value: super::TransferDetails) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    destination_email: Ok(value.destination_email),
+                    destination_external_user_id: Ok(value.destination_external_user_id),
+                    id: Ok(value.id),
+                    source_email: Ok(value.source_email),
+                    source_external_user_id: Ok(value.source_external_user_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserBalanceEntry {
+            amount: ::std::result::Result<
+                ::p100_api::types::DecimalString,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            network_config: ::std::result::Result<
+                ::std::collections::HashMap<
+                    ::std::string::String,
+                    super::BalanceNetworkConfig,
+                >,
+                ::std::string::String,
+            >,
+            rate: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            wallet: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserBalanceEntry {
+            fn default() -> Self {
+                Self {
+                    amount: Err("no value supplied for amount".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    network_config: Ok(Default::default()),
+                    rate: Ok(Default::default()),
+                    wallet: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserBalanceEntry {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn network_config<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::HashMap<
+                        ::std::string::String,
+                        super::BalanceNetworkConfig,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.network_config = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for network_config: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn rate<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.rate = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for rate: {e}")
+                    });
+                self
+            }
+            pub fn wallet<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wallet = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wallet: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserBalanceEntry> for super::UserBalanceEntry {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserBalanceEntry,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    id: value.id?,
+                    name: value.name?,
+                    network_config: value.network_config?,
+                    rate: value.rate?,
+                    wallet: value.wallet?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserBalanceEntry> for UserBalanceEntry {
+            fn from(value: super::UserBalanceEntry) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    network_config: Ok(value.network_config),
+                    rate: Ok(value.rate),
+                    wallet: Ok(value.wallet),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserBalanceGenerationWebhook {
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::p100_api::types::BalanceStatus,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserBalanceGenerationWebhook {
+            fn default() -> Self {
+                Self {
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    status: Err("no value supplied for status".to_string()),
+                }
+            }
+        }
+        impl UserBalanceGenerationWebhook {
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::BalanceStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserBalanceGenerationWebhook>
+        for super::UserBalanceGenerationWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserBalanceGenerationWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    external_user_id: value.external_user_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserBalanceGenerationWebhook>
+        for UserBalanceGenerationWebhook {
+            fn from(value: super::UserBalanceGenerationWebhook) -> Self {
+                Self {
+                    external_user_id: Ok(value.external_user_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserBalances {
+            crypto_balances: ::std::result::Result<
+                ::std::vec::Vec<super::BalanceCrypto>,
+                ::std::string::String,
+            >,
+            fiat_balances: ::std::result::Result<
+                ::std::vec::Vec<super::BalanceFiat>,
+                ::std::string::String,
+            >,
+            poa_required: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserBalances {
+            fn default() -> Self {
+                Self {
+                    crypto_balances: Ok(Default::default()),
+                    fiat_balances: Ok(Default::default()),
+                    poa_required: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserBalances {
+            pub fn crypto_balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceCrypto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.crypto_balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for crypto_balances: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn fiat_balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceFiat>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fiat_balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fiat_balances: {e}")
+                    });
+                self
+            }
+            pub fn poa_required<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.poa_required = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for poa_required: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserBalances> for super::UserBalances {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserBalances,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    crypto_balances: value.crypto_balances?,
+                    fiat_balances: value.fiat_balances?,
+                    poa_required: value.poa_required?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserBalances> for UserBalances {
+            fn from(value: super::UserBalances) -> Self {
+                Self {
+                    crypto_balances: Ok(value.crypto_balances),
+                    fiat_balances: Ok(value.fiat_balances),
+                    poa_required: Ok(value.poa_required),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserCreateRequest {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birth_country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birth_date: ::std::result::Result<
+                ::std::option::Option<::chrono::naive::NaiveDate>,
+                ::std::string::String,
+            >,
+            citizenship: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            document_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            document_type: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::UserDocumentType>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            has_accepted_p100_tc: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            nationality: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            pesel: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            post_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            street: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            user_identification_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserCreateRequest {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    birth_country: Ok(Default::default()),
+                    birth_date: Ok(Default::default()),
+                    citizenship: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    document_number: Ok(Default::default()),
+                    document_type: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    first_name: Ok(Default::default()),
+                    has_accepted_p100_tc: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    nationality: Ok(Default::default()),
+                    number: Ok(Default::default()),
+                    pesel: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                    post_code: Ok(Default::default()),
+                    street: Ok(Default::default()),
+                    user_identification_number: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserCreateRequest {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn birth_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_country: {e}")
+                    });
+                self
+            }
+            pub fn birth_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::naive::NaiveDate>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_date: {e}")
+                    });
+                self
+            }
+            pub fn citizenship<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.citizenship = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for citizenship: {e}")
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn document_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for document_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn document_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::UserDocumentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for document_type: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn has_accepted_p100_tc<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.has_accepted_p100_tc = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for has_accepted_p100_tc: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn nationality<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.nationality = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for nationality: {e}")
+                    });
+                self
+            }
+            pub fn number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for number: {e}")
+                    });
+                self
+            }
+            pub fn pesel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pesel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pesel: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn post_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.post_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for post_code: {e}")
+                    });
+                self
+            }
+            pub fn street<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.street = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for street: {e}")
+                    });
+                self
+            }
+            pub fn user_identification_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_identification_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for user_identification_number: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserCreateRequest> for super::UserCreateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserCreateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    birth_country: value.birth_country?,
+                    birth_date: value.birth_date?,
+                    citizenship: value.citizenship?,
+                    city: value.city?,
+                    country: value.country?,
+                    document_number: value.document_number?,
+                    document_type: value.document_type?,
+                    email: value.email?,
+                    external_user_id: value.external_user_id?,
+                    first_name: value.first_name?,
+                    has_accepted_p100_tc: value.has_accepted_p100_tc?,
+                    last_name: value.last_name?,
+                    nationality: value.nationality?,
+                    number: value.number?,
+                    pesel: value.pesel?,
+                    phone: value.phone?,
+                    post_code: value.post_code?,
+                    street: value.street?,
+                    user_identification_number: value.user_identification_number?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserCreateRequest> for UserCreateRequest {
+            fn from(value: super::UserCreateRequest) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    birth_country: Ok(value.birth_country),
+                    birth_date: Ok(value.birth_date),
+                    citizenship: Ok(value.citizenship),
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    document_number: Ok(value.document_number),
+                    document_type: Ok(value.document_type),
+                    email: Ok(value.email),
+                    external_user_id: Ok(value.external_user_id),
+                    first_name: Ok(value.first_name),
+                    has_accepted_p100_tc: Ok(value.has_accepted_p100_tc),
+                    last_name: Ok(value.last_name),
+                    nationality: Ok(value.nationality),
+                    number: Ok(value.number),
+                    pesel: Ok(value.pesel),
+                    phone: Ok(value.phone),
+                    post_code: Ok(value.post_code),
+                    street: Ok(value.street),
+                    user_identification_number: Ok(value.user_identification_number),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserCreateWithoutKycRequest {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birth_country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            birth_date: ::std::result::Result<
+                ::std::option::Option<::chrono::naive::NaiveDate>,
+                ::std::string::String,
+            >,
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            document_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            document_type: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::UserDocumentType>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            external_user_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            pesel: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserCreateWithoutKycRequest {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    birth_country: Ok(Default::default()),
+                    birth_date: Ok(Default::default()),
+                    city: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    document_number: Ok(Default::default()),
+                    document_type: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    external_user_id: Err(
+                        "no value supplied for external_user_id".to_string(),
+                    ),
+                    first_name: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                    pesel: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserCreateWithoutKycRequest {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn birth_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_country: {e}")
+                    });
+                self
+            }
+            pub fn birth_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::naive::NaiveDate>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.birth_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_date: {e}")
+                    });
+                self
+            }
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn document_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for document_number: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn document_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::UserDocumentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.document_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for document_type: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn external_user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.external_user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for external_user_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+            pub fn pesel<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pesel = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pesel: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserCreateWithoutKycRequest>
+        for super::UserCreateWithoutKycRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserCreateWithoutKycRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    birth_country: value.birth_country?,
+                    birth_date: value.birth_date?,
+                    city: value.city?,
+                    country: value.country?,
+                    document_number: value.document_number?,
+                    document_type: value.document_type?,
+                    email: value.email?,
+                    external_user_id: value.external_user_id?,
+                    first_name: value.first_name?,
+                    last_name: value.last_name?,
+                    pesel: value.pesel?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserCreateWithoutKycRequest>
+        for UserCreateWithoutKycRequest {
+            fn from(value: super::UserCreateWithoutKycRequest) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    birth_country: Ok(value.birth_country),
+                    birth_date: Ok(value.birth_date),
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    document_number: Ok(value.document_number),
+                    document_type: Ok(value.document_type),
+                    email: Ok(value.email),
+                    external_user_id: Ok(value.external_user_id),
+                    first_name: Ok(value.first_name),
+                    last_name: Ok(value.last_name),
+                    pesel: Ok(value.pesel),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserCreated {
+            balances: ::std::result::Result<
+                ::std::option::Option<super::BalanceSet>,
+                ::std::string::String,
+            >,
+            crypto_balances: ::std::result::Result<
+                ::std::vec::Vec<super::BalanceCrypto>,
+                ::std::string::String,
+            >,
+            fiat_balances: ::std::result::Result<
+                ::std::vec::Vec<super::BalanceFiat>,
+                ::std::string::String,
+            >,
+            poa_required: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            poa_required_for_extended: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+        }
+        impl ::std::default::Default for UserCreated {
+            fn default() -> Self {
+                Self {
+                    balances: Ok(Default::default()),
+                    crypto_balances: Ok(Default::default()),
+                    fiat_balances: Ok(Default::default()),
+                    poa_required: Ok(Default::default()),
+                    poa_required_for_extended: Ok(Default::default()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl UserCreated {
+            pub fn balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BalanceSet>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for balances: {e}")
+                    });
+                self
+            }
+            pub fn crypto_balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceCrypto>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.crypto_balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for crypto_balances: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn fiat_balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceFiat>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fiat_balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fiat_balances: {e}")
+                    });
+                self
+            }
+            pub fn poa_required<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.poa_required = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for poa_required: {e}")
+                    });
+                self
+            }
+            pub fn poa_required_for_extended<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.poa_required_for_extended = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for poa_required_for_extended: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserCreated> for super::UserCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    balances: value.balances?,
+                    crypto_balances: value.crypto_balances?,
+                    fiat_balances: value.fiat_balances?,
+                    poa_required: value.poa_required?,
+                    poa_required_for_extended: value.poa_required_for_extended?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserCreated> for UserCreated {
+            fn from(value: super::UserCreated) -> Self {
+                Self {
+                    balances: Ok(value.balances),
+                    crypto_balances: Ok(value.crypto_balances),
+                    fiat_balances: Ok(value.fiat_balances),
+                    poa_required: Ok(value.poa_required),
+                    poa_required_for_extended: Ok(value.poa_required_for_extended),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserCreatedWithoutKyc {
+            balances: ::std::result::Result<
+                ::std::vec::Vec<super::UserBalanceEntry>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserCreatedWithoutKyc {
+            fn default() -> Self {
+                Self {
+                    balances: Ok(Default::default()),
+                    user_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserCreatedWithoutKyc {
+            pub fn balances<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UserBalanceEntry>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.balances = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for balances: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserCreatedWithoutKyc>
+        for super::UserCreatedWithoutKyc {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserCreatedWithoutKyc,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    balances: value.balances?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserCreatedWithoutKyc>
+        for UserCreatedWithoutKyc {
+            fn from(value: super::UserCreatedWithoutKyc) -> Self {
+                Self {
+                    balances: Ok(value.balances),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserSepaTransferWebhook {
+            amount: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalString>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            currency: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            destination_iban: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::WebhookError>,
+                ::std::string::String,
+            >,
+            fee: ::std::result::Result<
+                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            receiver_first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            receiver_last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::p100_api::types::SepaTransferStatus,
+                ::std::string::String,
+            >,
+            transfer_title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserSepaTransferWebhook {
+            fn default() -> Self {
+                Self {
+                    amount: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    currency: Ok(Default::default()),
+                    destination_iban: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    fee: Ok(Default::default()),
+                    id: Err("no value supplied for id".to_string()),
+                    receiver_first_name: Ok(Default::default()),
+                    receiver_last_name: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
+                    transfer_title: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserSepaTransferWebhook {
+            pub fn amount<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalString>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amount = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for amount: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn currency<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.currency = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for currency: {e}")
+                    });
+                self
+            }
+            pub fn destination_iban<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination_iban = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for destination_iban: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn fee<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::p100_api::types::DecimalNumber>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fee = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fee: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn receiver_first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_first_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn receiver_last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.receiver_last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for receiver_last_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::p100_api::types::SepaTransferStatus>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn transfer_title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.transfer_title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for transfer_title: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserSepaTransferWebhook>
+        for super::UserSepaTransferWebhook {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserSepaTransferWebhook,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amount: value.amount?,
+                    created_at: value.created_at?,
+                    currency: value.currency?,
+                    destination_iban: value.destination_iban?,
+                    error: value.error?,
+                    fee: value.fee?,
+                    id: value.id?,
+                    receiver_first_name: value.receiver_first_name?,
+                    receiver_last_name: value.receiver_last_name?,
+                    status: value.status?,
+                    transfer_title: value.transfer_title?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserSepaTransferWebhook>
+        for UserSepaTransferWebhook {
+            fn from(value: super::UserSepaTransferWebhook) -> Self {
+                Self {
+                    amount: Ok(value.amount),
+                    created_at: Ok(value.created_at),
+                    currency: Ok(value.currency),
+                    destination_iban: Ok(value.destination_iban),
+                    error: Ok(value.error),
+                    fee: Ok(value.fee),
+                    id: Ok(value.id),
+                    receiver_first_name: Ok(value.receiver_first_name),
+                    receiver_last_name: Ok(value.receiver_last_name),
+                    status: Ok(value.status),
+                    transfer_title: Ok(value.transfer_title),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserUpdateRequest {
+            address: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserUpdateRequest {
+            fn default() -> Self {
+                Self {
+                    address: Ok(Default::default()),
+                    email: Ok(Default::default()),
+                    phone: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserUpdateRequest {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserUpdateRequest> for super::UserUpdateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserUpdateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    email: value.email?,
+                    phone: value.phone?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserUpdateRequest> for UserUpdateRequest {
+            fn from(value: super::UserUpdateRequest) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    email: Ok(value.email),
+                    phone: Ok(value.phone),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct WebhookError {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for WebhookError {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl WebhookError {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<WebhookError> for super::WebhookError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: WebhookError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::WebhookError> for WebhookError {
+            fn from(value: super::WebhookError) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    status: Ok(value.status),
                 }
             }
         }
@@ -559,7 +12116,376 @@ const _: () = {
     {}
 };
 impl Client {
-    /**Sends a `POST` request to `/v1/exchange`
+    /**Delete a card
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Deletes one of the user's cards for good; it cannot be recovered. Unusually, this DELETE
+carries a JSON request body naming the user and the card (there are no path or query
+parameters). The docs page body was never seen: the path and body come from a third-party
+client written from the older docs, and the response body is unknown (that client expects
+an object with a `message`).
+
+
+Sends a `DELETE` request to `/v1/card`
+
+Arguments:
+- `body`: The card to delete, sent as a JSON body on DELETE.
+```ignore
+let response = client.card_delete()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn card_delete(&self) -> builder::CardDelete<'_> {
+        builder::CardDelete::new(self)
+    }
+    /**List a user's cards
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Lists the user's cards (active or locked), each with its id, status, label and the last four
+digits of the card number. Use `card_get` for the full card data.
+
+Documented error (HTTP 400): `P412` `invalid-user` (user does not exist).
+
+
+Sends a `GET` request to `/v1/card/all/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user.
+```ignore
+let response = client.card_list()
+    .external_user_id(external_user_id)
+    .send()
+    .await;
+```*/
+    pub fn card_list(&self) -> builder::CardList<'_> {
+        builder::CardList::new(self)
+    }
+    /**Block a card
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Blocks one of the user's cards temporarily (lost, stolen, suspicious use): no transactions
+go through until `card_unblock`. The docs page body was never seen: the path and request
+body come from a third-party client written from the older docs, and the response body is
+unknown (that client expects an object with a `message`).
+
+
+Sends a `PATCH` request to `/v1/card/block`
+
+```ignore
+let response = client.card_block()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn card_block(&self) -> builder::CardBlock<'_> {
+        builder::CardBlock::new(self)
+    }
+    /**Get a card's full data
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Returns the sensitive data of one card (full card number, CVV, expiry date) and its status.
+The docs' response example was never seen: the fields come from the page description and
+a third-party client, so none of them is required.
+
+Documented errors (HTTP 400): `P434` card does not exist (`invalid-card` per a third-party
+client), `P459` user not verified, `P461` user not extended, `P500` unknown exception,
+`P501` service temporarily unavailable; HTTP 401 access denied.
+
+
+Sends a `GET` request to `/v1/card/details/{externalUserId}/{cardId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user.
+- `card_id`: The card's id (from `card_create` or `card_list`).
+```ignore
+let response = client.card_get()
+    .external_user_id(external_user_id)
+    .card_id(card_id)
+    .send()
+    .await;
+```*/
+    pub fn card_get(&self) -> builder::CardGet<'_> {
+        builder::CardGet::new(self)
+    }
+    /**Change a card's spending limits
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Sets new daily and monthly limits (all transactions, ATM, e-commerce) for one of the
+user's cards; they apply at once. The docs page body was never seen: the path and the body
+come from a third-party client written from the older docs, which always sends all six
+limits (which of them P100 requires is not documented). The response body is unknown
+(that client expects an object with a `message`).
+
+
+Sends a `PATCH` request to `/v1/card/limits`
+
+```ignore
+let response = client.card_update_limits()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn card_update_limits(&self) -> builder::CardUpdateLimits<'_> {
+        builder::CardUpdateLimits::new(self)
+    }
+    /**Get a card's spending limits
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Returns the card's daily and monthly limits for all transactions, for ATM withdrawals and
+for e-commerce. The docs page body was never seen: the path and the six field names come
+from a third-party client written from the older docs (which reads them as numbers); the
+page description confirms the daily/monthly times all/ATM/e-commerce grid. None of the
+fields is required.
+
+
+Sends a `GET` request to `/v1/card/limits/{externalUserId}/{cardId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user.
+- `card_id`: The card's id (from `card_create` or `card_list`).
+```ignore
+let response = client.card_get_limits()
+    .external_user_id(external_user_id)
+    .card_id(card_id)
+    .send()
+    .await;
+```*/
+    pub fn card_get_limits(&self) -> builder::CardGetLimits<'_> {
+        builder::CardGetLimits::new(self)
+    }
+    /**Change a card's PIN
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Sets a new 4-digit PIN for one of the user's cards; it takes effect at once. The docs page
+body was never seen: the path and request body come from a third-party client written from
+the older docs, and the response body is unknown (that client expects an object with a
+`message`).
+
+
+Sends a `PATCH` request to `/v1/card/pin`
+
+```ignore
+let response = client.card_update_pin()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn card_update_pin(&self) -> builder::CardUpdatePin<'_> {
+        builder::CardUpdatePin::new(self)
+    }
+    /**Unblock a card
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Re-enables a card that `card_block` blocked. The docs page body was never seen: the path
+and request body come from a third-party client written from the older docs, and the
+response body is unknown (that client expects an object with a `message`).
+
+
+Sends a `PATCH` request to `/v1/card/unblock`
+
+```ignore
+let response = client.card_unblock()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn card_unblock(&self) -> builder::CardUnblock<'_> {
+        builder::CardUnblock::new(self)
+    }
+    /**Create a virtual card for a user
+
+**Suspended.** P100's newest docs mark the whole Virtual Cards module "Service Suspended":
+issuance, card management and card transaction processing are offline, and every card
+endpoint is disabled and returns an error if called. The docs give no error code or body
+for this, so expect a non-2xx `Error`.
+
+Issues a virtual card for a KYC-verified user, with a label and a 4-digit PIN. The call is
+synchronous: the response carries the full card number, CVV and expiry date at once (HTTP
+200). Treat them as sensitive card data.
+
+Rules from the docs: cards are only for users who completed KYC (partners on the non-KYC
+user model get no cards) and who live in a supported country (the older docs list AT, BE,
+BG, CY, CZ, DE, DK, EE, ES, FI, FR, GR, HR, HU, IE, IT, LT, LU, LV, MT, NL, PL, PT, RO, SE,
+SI, SK). A user holds at most 10 cards at a time (every status counts), and may create at
+most 5 cards per rolling 24 hours, 10 per rolling 30 days and 20 per rolling 12 months.
+Each card costs the partner EUR 0.25 per month, charged to the partner's EUR balance.
+
+Documented errors (HTTP 400): `P412` `invalid-user` (user does not exist), `P451`
+`forbidden-country-card` (the user's country cannot have cards), `P455` `user-suspended`.
+The oldest edition used `P431` `forbidden-country` instead of `P451`.
+
+
+Sends a `POST` request to `/v1/card/virtual`
+
+```ignore
+let response = client.card_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn card_create(&self) -> builder::CardCreate<'_> {
+        builder::CardCreate::new(self)
+    }
+    /**Generate a hosted checkout
+
+Creates a checkout link that follows the partner's dedicated configuration (custom
+branding, partner-specific settlement rules), unlike the generic payment link. Status
+changes arrive by the Payment Link webhook.
+
+The page body was never seen: the path is inferred, and the request and response bodies
+are unknown (open objects here).
+
+
+Sends a `POST` request to `/v1/checkout`
+
+```ignore
+let response = client.checkout_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn checkout_create(&self) -> builder::CheckoutCreate<'_> {
+        builder::CheckoutCreate::new(self)
+    }
+    /**Submit travel-rule data for a crypto deposit
+
+Submits the travel-rule (sender) data of an incoming crypto deposit that waits in status
+`WAITING_FOR_TR_DATA`, so that it can be verified and credited. The deposit id comes from
+the Crypto Deposit webhook (`cryptoDepositId`).
+
+Method, path, request body, response body and errors were never seen on a doc page: the
+schemas are empty placeholders.
+
+
+Sends a `PATCH` request to `/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}`
+
+Arguments:
+- `crypto_deposit_id`: The deposit's id, as sent in the Crypto Deposit webhook.
+- `body`
+```ignore
+let response = client.crypto_deposit_update_travel_rule()
+    .crypto_deposit_id(crypto_deposit_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn crypto_deposit_update_travel_rule(
+        &self,
+    ) -> builder::CryptoDepositUpdateTravelRule<'_> {
+        builder::CryptoDepositUpdateTravelRule::new(self)
+    }
+    /**Create a crypto withdrawal from a user's balance
+
+Sends crypto from a user's balance to an external wallet, with the travel-rule data of
+the receiver (`name`, `walletType`, `receiverType`). The request is queued and a
+`withdrawalId` returned at once; AML/KYC and travel-rule checks run asynchronously and
+the outcome comes from the withdrawal details or the Crypto Withdrawal webhook. The
+network fee is charged on top of `amount`. usdc and usdt can go on ethereum (default) or
+polygon.
+
+
+Sends a `POST` request to `/v1/crypto-withdrawal`
+
+```ignore
+let response = client.crypto_withdrawal_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn crypto_withdrawal_create(&self) -> builder::CryptoWithdrawalCreate<'_> {
+        builder::CryptoWithdrawalCreate::new(self)
+    }
+    /**Get a crypto withdrawal's details
+
+Returns one crypto withdrawal (of the partner or of a user): amounts, status, blockchain
+transaction hash, user details and, when it failed, the error details. The recommended way
+to track and troubleshoot a withdrawal.
+
+The response body was never seen on a doc page; the schema names the fields of the legacy
+Crypto Withdrawal webhook, which describes the same object.
+
+
+Sends a `GET` request to `/v1/crypto-withdrawal/details/{withdrawalId}`
+
+Arguments:
+- `withdrawal_id`: The id returned by `partner_create_crypto_withdrawal` or `crypto_withdrawal_create`.
+```ignore
+let response = client.crypto_withdrawal_get()
+    .withdrawal_id(withdrawal_id)
+    .send()
+    .await;
+```*/
+    pub fn crypto_withdrawal_get(&self) -> builder::CryptoWithdrawalGet<'_> {
+        builder::CryptoWithdrawalGet::new(self)
+    }
+    /**Get the current network fee of a crypto withdrawal
+
+Returns the current blockchain network fee for withdrawing a currency, on Ethereum by
+default or on Polygon when `network=polygon` (USDC/USDT only). A withdrawal costs this
+dynamic network fee plus the fixed service fee (`feeWithdrawal` in the balances'
+`networkConfig`); both are charged on top of the amount. Unknown currency: HTTP 400 `P410`.
+
+
+Sends a `GET` request to `/v1/crypto-withdrawal/get-network-fee`
+
+Arguments:
+- `currency`: Lowercase currency code (legacy list btc, doge, eth, eurt, ltc, pol, usdc, usdt).
+- `network`: Only `polygon`, for USDC/USDT withdrawn on Polygon; omit it for Ethereum and for other currencies.
+```ignore
+let response = client.crypto_withdrawal_get_network_fee()
+    .currency(currency)
+    .network(network)
+    .send()
+    .await;
+```*/
+    pub fn crypto_withdrawal_get_network_fee(
+        &self,
+    ) -> builder::CryptoWithdrawalGetNetworkFee<'_> {
+        builder::CryptoWithdrawalGetNetworkFee::new(self)
+    }
+    /**Create and finalize an exchange for a user
+
+Exchanges `amount` of `currencyFrom` into `currencyTo` inside the user's balance at the
+rate of a valid lock. Funds are reserved and `exchangeId` returned at once; processing is
+asynchronous and ends in `COMPLETED` or `FAILED`. Business errors such as insufficient
+funds appear only in the exchange details or the Exchange webhook; synchronous errors
+include `P403` (validation), `P432` (invalid lock), `P457` (same currencies).
+
+
+Sends a `POST` request to `/v1/exchange`
 
 ```ignore
 let response = client.exchange_create()
@@ -570,8 +12496,41 @@ let response = client.exchange_create()
     pub fn exchange_create(&self) -> builder::ExchangeCreate<'_> {
         builder::ExchangeCreate::new(self)
     }
-    /**Sends a `GET` request to `/v1/exchange/get-lock/{externalUserId}`
+    /**Get an exchange's details
 
+Returns one exchange (of the partner or of a user) with its amounts, currencies, rate,
+status and timestamps; the recommended way, besides the Exchange webhook, to learn the final
+outcome (COMPLETED or FAILED) and the reason of a failure.
+
+The path and the response body were never seen: the path follows the other details
+endpoints and the response schema only names the fields the docs suggest.
+
+
+Sends a `GET` request to `/v1/exchange/details/{exchangeId}`
+
+Arguments:
+- `exchange_id`: The id returned by `partner_create_exchange` or `exchange_create`.
+```ignore
+let response = client.exchange_get()
+    .exchange_id(exchange_id)
+    .send()
+    .await;
+```*/
+    pub fn exchange_get(&self) -> builder::ExchangeGet<'_> {
+        builder::ExchangeGet::new(self)
+    }
+    /**Get exchange rates and lock them for a user
+
+Returns the current rates of every currency (against EUR) and the exchange fee, and
+reserves them under a lock bound to the user. Send the lock `id` as `lockId` to
+`exchange_create` before `validUntil` (60 seconds; the oldest docs said 40 seconds);
+afterwards a new lock is needed. Errors: `P412` unknown user.
+
+
+Sends a `GET` request to `/v1/exchange/get-lock/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's own id of the user.
 ```ignore
 let response = client.exchange_create_lock()
     .external_user_id(external_user_id)
@@ -580,6 +12539,751 @@ let response = client.exchange_create_lock()
 ```*/
     pub fn exchange_create_lock(&self) -> builder::ExchangeCreateLock<'_> {
         builder::ExchangeCreateLock::new(self)
+    }
+    /**Get indicative exchange rates
+
+Returns the current rate of every supported currency against EUR (`eur` = 1), as a flat map
+from lowercase currency code to rate. The rates are indicative only: nothing is locked or
+reserved (use a rate lock to get an executable rate). A cheap read-only call, suggested by
+the docs as the first call to check an API key.
+
+
+Sends a `GET` request to `/v1/exchange/get-rate`
+
+```ignore
+let response = client.exchange_get_rate()
+    .send()
+    .await;
+```*/
+    pub fn exchange_get_rate(&self) -> builder::ExchangeGetRate<'_> {
+        builder::ExchangeGetRate::new(self)
+    }
+    /**Create a P100-hosted KYC verification (Method B)
+
+Starts a KYC pass run by P100 (hosted document and selfie capture) and returns a
+`verificationId`, which together with the `externalUserId` builds the Redirect to
+Verification URL. Conditional fields: `taxId` is required when `incomeSource` is
+`BUSINESS_ACTIVITY`; `occupation` when it is `SALARY`; `additionalInfo` when it is
+`SALARY`, `OTHER`, `MAINTAINED_BY_FAMILY`, `INVESTMENTS`, `SOCIAL_BENEFITS` or `TENANCY`.
+P100 charges a fee for each KYC verification (amount per partner agreement). The response
+body was never seen; only `verificationId` is known from the page text.
+
+
+Sends a `POST` request to `/v1/kyc`
+
+```ignore
+let response = client.kyc_create_verification()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn kyc_create_verification(&self) -> builder::KycCreateVerification<'_> {
+        builder::KycCreateVerification::new(self)
+    }
+    /**Get a user's KYC verification status (Method B)
+
+Returns the current state of the user's P100-hosted KYC verification; an alternative to
+the KYC Verification Status webhook. The response body was never seen: the fields below
+are those of that webhook (overall `verificationStatus`, the current `attemptStatus` and a
+`rejectionReason` such as `NO_FACE_FOUND`), which the status endpoint presumably mirrors.
+Errors listed: 401 Access Denied, 400 `P412` user does not exist, 404 `P445` KYC not
+found, 400 `P459` user not verified, 400 `P500`, 400 `P501`.
+
+
+Sends a `GET` request to `/v1/kyc/status/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The user to look up. The docs do not show the parameter's name; it is assumed to be the
+partner's user id (it could be the `verificationId`).
+
+```ignore
+let response = client.kyc_get_status()
+    .external_user_id(external_user_id)
+    .send()
+    .await;
+```*/
+    pub fn kyc_get_status(&self) -> builder::KycGetStatus<'_> {
+        builder::KycGetStatus::new(self)
+    }
+    /**Create and finalize an order
+
+Places a crypto-payment order at a locked rate. Returns the `orderId` at once; the order
+starts in `WAITING_FOR_WALLET_ADDRESS` (deposit address generated asynchronously). Once
+the crypto arrives it is converted to the settlement currency. Track the order with
+`order_get` or the Order status webhook.
+
+
+Sends a `POST` request to `/v1/order`
+
+```ignore
+let response = client.order_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn order_create(&self) -> builder::OrderCreate<'_> {
+        builder::OrderCreate::new(self)
+    }
+    /**Get order details
+
+Returns the state of an order: status, confirmations, amount received versus required,
+the deposit wallet address and the payment transaction hash. While the order is
+`WAITING_FOR_WALLET_ADDRESS`, `walletAddress` and `expiresAt` are null.
+
+
+Sends a `GET` request to `/v1/order/details/{orderId}`
+
+Arguments:
+- `order_id`: The id returned by `order_create`.
+```ignore
+let response = client.order_get()
+    .order_id(order_id)
+    .send()
+    .await;
+```*/
+    pub fn order_get(&self) -> builder::OrderGet<'_> {
+        builder::OrderGet::new(self)
+    }
+    /**Lock an order rate
+
+Locks a rate for a crypto-paid order for a limited time (until `expiresAt`; the exact
+duration is not documented) and quotes how much crypto must be paid. Pass the returned
+`lockId` to `order_create`.
+
+The request `amount` is the settlement (fiat) amount, sent as a decimal string. The
+response `amount` is the crypto amount to pay (a JSON number) and `rate` a decimal string.
+
+
+Sends a `POST` request to `/v1/order/lock-rate`
+
+```ignore
+let response = client.order_create_lock()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn order_create_lock(&self) -> builder::OrderCreateLock<'_> {
+        builder::OrderCreateLock::new(self)
+    }
+    /**Get indicative order rates
+
+Returns indicative (not guaranteed) rates for paying an order in crypto, without creating
+a lock. Use `order_create_lock` for a rate that can be executed.
+
+The page body was never seen: the path is inferred from the sibling order endpoints, and
+the query parameters and response body are unknown. The response schema is an open object.
+
+
+Sends a `GET` request to `/v1/order/rates`
+
+```ignore
+let response = client.order_get_rates()
+    .send()
+    .await;
+```*/
+    pub fn order_get_rates(&self) -> builder::OrderGetRates<'_> {
+        builder::OrderGetRates::new(self)
+    }
+    /**Get the partner's balances
+
+Returns every balance of the partner's own account: fiat balances (with their IBAN) and
+crypto balances (with deposit wallet address, EUR rate and per-network withdrawal/deposit
+limits and fixed fees).
+
+Only the legacy GitHub-pages edition shows this endpoint's body; the current page could not
+be read. The legacy shape (`fiatBalances` / `cryptoBalances`) is described here; newer
+user-level examples use a flat `balances` array, so the current shape may differ.
+
+
+Sends a `GET` request to `/v1/partner/balances`
+
+```ignore
+let response = client.partner_get_balances()
+    .send()
+    .await;
+```*/
+    pub fn partner_get_balances(&self) -> builder::PartnerGetBalances<'_> {
+        builder::PartnerGetBalances::new(self)
+    }
+    /**Withdraw crypto from the partner balance
+
+Sends crypto from the partner balance to an external wallet. The withdrawal is queued and an
+id returned at once; AML/travel-rule checks and the on-chain transfer run asynchronously
+(track with `crypto_withdrawal_get` or the Crypto Withdrawal webhook). The network fee is
+charged on top of the amount.
+
+The partner page's body was never seen. The request fields are those of the user-level
+withdrawal (`crypto_withdrawal_create`) without the user id, none marked required.
+
+
+Sends a `POST` request to `/v1/partner/crypto-withdrawal`
+
+```ignore
+let response = client.partner_create_crypto_withdrawal()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn partner_create_crypto_withdrawal(
+        &self,
+    ) -> builder::PartnerCreateCryptoWithdrawal<'_> {
+        builder::PartnerCreateCryptoWithdrawal::new(self)
+    }
+    /**Exchange currencies on the partner balance
+
+Executes an exchange on the partner's own balance at a previously locked rate. The call
+validates the request, reserves the funds and returns an `exchangeId` at once; the exchange
+itself runs asynchronously and ends COMPLETED or FAILED. Business failures such as
+insufficient funds are not returned here: read them from `exchange_get` or the Exchange
+webhook. Errors returned synchronously: P403 (validation), P432 (invalid or expired lock),
+P457 (same currency on both sides), P500, P501.
+
+
+Sends a `POST` request to `/v1/partner/exchange`
+
+```ignore
+let response = client.partner_create_exchange()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn partner_create_exchange(&self) -> builder::PartnerCreateExchange<'_> {
+        builder::PartnerCreateExchange::new(self)
+    }
+    /**Lock exchange rates for the partner
+
+Returns the current rates and locks them under a lock id for a short window (60 seconds in
+the current docs, 40 seconds in the oldest). Send the lock's `id` as `lockId` to
+`partner_create_exchange` before `validUntil`; after that, get a new lock.
+
+The partner page's body was not readable; the response is assumed to be the same lock
+object as the user-level lock (`GET /v1/exchange/get-lock/{externalUserId}`).
+
+
+Sends a `GET` request to `/v1/partner/exchange/get-lock`
+
+```ignore
+let response = client.partner_create_exchange_lock()
+    .send()
+    .await;
+```*/
+    pub fn partner_create_exchange_lock(
+        &self,
+    ) -> builder::PartnerCreateExchangeLock<'_> {
+        builder::PartnerCreateExchangeLock::new(self)
+    }
+    /**List the partner's saved SEPA contacts
+
+Lists the saved (whitelisted) bank contacts of the partner's SEPA operations. Known only
+from the docs' menu (GET badge): path, response body and errors were never seen. The list is
+probably fed by SEPA deposits that carried the reference code from
+`partner_get_sepa_deposit_info` (an inference).
+
+
+Sends a `GET` request to `/v1/partner/sepa-deposit/contacts`
+
+```ignore
+let response = client.partner_get_sepa_deposit_contacts()
+    .send()
+    .await;
+```*/
+    pub fn partner_get_sepa_deposit_contacts(
+        &self,
+    ) -> builder::PartnerGetSepaDepositContacts<'_> {
+        builder::PartnerGetSepaDepositContacts::new(self)
+    }
+    /**Get the partner's SEPA deposit details
+
+Returns the bank details for funding the partner balance by SEPA: virtual IBAN, SWIFT/BIC,
+account holder, address and a unique reference code (`title`). The reference must be copied
+exactly into the bank transfer's title; without it the sender IBAN is not whitelisted
+automatically, the deposit needs manual matching (delays) and may be returned to the sender.
+
+
+Sends a `GET` request to `/v1/partner/sepa-deposit/info`
+
+```ignore
+let response = client.partner_get_sepa_deposit_info()
+    .send()
+    .await;
+```*/
+    pub fn partner_get_sepa_deposit_info(
+        &self,
+    ) -> builder::PartnerGetSepaDepositInfo<'_> {
+        builder::PartnerGetSepaDepositInfo::new(self)
+    }
+    /**Send a SEPA transfer from the partner balance
+
+Queues an outgoing SEPA transfer (EUR) from the partner balance to an IBAN and returns its
+`transferId`. Only the format is checked synchronously; failures such as insufficient funds
+appear later in `sepa_transfer_get` or the Partner SEPA Transfer webhook.
+
+Two integration levels exist. Level 1 (standard, closed loop, the default for new
+integrations): transfers only to the account holder's own verified bank account; send only
+`amount`, `currency`, `destinationIban` and `transferTitle`, and no receiver fields. Level 2
+(legacy, open loop, selected partners only): third-party payouts; also send `receiverType`
+plus `receiverFirstName` / `receiverLastName` (individual) or `companyName` (company).
+
+
+Sends a `POST` request to `/v1/partner/sepa-transfer`
+
+```ignore
+let response = client.partner_create_sepa_transfer()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn partner_create_sepa_transfer(
+        &self,
+    ) -> builder::PartnerCreateSepaTransfer<'_> {
+        builder::PartnerCreateSepaTransfer::new(self)
+    }
+    /**Get the partner's transaction history
+
+Lists the partner account's crypto and fiat transactions (type, amount, currency, status,
+timestamps) of one month of one year.
+
+Path, parameter names and the response body were never seen: the path follows the
+conventions of the confirmed partner endpoints and the parameters `month` / `year` come from
+the page description. The response body is unknown.
+
+
+Sends a `GET` request to `/v1/partner/transaction-history`
+
+Arguments:
+- `month`: The month to list (presumably 1-12). Name and type inferred from the docs' description.
+- `year`: The year to list, e.g. 2025. Name and type inferred from the docs' description.
+```ignore
+let response = client.partner_get_transaction_history()
+    .month(month)
+    .year(year)
+    .send()
+    .await;
+```*/
+    pub fn partner_get_transaction_history(
+        &self,
+    ) -> builder::PartnerGetTransactionHistory<'_> {
+        builder::PartnerGetTransactionHistory::new(self)
+    }
+    /**Create a wallet for the partner
+
+Creates a crypto wallet (deposit address) for the partner's own account. Known only from
+the docs' menu (POST badge): path, request body, response body and errors were never seen.
+A "Create Wallet" webhook exists, so the wallet is probably created asynchronously and the
+result reported by that webhook (`x-webhooks.create_wallet`).
+
+
+Sends a `POST` request to `/v1/partner/wallet`
+
+```ignore
+let response = client.partner_create_wallet()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn partner_create_wallet(&self) -> builder::PartnerCreateWallet<'_> {
+        builder::PartnerCreateWallet::new(self)
+    }
+    /**Generate a payment link
+
+Creates a standard P100-hosted crypto payment link (generic P100 checkout and branding).
+Crypto paid through it is converted to EUR automatically and settled to the partner
+balance; status changes arrive by the Payment Link webhook.
+
+The page body was never seen: the path is inferred, and the request and response bodies
+are unknown (open objects here).
+
+
+Sends a `POST` request to `/v1/payment-link`
+
+```ignore
+let response = client.payment_link_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn payment_link_create(&self) -> builder::PaymentLinkCreate<'_> {
+        builder::PaymentLinkCreate::new(self)
+    }
+    /**Get payment link details
+
+Returns the state and details of a generated payment link.
+
+The page body was never seen: the path and its parameter are inferred, and the response
+body is unknown (an open object here).
+
+
+Sends a `GET` request to `/v1/payment-link/details/{paymentLinkId}`
+
+Arguments:
+- `payment_link_id`: The id of the payment link (name and format inferred).
+```ignore
+let response = client.payment_link_get()
+    .payment_link_id(payment_link_id)
+    .send()
+    .await;
+```*/
+    pub fn payment_link_get(&self) -> builder::PaymentLinkGet<'_> {
+        builder::PaymentLinkGet::new(self)
+    }
+    /**List a user's SEPA deposit contacts
+
+Lists the saved bank contacts of a user (probably the sender IBANs whitelisted through
+SEPA deposits carrying the reference code).
+
+The page was never seen: path, parameters and response body are inferred.
+
+
+Sends a `GET` request to `/v1/sepa-deposit/contacts/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's own id of the user.
+```ignore
+let response = client.user_get_sepa_deposit_contacts()
+    .external_user_id(external_user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_get_sepa_deposit_contacts(
+        &self,
+    ) -> builder::UserGetSepaDepositContacts<'_> {
+        builder::UserGetSepaDepositContacts::new(self)
+    }
+    /**Get a user's SEPA deposit details
+
+Returns the dedicated IBAN and the unique reference (`title`) a user must use to fund
+their balance by SEPA. The reference must be copied exactly into the bank transfer,
+otherwise the deposit cannot be matched automatically and may be returned.
+
+The user page body was never seen: the path is inferred from the partner endpoint
+(`/v1/partner/sepa-deposit/info`), and the response is assumed to equal the partner's.
+
+
+Sends a `GET` request to `/v1/sepa-deposit/info/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's own id of the user.
+```ignore
+let response = client.user_get_sepa_deposit_info()
+    .external_user_id(external_user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_get_sepa_deposit_info(&self) -> builder::UserGetSepaDepositInfo<'_> {
+        builder::UserGetSepaDepositInfo::new(self)
+    }
+    /**Create a SEPA transfer from a user's balance
+
+Starts a SEPA payout from a user's EUR balance to an IBAN. Only the format is checked at
+once; the request is queued and `transferId` returned, and business errors (e.g.
+insufficient funds) show up in the SEPA transfer details or the User SEPA Transfer
+webhook. Synchronous errors: `P403` validation, `P412` unknown user.
+
+Receiver fields: the GitHub-pages docs required `receiverType` plus first and last name
+(`NATURAL`) or `companyName` (`LEGAL`). The newer partner page splits partners into
+Level 1 (closed loop: payouts only to the account holder's own bank account; send no
+receiver fields) and Level 2 (legacy open loop: receiver fields required); whether this
+applies to the user endpoint is not confirmed, so the receiver fields are optional here.
+
+
+Sends a `POST` request to `/v1/sepa-transfer`
+
+```ignore
+let response = client.sepa_transfer_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn sepa_transfer_create(&self) -> builder::SepaTransferCreate<'_> {
+        builder::SepaTransferCreate::new(self)
+    }
+    /**Get a SEPA transfer's details
+
+Returns one outgoing SEPA transfer (of the partner or of a user): amount, currency, title,
+destination IBAN, receiver, status, fee and creation time; user transfers also carry the
+sending user's profile. Use it to learn the asynchronous outcome. Unknown id: HTTP 404
+`P428`.
+
+
+Sends a `GET` request to `/v1/sepa-transfer/details/{transferId}`
+
+Arguments:
+- `transfer_id`: The id returned by `partner_create_sepa_transfer` or `sepa_transfer_create`.
+```ignore
+let response = client.sepa_transfer_get()
+    .transfer_id(transfer_id)
+    .send()
+    .await;
+```*/
+    pub fn sepa_transfer_get(&self) -> builder::SepaTransferGet<'_> {
+        builder::SepaTransferGet::new(self)
+    }
+    /**Create an internal transfer
+
+Moves crypto or fiat between the partner balance and one user. Give
+`destinationExternalUserId` to pay a user from the partner balance ("funding"), or
+`sourceExternalUserId` to collect from a user into the partner balance ("collection",
+e.g. fees). One of them is required (`P424` otherwise); user-to-user transfers are not
+supported. Processing is asynchronous: `transferId` is returned at once and the outcome
+(e.g. insufficient funds) comes from `transfer_get` or the P2P Transfer webhook.
+
+
+Sends a `POST` request to `/v1/transfer`
+
+```ignore
+let response = client.transfer_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn transfer_create(&self) -> builder::TransferCreate<'_> {
+        builder::TransferCreate::new(self)
+    }
+    /**Get internal transfer details
+
+Returns one internal transfer: parties, amount, currency, status and creation time. Use
+it to learn the outcome of `transfer_create`.
+
+
+Sends a `GET` request to `/v1/transfer/details/{transferId}`
+
+Arguments:
+- `transfer_id`: The id returned by `transfer_create`.
+```ignore
+let response = client.transfer_get()
+    .transfer_id(transfer_id)
+    .send()
+    .await;
+```*/
+    pub fn transfer_get(&self) -> builder::TransferGet<'_> {
+        builder::TransferGet::new(self)
+    }
+    /**Create a limited user without KYC (older editions)
+
+Creates a "limited" (non-KYC) user and generates its balances at once; the response holds
+the P100 `userId` and one flat list of balances (crypto entries with `networkConfig`, plus
+an `eur` entry). Only the older two-folder documentation has this endpoint. The non-KYC
+model has to be chosen when the integration starts: such users can never become KYC users.
+Reusing an `externalUserId` is an error.
+
+
+Sends a `POST` request to `/v1/user/balances/crypto`
+
+```ignore
+let response = client.user_create_without_kyc()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn user_create_without_kyc(&self) -> builder::UserCreateWithoutKyc<'_> {
+        builder::UserCreateWithoutKyc::new(self)
+    }
+    /**Create a KYC-capable user account
+
+Registers an end user under the partner's own `externalUserId` (must be unique; reusing it
+is an error, typed by a third-party client as `P411` `user-exists`). The newest edition
+answers with the P100 `userId` and `poaRequiredForExtended` only; user balances are
+generated later, once Add User Verification has been submitted. Older editions created the
+balances in this call and returned them (fiat balance first `WAITING_TO_BE_ACTIVATED`, then
+`ACTIVE` after verification, announced by the User Balance Generation webhook) together
+with `poaRequired`.
+
+The request follows the newest edition (`street` + `number`, `nationality`,
+`userIdentificationNumber`, `hasAcceptedP100Tc` which must be `true`); the older fields
+(`address`, `documentType`, `documentNumber`, `pesel`) stay as optional properties. Only
+`externalUserId` is marked required: the newest field table was not visible and the
+editions disagree on the rest (the newest FAQ calls `citizenship` mandatory).
+The POA requirement is currently suspended by P100.
+
+
+Sends a `POST` request to `/v1/user/balances/crypto-and-fiat`
+
+```ignore
+let response = client.user_create()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn user_create(&self) -> builder::UserCreate<'_> {
+        builder::UserCreate::new(self)
+    }
+    /**Get a user's balances
+
+Returns all fiat and crypto balances of one user, including per-network withdrawal fees
+and limits. Older docs advise waiting for the User Balance Generation webhook (`ACTIVE`)
+before calling it for a new user. The endpoint page body was never seen: the response
+shape is the one of the balances in the older create-user response; `userId` and
+`poaRequired` come only from a third-party client's typing.
+
+
+Sends a `GET` request to `/v1/user/balances/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user.
+```ignore
+let response = client.user_get_balances()
+    .external_user_id(external_user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_get_balances(&self) -> builder::UserGetBalances<'_> {
+        builder::UserGetBalances::new(self)
+    }
+    /**Extend a user (older editions; details unknown)
+
+Seen only as a POST entry in one intermediate documentation menu (between Add User
+Verification and Update Existing User); presumably raises a user to the "extended" level
+that the create response's `poaRequiredForExtended` refers to. The path, request body and
+response were never seen: the path is inferred and both schemas are open objects with no
+known fields. Absent from the newest docs.
+
+
+Sends a `POST` request to `/v1/user/extend/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user.
+- `body`
+```ignore
+let response = client.user_extend()
+    .external_user_id(external_user_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn user_extend(&self) -> builder::UserExtend<'_> {
+        builder::UserExtend::new(self)
+    }
+    /**Suspend a user
+
+Blocks all of the user's activity (transactions, withdrawals, deposits and some features)
+until Unsuspend User, e.g. for security or compliance reasons. A user with active virtual
+cards cannot be suspended (HTTP 400 `P454`); an unknown user gives 400 `P412`. The path
+and the response body were never seen (the response is `application/json`).
+
+
+Sends a `PATCH` request to `/v1/user/suspend/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user to suspend.
+```ignore
+let response = client.user_suspend()
+    .external_user_id(external_user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_suspend(&self) -> builder::UserSuspend<'_> {
+        builder::UserSuspend::new(self)
+    }
+    /**Get a user's transaction history for a month
+
+Lists one user's crypto and fiat transactions (type, amount, currency, status, timestamps)
+for the chosen month and year. Path, parameter names and the response were never seen:
+the path is inferred, `month` and `year` come from the page description, and the response
+is assumed to have the partner transaction history's shape.
+
+
+Sends a `GET` request to `/v1/user/transaction-history/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user.
+- `month`: The month to list (name and type inferred; 1-12 assumed).
+- `year`: The year to list (name and type inferred).
+```ignore
+let response = client.user_get_transaction_history()
+    .external_user_id(external_user_id)
+    .month(month)
+    .year(year)
+    .send()
+    .await;
+```*/
+    pub fn user_get_transaction_history(
+        &self,
+    ) -> builder::UserGetTransactionHistory<'_> {
+        builder::UserGetTransactionHistory::new(self)
+    }
+    /**Lift a user's suspension
+
+Lifts a suspension, restoring transactions, withdrawals, deposits and all features. Path,
+responses and errors were never seen: the path is inferred and the response body is
+unknown.
+
+
+Sends a `PATCH` request to `/v1/user/unsuspend/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user to unsuspend.
+```ignore
+let response = client.user_unsuspend()
+    .external_user_id(external_user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_unsuspend(&self) -> builder::UserUnsuspend<'_> {
+        builder::UserUnsuspend::new(self)
+    }
+    /**Submit the user's identity-document data
+
+Final onboarding step: submits the textual identity-document data and starts the
+asynchronous KYC decision. Call it only after the KYC files (Method A) or the hosted
+capture (Method B), and, where POA applies, the POA files are in. In the newest docs the
+user's balances are generated at this step; in older ones the fiat balance (and IBAN) is
+activated after verification, announced by the User Balance Generation webhook
+(`ACTIVE`). The request and response bodies were never seen: both schemas are open objects
+with no known fields.
+
+
+Sends a `POST` request to `/v1/user/verification`
+
+```ignore
+let response = client.user_add_verification()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn user_add_verification(&self) -> builder::UserAddVerification<'_> {
+        builder::UserAddVerification::new(self)
+    }
+    /**Delete a user
+
+Deletes the user irreversibly, together with its balances and transaction history. Path,
+responses and errors were never seen: the path is inferred and the response body is
+unknown.
+
+
+Sends a `DELETE` request to `/v1/user/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user to delete.
+```ignore
+let response = client.user_delete()
+    .external_user_id(external_user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_delete(&self) -> builder::UserDelete<'_> {
+        builder::UserDelete::new(self)
+    }
+    /**Update an existing user
+
+Partial update of the user's profile: only the fields sent change. The page names e-mail,
+phone and address as updatable; its body schema, path and responses were never seen, so
+the path is inferred and the response body is unknown.
+
+
+Sends a `PATCH` request to `/v1/user/{externalUserId}`
+
+Arguments:
+- `external_user_id`: The partner's id of the user to update.
+- `body`
+```ignore
+let response = client.user_update()
+    .external_user_id(external_user_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn user_update(&self) -> builder::UserUpdate<'_> {
+        builder::UserUpdate::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -591,6 +13295,1324 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::card_delete`]
+
+[`Client::card_delete`]: super::Client::card_delete*/
+    #[derive(Debug, Clone)]
+    pub struct CardDelete<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CardDeleteRequest, String>,
+    }
+    impl<'a> CardDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardDeleteRequest>,
+            <V as std::convert::TryInto<
+                types::CardDeleteRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CardDeleteRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardDeleteRequest,
+            ) -> types::builder::CardDeleteRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/card`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CardDeleteRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/card", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::card_list`]
+
+[`Client::card_list`]: super::Client::card_list*/
+    #[derive(Debug, Clone)]
+    pub struct CardList<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CardList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err("external_user_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/card/all/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardList>, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/card/all/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::card_block`]
+
+[`Client::card_block`]: super::Client::card_block*/
+    #[derive(Debug, Clone)]
+    pub struct CardBlock<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CardBlockRequest, String>,
+    }
+    impl<'a> CardBlock<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardBlockRequest>,
+            <V as std::convert::TryInto<
+                types::CardBlockRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CardBlockRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardBlockRequest,
+            ) -> types::builder::CardBlockRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/card/block`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CardBlockRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/card/block", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_block",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::card_get`]
+
+[`Client::card_get`]: super::Client::card_get*/
+    #[derive(Debug, Clone)]
+    pub struct CardGet<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+        card_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> CardGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err(
+                    "external_user_id was not initialized".to_string(),
+                ),
+                card_id: Err("card_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn card_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.card_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for card_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/card/details/{externalUserId}/{cardId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardDetails>, Error<types::Error>> {
+            let Self { client, external_user_id, card_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/card/details/{}/{}", client.baseurl, encode_path(&
+                external_user_id.to_string()), encode_path(& card_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::card_update_limits`]
+
+[`Client::card_update_limits`]: super::Client::card_update_limits*/
+    #[derive(Debug, Clone)]
+    pub struct CardUpdateLimits<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CardLimitsUpdateRequest, String>,
+    }
+    impl<'a> CardUpdateLimits<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardLimitsUpdateRequest>,
+            <V as std::convert::TryInto<
+                types::CardLimitsUpdateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CardLimitsUpdateRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardLimitsUpdateRequest,
+            ) -> types::builder::CardLimitsUpdateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/card/limits`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CardLimitsUpdateRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/card/limits", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_update_limits",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::card_get_limits`]
+
+[`Client::card_get_limits`]: super::Client::card_get_limits*/
+    #[derive(Debug, Clone)]
+    pub struct CardGetLimits<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+        card_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> CardGetLimits<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err(
+                    "external_user_id was not initialized".to_string(),
+                ),
+                card_id: Err("card_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn card_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.card_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for card_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/card/limits/{externalUserId}/{cardId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardLimits>, Error<types::Error>> {
+            let Self { client, external_user_id, card_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/card/limits/{}/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()), encode_path(& card_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_get_limits",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::card_update_pin`]
+
+[`Client::card_update_pin`]: super::Client::card_update_pin*/
+    #[derive(Debug, Clone)]
+    pub struct CardUpdatePin<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CardPinUpdateRequest, String>,
+    }
+    impl<'a> CardUpdatePin<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardPinUpdateRequest>,
+            <V as std::convert::TryInto<
+                types::CardPinUpdateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CardPinUpdateRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardPinUpdateRequest,
+            ) -> types::builder::CardPinUpdateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/card/pin`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CardPinUpdateRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/card/pin", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_update_pin",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::card_unblock`]
+
+[`Client::card_unblock`]: super::Client::card_unblock*/
+    #[derive(Debug, Clone)]
+    pub struct CardUnblock<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CardUnblockRequest, String>,
+    }
+    impl<'a> CardUnblock<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardUnblockRequest>,
+            <V as std::convert::TryInto<
+                types::CardUnblockRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CardUnblockRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardUnblockRequest,
+            ) -> types::builder::CardUnblockRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/card/unblock`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CardUnblockRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/card/unblock", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_unblock",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::card_create`]
+
+[`Client::card_create`]: super::Client::card_create*/
+    #[derive(Debug, Clone)]
+    pub struct CardCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CardCreateRequest, String>,
+    }
+    impl<'a> CardCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CardCreateRequest>,
+            <V as std::convert::TryInto<
+                types::CardCreateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CardCreateRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CardCreateRequest,
+            ) -> types::builder::CardCreateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/card/virtual`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CardCreateRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/card/virtual", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "card_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::checkout_create`]
+
+[`Client::checkout_create`]: super::Client::checkout_create*/
+    #[derive(Debug, Clone)]
+    pub struct CheckoutCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::CreateCheckoutRequest, String>,
+    }
+    impl<'a> CheckoutCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCheckoutRequest>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CreateCheckoutRequest` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/checkout`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CheckoutCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/checkout", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "checkout_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::crypto_deposit_update_travel_rule`]
+
+[`Client::crypto_deposit_update_travel_rule`]: super::Client::crypto_deposit_update_travel_rule*/
+    #[derive(Debug, Clone)]
+    pub struct CryptoDepositUpdateTravelRule<'a> {
+        client: &'a super::Client,
+        crypto_deposit_id: Result<::std::string::String, String>,
+        body: Result<types::UpdateTravelRuleRequest, String>,
+    }
+    impl<'a> CryptoDepositUpdateTravelRule<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                crypto_deposit_id: Err(
+                    "crypto_deposit_id was not initialized".to_string(),
+                ),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn crypto_deposit_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.crypto_deposit_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for crypto_deposit_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateTravelRuleRequest>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `UpdateTravelRuleRequest` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TravelRuleUpdated>, Error<types::Error>> {
+            let Self { client, crypto_deposit_id, body } = self;
+            let crypto_deposit_id = crypto_deposit_id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/crypto-deposit/update-travel-rule/{}", client.baseurl,
+                encode_path(& crypto_deposit_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "crypto_deposit_update_travel_rule",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::crypto_withdrawal_create`]
+
+[`Client::crypto_withdrawal_create`]: super::Client::crypto_withdrawal_create*/
+    #[derive(Debug, Clone)]
+    pub struct CryptoWithdrawalCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateCryptoWithdrawalRequest, String>,
+    }
+    impl<'a> CryptoWithdrawalCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateCryptoWithdrawalRequest>,
+            <V as std::convert::TryInto<
+                types::CreateCryptoWithdrawalRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateCryptoWithdrawalRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateCryptoWithdrawalRequest,
+            ) -> types::builder::CreateCryptoWithdrawalRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/crypto-withdrawal`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateCryptoWithdrawalRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/crypto-withdrawal", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "crypto_withdrawal_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::crypto_withdrawal_get`]
+
+[`Client::crypto_withdrawal_get`]: super::Client::crypto_withdrawal_get*/
+    #[derive(Debug, Clone)]
+    pub struct CryptoWithdrawalGet<'a> {
+        client: &'a super::Client,
+        withdrawal_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CryptoWithdrawalGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                withdrawal_id: Err("withdrawal_id was not initialized".to_string()),
+            }
+        }
+        pub fn withdrawal_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.withdrawal_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for withdrawal_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/crypto-withdrawal/details/{withdrawalId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CryptoWithdrawalDetails>, Error<types::Error>> {
+            let Self { client, withdrawal_id } = self;
+            let withdrawal_id = withdrawal_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/crypto-withdrawal/details/{}", client.baseurl, encode_path(&
+                withdrawal_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "crypto_withdrawal_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::crypto_withdrawal_get_network_fee`]
+
+[`Client::crypto_withdrawal_get_network_fee`]: super::Client::crypto_withdrawal_get_network_fee*/
+    #[derive(Debug, Clone)]
+    pub struct CryptoWithdrawalGetNetworkFee<'a> {
+        client: &'a super::Client,
+        currency: Result<::std::string::String, String>,
+        network: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                currency: Err("currency was not initialized".to_string()),
+                network: Ok(None),
+            }
+        }
+        pub fn currency<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.currency = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for currency failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn network<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.network = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for network failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/crypto-withdrawal/get-network-fee`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::NetworkFee>, Error<types::Error>> {
+            let Self { client, currency, network } = self;
+            let currency = currency.map_err(Error::InvalidRequest)?;
+            let network = network.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/crypto-withdrawal/get-network-fee", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("currency", &currency))
+                .query(&progenitor_client::QueryParam::new("network", &network))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "crypto_withdrawal_get_network_fee",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::exchange_create`]
 
 [`Client::exchange_create`]: super::Client::exchange_create*/
@@ -635,7 +14657,7 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/exchange`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ExchangeDetails>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -671,6 +14693,88 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::exchange_get`]
+
+[`Client::exchange_get`]: super::Client::exchange_get*/
+    #[derive(Debug, Clone)]
+    pub struct ExchangeGet<'a> {
+        client: &'a super::Client,
+        exchange_id: Result<::std::string::String, String>,
+    }
+    impl<'a> ExchangeGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                exchange_id: Err("exchange_id was not initialized".to_string()),
+            }
+        }
+        pub fn exchange_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.exchange_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for exchange_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/exchange/details/{exchangeId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ExchangeDetails>, Error<types::Error>> {
+            let Self { client, exchange_id } = self;
+            let exchange_id = exchange_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/exchange/details/{}", client.baseurl, encode_path(& exchange_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "exchange_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -771,6 +14875,2917 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::exchange_get_rate`]
+
+[`Client::exchange_get_rate`]: super::Client::exchange_get_rate*/
+    #[derive(Debug, Clone)]
+    pub struct ExchangeGetRate<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> ExchangeGetRate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/exchange/get-rate`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ExchangeRates>, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/exchange/get-rate", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "exchange_get_rate",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::kyc_create_verification`]
+
+[`Client::kyc_create_verification`]: super::Client::kyc_create_verification*/
+    #[derive(Debug, Clone)]
+    pub struct KycCreateVerification<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::KycVerificationRequest, String>,
+    }
+    impl<'a> KycCreateVerification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::KycVerificationRequest>,
+            <V as std::convert::TryInto<
+                types::KycVerificationRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `KycVerificationRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::KycVerificationRequest,
+            ) -> types::builder::KycVerificationRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/kyc`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::KycVerificationCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::KycVerificationRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/kyc", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "kyc_create_verification",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::kyc_get_status`]
+
+[`Client::kyc_get_status`]: super::Client::kyc_get_status*/
+    #[derive(Debug, Clone)]
+    pub struct KycGetStatus<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> KycGetStatus<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err("external_user_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/kyc/status/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::KycStatus>, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/kyc/status/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "kyc_get_status",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::order_create`]
+
+[`Client::order_create`]: super::Client::order_create*/
+    #[derive(Debug, Clone)]
+    pub struct OrderCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateOrderRequest, String>,
+    }
+    impl<'a> OrderCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateOrderRequest>,
+            <V as std::convert::TryInto<
+                types::CreateOrderRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateOrderRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateOrderRequest,
+            ) -> types::builder::CreateOrderRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/order`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrderCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateOrderRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/order", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "order_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::order_get`]
+
+[`Client::order_get`]: super::Client::order_get*/
+    #[derive(Debug, Clone)]
+    pub struct OrderGet<'a> {
+        client: &'a super::Client,
+        order_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> OrderGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                order_id: Err("order_id was not initialized".to_string()),
+            }
+        }
+        pub fn order_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.order_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for order_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/order/details/{orderId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrderDetails>, Error<types::Error>> {
+            let Self { client, order_id } = self;
+            let order_id = order_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/order/details/{}", client.baseurl, encode_path(& order_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "order_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::order_create_lock`]
+
+[`Client::order_create_lock`]: super::Client::order_create_lock*/
+    #[derive(Debug, Clone)]
+    pub struct OrderCreateLock<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateOrderLockRequest, String>,
+    }
+    impl<'a> OrderCreateLock<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateOrderLockRequest>,
+            <V as std::convert::TryInto<
+                types::CreateOrderLockRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateOrderLockRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateOrderLockRequest,
+            ) -> types::builder::CreateOrderLockRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/order/lock-rate`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrderLock>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateOrderLockRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/order/lock-rate", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "order_create_lock",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::order_get_rates`]
+
+[`Client::order_get_rates`]: super::Client::order_get_rates*/
+    #[derive(Debug, Clone)]
+    pub struct OrderGetRates<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> OrderGetRates<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/order/rates`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrderRates>, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/order/rates", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "order_get_rates",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_get_balances`]
+
+[`Client::partner_get_balances`]: super::Client::partner_get_balances*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerGetBalances<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> PartnerGetBalances<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/partner/balances`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PartnerBalances>, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/partner/balances", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_get_balances",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_create_crypto_withdrawal`]
+
+[`Client::partner_create_crypto_withdrawal`]: super::Client::partner_create_crypto_withdrawal*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerCreateCryptoWithdrawal<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PartnerCreateCryptoWithdrawalRequest, String>,
+    }
+    impl<'a> PartnerCreateCryptoWithdrawal<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PartnerCreateCryptoWithdrawalRequest>,
+            <V as std::convert::TryInto<
+                types::PartnerCreateCryptoWithdrawalRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PartnerCreateCryptoWithdrawalRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PartnerCreateCryptoWithdrawalRequest,
+            ) -> types::builder::PartnerCreateCryptoWithdrawalRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/partner/crypto-withdrawal`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PartnerCreateCryptoWithdrawalRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/partner/crypto-withdrawal", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_create_crypto_withdrawal",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_create_exchange`]
+
+[`Client::partner_create_exchange`]: super::Client::partner_create_exchange*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerCreateExchange<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PartnerCreateExchangeRequest, String>,
+    }
+    impl<'a> PartnerCreateExchange<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PartnerCreateExchangeRequest>,
+            <V as std::convert::TryInto<
+                types::PartnerCreateExchangeRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PartnerCreateExchangeRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PartnerCreateExchangeRequest,
+            ) -> types::builder::PartnerCreateExchangeRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/partner/exchange`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PartnerCreateExchangeRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/partner/exchange", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_create_exchange",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_create_exchange_lock`]
+
+[`Client::partner_create_exchange_lock`]: super::Client::partner_create_exchange_lock*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerCreateExchangeLock<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> PartnerCreateExchangeLock<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/partner/exchange/get-lock`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/partner/exchange/get-lock", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_create_exchange_lock",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_get_sepa_deposit_contacts`]
+
+[`Client::partner_get_sepa_deposit_contacts`]: super::Client::partner_get_sepa_deposit_contacts*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerGetSepaDepositContacts<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> PartnerGetSepaDepositContacts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/partner/sepa-deposit/contacts`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaDepositContacts>, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/partner/sepa-deposit/contacts", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_get_sepa_deposit_contacts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_get_sepa_deposit_info`]
+
+[`Client::partner_get_sepa_deposit_info`]: super::Client::partner_get_sepa_deposit_info*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerGetSepaDepositInfo<'a> {
+        client: &'a super::Client,
+    }
+    impl<'a> PartnerGetSepaDepositInfo<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self { client: client }
+        }
+        ///Sends a `GET` request to `/v1/partner/sepa-deposit/info`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/partner/sepa-deposit/info", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_get_sepa_deposit_info",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_create_sepa_transfer`]
+
+[`Client::partner_create_sepa_transfer`]: super::Client::partner_create_sepa_transfer*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerCreateSepaTransfer<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PartnerCreateSepaTransferRequest, String>,
+    }
+    impl<'a> PartnerCreateSepaTransfer<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PartnerCreateSepaTransferRequest>,
+            <V as std::convert::TryInto<
+                types::PartnerCreateSepaTransferRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PartnerCreateSepaTransferRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PartnerCreateSepaTransferRequest,
+            ) -> types::builder::PartnerCreateSepaTransferRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/partner/sepa-transfer`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PartnerCreateSepaTransferRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/partner/sepa-transfer", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_create_sepa_transfer",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_get_transaction_history`]
+
+[`Client::partner_get_transaction_history`]: super::Client::partner_get_transaction_history*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerGetTransactionHistory<'a> {
+        client: &'a super::Client,
+        month: Result<i64, String>,
+        year: Result<i64, String>,
+    }
+    impl<'a> PartnerGetTransactionHistory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                month: Err("month was not initialized".to_string()),
+                year: Err("year was not initialized".to_string()),
+            }
+        }
+        pub fn month<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.month = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for month failed".to_string());
+            self
+        }
+        pub fn year<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.year = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for year failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/v1/partner/transaction-history`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TransactionHistory>, Error<types::Error>> {
+            let Self { client, month, year } = self;
+            let month = month.map_err(Error::InvalidRequest)?;
+            let year = year.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/partner/transaction-history", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("month", &month))
+                .query(&progenitor_client::QueryParam::new("year", &year))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_get_transaction_history",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::partner_create_wallet`]
+
+[`Client::partner_create_wallet`]: super::Client::partner_create_wallet*/
+    #[derive(Debug, Clone)]
+    pub struct PartnerCreateWallet<'a> {
+        client: &'a super::Client,
+        body: Result<types::PartnerCreateWalletRequest, String>,
+    }
+    impl<'a> PartnerCreateWallet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PartnerCreateWalletRequest>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `PartnerCreateWalletRequest` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/partner/wallet`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PartnerWalletCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/partner/wallet", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "partner_create_wallet",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::payment_link_create`]
+
+[`Client::payment_link_create`]: super::Client::payment_link_create*/
+    #[derive(Debug, Clone)]
+    pub struct PaymentLinkCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::CreatePaymentLinkRequest, String>,
+    }
+    impl<'a> PaymentLinkCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreatePaymentLinkRequest>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `CreatePaymentLinkRequest` for body failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/payment-link`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentLinkCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/payment-link", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "payment_link_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::payment_link_get`]
+
+[`Client::payment_link_get`]: super::Client::payment_link_get*/
+    #[derive(Debug, Clone)]
+    pub struct PaymentLinkGet<'a> {
+        client: &'a super::Client,
+        payment_link_id: Result<::std::string::String, String>,
+    }
+    impl<'a> PaymentLinkGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                payment_link_id: Err("payment_link_id was not initialized".to_string()),
+            }
+        }
+        pub fn payment_link_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.payment_link_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for payment_link_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/payment-link/details/{paymentLinkId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaymentLinkDetails>, Error<types::Error>> {
+            let Self { client, payment_link_id } = self;
+            let payment_link_id = payment_link_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/payment-link/details/{}", client.baseurl, encode_path(&
+                payment_link_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "payment_link_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_get_sepa_deposit_contacts`]
+
+[`Client::user_get_sepa_deposit_contacts`]: super::Client::user_get_sepa_deposit_contacts*/
+    #[derive(Debug, Clone)]
+    pub struct UserGetSepaDepositContacts<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserGetSepaDepositContacts<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err("external_user_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/sepa-deposit/contacts/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaDepositContacts>, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sepa-deposit/contacts/{}", client.baseurl, encode_path(&
+                external_user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_get_sepa_deposit_contacts",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_get_sepa_deposit_info`]
+
+[`Client::user_get_sepa_deposit_info`]: super::Client::user_get_sepa_deposit_info*/
+    #[derive(Debug, Clone)]
+    pub struct UserGetSepaDepositInfo<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserGetSepaDepositInfo<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err("external_user_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/sepa-deposit/info/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sepa-deposit/info/{}", client.baseurl, encode_path(&
+                external_user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_get_sepa_deposit_info",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::sepa_transfer_create`]
+
+[`Client::sepa_transfer_create`]: super::Client::sepa_transfer_create*/
+    #[derive(Debug, Clone)]
+    pub struct SepaTransferCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateSepaTransferRequest, String>,
+    }
+    impl<'a> SepaTransferCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateSepaTransferRequest>,
+            <V as std::convert::TryInto<
+                types::CreateSepaTransferRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateSepaTransferRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateSepaTransferRequest,
+            ) -> types::builder::CreateSepaTransferRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/sepa-transfer`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateSepaTransferRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/sepa-transfer", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "sepa_transfer_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::sepa_transfer_get`]
+
+[`Client::sepa_transfer_get`]: super::Client::sepa_transfer_get*/
+    #[derive(Debug, Clone)]
+    pub struct SepaTransferGet<'a> {
+        client: &'a super::Client,
+        transfer_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> SepaTransferGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                transfer_id: Err("transfer_id was not initialized".to_string()),
+            }
+        }
+        pub fn transfer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.transfer_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for transfer_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/sepa-transfer/details/{transferId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaTransferDetails>, Error<types::Error>> {
+            let Self { client, transfer_id } = self;
+            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sepa-transfer/details/{}", client.baseurl, encode_path(&
+                transfer_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "sepa_transfer_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::transfer_create`]
+
+[`Client::transfer_create`]: super::Client::transfer_create*/
+    #[derive(Debug, Clone)]
+    pub struct TransferCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::CreateTransferRequest, String>,
+    }
+    impl<'a> TransferCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateTransferRequest>,
+            <V as std::convert::TryInto<
+                types::CreateTransferRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `CreateTransferRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateTransferRequest,
+            ) -> types::builder::CreateTransferRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/transfer`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TransferCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::CreateTransferRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/transfer", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "transfer_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::transfer_get`]
+
+[`Client::transfer_get`]: super::Client::transfer_get*/
+    #[derive(Debug, Clone)]
+    pub struct TransferGet<'a> {
+        client: &'a super::Client,
+        transfer_id: Result<::uuid::Uuid, String>,
+    }
+    impl<'a> TransferGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                transfer_id: Err("transfer_id was not initialized".to_string()),
+            }
+        }
+        pub fn transfer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::uuid::Uuid>,
+        {
+            self.transfer_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: uuid :: Uuid` for transfer_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/transfer/details/{transferId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TransferDetails>, Error<types::Error>> {
+            let Self { client, transfer_id } = self;
+            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/transfer/details/{}", client.baseurl, encode_path(& transfer_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "transfer_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_create_without_kyc`]
+
+[`Client::user_create_without_kyc`]: super::Client::user_create_without_kyc*/
+    #[derive(Debug, Clone)]
+    pub struct UserCreateWithoutKyc<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UserCreateWithoutKycRequest, String>,
+    }
+    impl<'a> UserCreateWithoutKyc<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserCreateWithoutKycRequest>,
+            <V as std::convert::TryInto<
+                types::UserCreateWithoutKycRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UserCreateWithoutKycRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UserCreateWithoutKycRequest,
+            ) -> types::builder::UserCreateWithoutKycRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/user/balances/crypto`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserCreatedWithoutKyc>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UserCreateWithoutKycRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/user/balances/crypto", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_create_without_kyc",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_create`]
+
+[`Client::user_create`]: super::Client::user_create*/
+    #[derive(Debug, Clone)]
+    pub struct UserCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UserCreateRequest, String>,
+    }
+    impl<'a> UserCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserCreateRequest>,
+            <V as std::convert::TryInto<
+                types::UserCreateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UserCreateRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UserCreateRequest,
+            ) -> types::builder::UserCreateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/user/balances/crypto-and-fiat`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserCreated>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UserCreateRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/user/balances/crypto-and-fiat", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_get_balances`]
+
+[`Client::user_get_balances`]: super::Client::user_get_balances*/
+    #[derive(Debug, Clone)]
+    pub struct UserGetBalances<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserGetBalances<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err("external_user_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/user/balances/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserBalances>, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/balances/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_get_balances",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_extend`]
+
+[`Client::user_extend`]: super::Client::user_extend*/
+    #[derive(Debug, Clone)]
+    pub struct UserExtend<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+        body: Result<types::UserExtendRequest, String>,
+    }
+    impl<'a> UserExtend<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err(
+                    "external_user_id was not initialized".to_string(),
+                ),
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserExtendRequest>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `UserExtendRequest` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/user/extend/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserExtended>, Error<types::Error>> {
+            let Self { client, external_user_id, body } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/extend/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_extend",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_suspend`]
+
+[`Client::user_suspend`]: super::Client::user_suspend*/
+    #[derive(Debug, Clone)]
+    pub struct UserSuspend<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserSuspend<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err("external_user_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/user/suspend/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserSuspended>, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/suspend/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_suspend",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_get_transaction_history`]
+
+[`Client::user_get_transaction_history`]: super::Client::user_get_transaction_history*/
+    #[derive(Debug, Clone)]
+    pub struct UserGetTransactionHistory<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+        month: Result<i64, String>,
+        year: Result<i64, String>,
+    }
+    impl<'a> UserGetTransactionHistory<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err(
+                    "external_user_id was not initialized".to_string(),
+                ),
+                month: Err("month was not initialized".to_string()),
+                year: Err("year was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn month<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.month = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for month failed".to_string());
+            self
+        }
+        pub fn year<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.year = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for year failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/v1/user/transaction-history/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TransactionHistory>, Error<types::Error>> {
+            let Self { client, external_user_id, month, year } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let month = month.map_err(Error::InvalidRequest)?;
+            let year = year.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/transaction-history/{}", client.baseurl, encode_path(&
+                external_user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("month", &month))
+                .query(&progenitor_client::QueryParam::new("year", &year))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_get_transaction_history",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_unsuspend`]
+
+[`Client::user_unsuspend`]: super::Client::user_unsuspend*/
+    #[derive(Debug, Clone)]
+    pub struct UserUnsuspend<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserUnsuspend<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err("external_user_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/user/unsuspend/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserUnsuspended>, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/unsuspend/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_unsuspend",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_add_verification`]
+
+[`Client::user_add_verification`]: super::Client::user_add_verification*/
+    #[derive(Debug, Clone)]
+    pub struct UserAddVerification<'a> {
+        client: &'a super::Client,
+        body: Result<types::UserVerificationRequest, String>,
+    }
+    impl<'a> UserAddVerification<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Err("body was not initialized".to_string()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserVerificationRequest>,
+        {
+            self.body = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `UserVerificationRequest` for body failed".to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/v1/user/verification`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserVerificationAdded>, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/user/verification", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_add_verification",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_delete`]
+
+[`Client::user_delete`]: super::Client::user_delete*/
+    #[derive(Debug, Clone)]
+    pub struct UserDelete<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err("external_user_id was not initialized".to_string()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v1/user/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserDeleted>, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_update`]
+
+[`Client::user_update`]: super::Client::user_update*/
+    #[derive(Debug, Clone)]
+    pub struct UserUpdate<'a> {
+        client: &'a super::Client,
+        external_user_id: Result<::std::string::String, String>,
+        body: Result<types::builder::UserUpdateRequest, String>,
+    }
+    impl<'a> UserUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                external_user_id: Err(
+                    "external_user_id was not initialized".to_string(),
+                ),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn external_user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.external_user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for external_user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserUpdateRequest>,
+            <V as std::convert::TryInto<
+                types::UserUpdateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UserUpdateRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UserUpdateRequest,
+            ) -> types::builder::UserUpdateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/user/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserUpdated>, Error<types::Error>> {
+            let Self { client, external_user_id, body } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UserUpdateRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/{}", client.baseurl, encode_path(& external_user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -781,14 +17796,286 @@ pub mod prelude {
 /// Each type has one variant per documented value and `Unknown(String)` for anything
 /// else, which keeps P100's text so that it can be logged, compared and sent back.
 pub mod enums {
-    /**`ExchangeStatus` values.
+    /**Status of a fiat balance. It starts `WAITING_TO_BE_ACTIVATED` (the docs' prose also writes
+`WAITING_FOR_ACTIVATION`) and becomes `ACTIVE` after successful identity verification.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum BalanceStatus {
+        ///`ACTIVE`
+        Active,
+        ///`WAITING_TO_BE_ACTIVATED`
+        WaitingToBeActivated,
+        ///`WAITING_FOR_ACTIVATION`
+        WaitingForActivation,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl BalanceStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Active,
+            Self::WaitingToBeActivated,
+            Self::WaitingForActivation,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Active => "ACTIVE",
+                Self::WaitingToBeActivated => "WAITING_TO_BE_ACTIVATED",
+                Self::WaitingForActivation => "WAITING_FOR_ACTIVATION",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for BalanceStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for BalanceStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "ACTIVE" => Self::Active,
+                "WAITING_TO_BE_ACTIVATED" => Self::WaitingToBeActivated,
+                "WAITING_FOR_ACTIVATION" => Self::WaitingForActivation,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for BalanceStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for BalanceStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for BalanceStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BalanceStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**The state of a card. The docs' examples show `ACTIVE` and `LOCKED_BY_USER`; `BLOCKED`,
+`SUSPENDED` and `DELETED` come only from a third-party client's typing (unverified). Open:
+treat any other value as unknown.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CardStatus {
+        ///`ACTIVE`
+        Active,
+        ///`LOCKED_BY_USER`
+        LockedByUser,
+        ///`BLOCKED`
+        Blocked,
+        ///`SUSPENDED`
+        Suspended,
+        ///`DELETED`
+        Deleted,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl CardStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Active,
+            Self::LockedByUser,
+            Self::Blocked,
+            Self::Suspended,
+            Self::Deleted,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Active => "ACTIVE",
+                Self::LockedByUser => "LOCKED_BY_USER",
+                Self::Blocked => "BLOCKED",
+                Self::Suspended => "SUSPENDED",
+                Self::Deleted => "DELETED",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for CardStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for CardStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "ACTIVE" => Self::Active,
+                "LOCKED_BY_USER" => Self::LockedByUser,
+                "BLOCKED" => Self::Blocked,
+                "SUSPENDED" => Self::Suspended,
+                "DELETED" => Self::Deleted,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CardStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for CardStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for CardStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CardStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Status of an incoming crypto deposit: WAITING_FOR_VERIFICATION (seen on chain, internal
+checks pending), WAITING_FOR_TR_DATA (needs `crypto_deposit_update_travel_rule`), then
+SUCCESSFUL (credited) or UNSUCCESSFUL (rejected or failed).
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum CryptoDepositStatus {
+        ///`WAITING_FOR_VERIFICATION`
+        WaitingForVerification,
+        ///`WAITING_FOR_TR_DATA`
+        WaitingForTrData,
+        ///`SUCCESSFUL`
+        Successful,
+        ///`UNSUCCESSFUL`
+        Unsuccessful,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl CryptoDepositStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::WaitingForVerification,
+            Self::WaitingForTrData,
+            Self::Successful,
+            Self::Unsuccessful,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::WaitingForVerification => "WAITING_FOR_VERIFICATION",
+                Self::WaitingForTrData => "WAITING_FOR_TR_DATA",
+                Self::Successful => "SUCCESSFUL",
+                Self::Unsuccessful => "UNSUCCESSFUL",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for CryptoDepositStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for CryptoDepositStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "WAITING_FOR_VERIFICATION" => Self::WaitingForVerification,
+                "WAITING_FOR_TR_DATA" => Self::WaitingForTrData,
+                "SUCCESSFUL" => Self::Successful,
+                "UNSUCCESSFUL" => Self::Unsuccessful,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CryptoDepositStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for CryptoDepositStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for CryptoDepositStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CryptoDepositStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Status of an exchange; COMPLETED and FAILED are final. The oldest partner page wrote them in
+lowercase (completed, failed) in its prose. Other values may exist.
+
 
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum ExchangeStatus {
-        ///`PENDING`
-        Pending,
-        ///`COMPLETED` (also read from `completed`)
+        ///`COMPLETED`
         Completed,
         ///`FAILED`
         Failed,
@@ -797,15 +18084,10 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
     }
     impl ExchangeStatus {
         /// Every documented value, in the order the spec lists them.
-        pub const KNOWN: &'static [Self] = &[
-            Self::Pending,
-            Self::Completed,
-            Self::Failed,
-        ];
+        pub const KNOWN: &'static [Self] = &[Self::Completed, Self::Failed];
         /// The value as P100 spells it.
         pub fn as_str(&self) -> &str {
             match self {
-                Self::Pending => "PENDING",
                 Self::Completed => "COMPLETED",
                 Self::Failed => "FAILED",
                 Self::Unknown(other) => other.as_str(),
@@ -824,8 +18106,7 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
     impl ::std::convert::From<&str> for ExchangeStatus {
         fn from(value: &str) -> Self {
             match value {
-                "PENDING" => Self::Pending,
-                "COMPLETED" | "completed" => Self::Completed,
+                "COMPLETED" => Self::Completed,
                 "FAILED" => Self::Failed,
                 other => Self::Unknown(other.to_string()),
             }
@@ -854,6 +18135,1340 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ExchangeStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Status of First-Party Payment verification of an incoming SEPA transfer (IBAN Status
+webhook): `PENDING` name check in progress, `APPROVED` names match (funds credited, sender
+IBAN whitelisted), `REJECTED` mismatch or compliance issue (refunded to the sender IBAN).
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum IbanStatus {
+        ///`PENDING`
+        Pending,
+        ///`APPROVED`
+        Approved,
+        ///`REJECTED`
+        Rejected,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl IbanStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Pending,
+            Self::Approved,
+            Self::Rejected,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Pending => "PENDING",
+                Self::Approved => "APPROVED",
+                Self::Rejected => "REJECTED",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for IbanStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for IbanStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "PENDING" => Self::Pending,
+                "APPROVED" => Self::Approved,
+                "REJECTED" => Self::Rejected,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for IbanStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for IbanStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for IbanStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for IbanStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Status of the user's current verification attempt.
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum KycAttemptStatus {
+        ///`PENDING`
+        Pending,
+        ///`VERIFICATION`
+        Verification,
+        ///`REJECTED_BY_PROVIDER`
+        RejectedByProvider,
+        ///`SUCCESSFUL`
+        Successful,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl KycAttemptStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Pending,
+            Self::Verification,
+            Self::RejectedByProvider,
+            Self::Successful,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Pending => "PENDING",
+                Self::Verification => "VERIFICATION",
+                Self::RejectedByProvider => "REJECTED_BY_PROVIDER",
+                Self::Successful => "SUCCESSFUL",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for KycAttemptStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for KycAttemptStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "PENDING" => Self::Pending,
+                "VERIFICATION" => Self::Verification,
+                "REJECTED_BY_PROVIDER" => Self::RejectedByProvider,
+                "SUCCESSFUL" => Self::Successful,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for KycAttemptStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for KycAttemptStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for KycAttemptStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for KycAttemptStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Document types accepted by Creating KYC Verification (adds `DRIVER_LICENSE`).
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum KycDocumentType {
+        ///`ID_CARD`
+        IdCard,
+        ///`PASSPORT`
+        Passport,
+        ///`RESIDENCE_PERMIT`
+        ResidencePermit,
+        ///`DRIVER_LICENSE`
+        DriverLicense,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl KycDocumentType {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::IdCard,
+            Self::Passport,
+            Self::ResidencePermit,
+            Self::DriverLicense,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::IdCard => "ID_CARD",
+                Self::Passport => "PASSPORT",
+                Self::ResidencePermit => "RESIDENCE_PERMIT",
+                Self::DriverLicense => "DRIVER_LICENSE",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for KycDocumentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for KycDocumentType {
+        fn from(value: &str) -> Self {
+            match value {
+                "ID_CARD" => Self::IdCard,
+                "PASSPORT" => Self::Passport,
+                "RESIDENCE_PERMIT" => Self::ResidencePermit,
+                "DRIVER_LICENSE" => Self::DriverLicense,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for KycDocumentType {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for KycDocumentType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for KycDocumentType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for KycDocumentType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Result of one KYC file upload, reported only by the KYC File Added webhook: `ADDED` the
+document was accepted and queued for verification, `ERROR` it could not be processed.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum KycFileStatus {
+        ///`ADDED`
+        Added,
+        ///`ERROR`
+        Error,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl KycFileStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[Self::Added, Self::Error];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Added => "ADDED",
+                Self::Error => "ERROR",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for KycFileStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for KycFileStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "ADDED" => Self::Added,
+                "ERROR" => Self::Error,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for KycFileStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for KycFileStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for KycFileStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for KycFileStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**The user's main source of income.
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum KycIncomeSource {
+        ///`BUSINESS_ACTIVITY`
+        BusinessActivity,
+        ///`SALARY`
+        Salary,
+        ///`OTHER`
+        Other,
+        ///`MAINTAINED_BY_FAMILY`
+        MaintainedByFamily,
+        ///`INVESTMENTS`
+        Investments,
+        ///`SOCIAL_BENEFITS`
+        SocialBenefits,
+        ///`TENANCY`
+        Tenancy,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl KycIncomeSource {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::BusinessActivity,
+            Self::Salary,
+            Self::Other,
+            Self::MaintainedByFamily,
+            Self::Investments,
+            Self::SocialBenefits,
+            Self::Tenancy,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::BusinessActivity => "BUSINESS_ACTIVITY",
+                Self::Salary => "SALARY",
+                Self::Other => "OTHER",
+                Self::MaintainedByFamily => "MAINTAINED_BY_FAMILY",
+                Self::Investments => "INVESTMENTS",
+                Self::SocialBenefits => "SOCIAL_BENEFITS",
+                Self::Tenancy => "TENANCY",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for KycIncomeSource {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for KycIncomeSource {
+        fn from(value: &str) -> Self {
+            match value {
+                "BUSINESS_ACTIVITY" => Self::BusinessActivity,
+                "SALARY" => Self::Salary,
+                "OTHER" => Self::Other,
+                "MAINTAINED_BY_FAMILY" => Self::MaintainedByFamily,
+                "INVESTMENTS" => Self::Investments,
+                "SOCIAL_BENEFITS" => Self::SocialBenefits,
+                "TENANCY" => Self::Tenancy,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for KycIncomeSource {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for KycIncomeSource {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for KycIncomeSource {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for KycIncomeSource {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**The user's field of work (asked when the income source is `SALARY`).
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum KycOccupation {
+        ///`IT`
+        It,
+        ///`HEALTHCARE_AND_MEDICAL_SERVICES`
+        HealthcareAndMedicalServices,
+        ///`FINANCE_AND_ACCOUNTING`
+        FinanceAndAccounting,
+        ///`EDUCATION_AND_TEACHING`
+        EducationAndTeaching,
+        ///`SALES_AND_MARKETING`
+        SalesAndMarketing,
+        ///`ENGINEERING`
+        Engineering,
+        ///`CUSTOMER_SERVICE`
+        CustomerService,
+        ///`ADMINISTRATION_AND_OFFICE_MANAGEMENT`
+        AdministrationAndOfficeManagement,
+        ///`LEGAL_SERVICES`
+        LegalServices,
+        ///`ARTS_AND_DESIGN`
+        ArtsAndDesign,
+        ///`RETAIL_AND_SALES`
+        RetailAndSales,
+        ///`CONSTRUCTION_AND_TRADES`
+        ConstructionAndTrades,
+        ///`HUMAN_RESOURCES`
+        HumanResources,
+        ///`MANUFACTURING_AND_PRODUCTION`
+        ManufacturingAndProduction,
+        ///`SCIENCE_AND_RESEARCH`
+        ScienceAndResearch,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl KycOccupation {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::It,
+            Self::HealthcareAndMedicalServices,
+            Self::FinanceAndAccounting,
+            Self::EducationAndTeaching,
+            Self::SalesAndMarketing,
+            Self::Engineering,
+            Self::CustomerService,
+            Self::AdministrationAndOfficeManagement,
+            Self::LegalServices,
+            Self::ArtsAndDesign,
+            Self::RetailAndSales,
+            Self::ConstructionAndTrades,
+            Self::HumanResources,
+            Self::ManufacturingAndProduction,
+            Self::ScienceAndResearch,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::It => "IT",
+                Self::HealthcareAndMedicalServices => "HEALTHCARE_AND_MEDICAL_SERVICES",
+                Self::FinanceAndAccounting => "FINANCE_AND_ACCOUNTING",
+                Self::EducationAndTeaching => "EDUCATION_AND_TEACHING",
+                Self::SalesAndMarketing => "SALES_AND_MARKETING",
+                Self::Engineering => "ENGINEERING",
+                Self::CustomerService => "CUSTOMER_SERVICE",
+                Self::AdministrationAndOfficeManagement => {
+                    "ADMINISTRATION_AND_OFFICE_MANAGEMENT"
+                }
+                Self::LegalServices => "LEGAL_SERVICES",
+                Self::ArtsAndDesign => "ARTS_AND_DESIGN",
+                Self::RetailAndSales => "RETAIL_AND_SALES",
+                Self::ConstructionAndTrades => "CONSTRUCTION_AND_TRADES",
+                Self::HumanResources => "HUMAN_RESOURCES",
+                Self::ManufacturingAndProduction => "MANUFACTURING_AND_PRODUCTION",
+                Self::ScienceAndResearch => "SCIENCE_AND_RESEARCH",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for KycOccupation {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for KycOccupation {
+        fn from(value: &str) -> Self {
+            match value {
+                "IT" => Self::It,
+                "HEALTHCARE_AND_MEDICAL_SERVICES" => Self::HealthcareAndMedicalServices,
+                "FINANCE_AND_ACCOUNTING" => Self::FinanceAndAccounting,
+                "EDUCATION_AND_TEACHING" => Self::EducationAndTeaching,
+                "SALES_AND_MARKETING" => Self::SalesAndMarketing,
+                "ENGINEERING" => Self::Engineering,
+                "CUSTOMER_SERVICE" => Self::CustomerService,
+                "ADMINISTRATION_AND_OFFICE_MANAGEMENT" => {
+                    Self::AdministrationAndOfficeManagement
+                }
+                "LEGAL_SERVICES" => Self::LegalServices,
+                "ARTS_AND_DESIGN" => Self::ArtsAndDesign,
+                "RETAIL_AND_SALES" => Self::RetailAndSales,
+                "CONSTRUCTION_AND_TRADES" => Self::ConstructionAndTrades,
+                "HUMAN_RESOURCES" => Self::HumanResources,
+                "MANUFACTURING_AND_PRODUCTION" => Self::ManufacturingAndProduction,
+                "SCIENCE_AND_RESEARCH" => Self::ScienceAndResearch,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for KycOccupation {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for KycOccupation {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for KycOccupation {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for KycOccupation {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Why the user opens the account. `INVESTMENTS_OR_CRYPTOCURRENCIE` is spelled this way (no
+final S) in the docs.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum KycOpenAccountReason {
+        ///`INVESTMENTS_OR_CRYPTOCURRENCIE`
+        InvestmentsOrCryptocurrencie,
+        ///`CURRENCY_EXCHANGE`
+        CurrencyExchange,
+        ///`DAILY_USE`
+        DailyUse,
+        ///`GAMING_OR_GAMBLING`
+        GamingOrGambling,
+        ///`TRANSFER_OF_FUNDS_OUTSIDE_OF_EUROPE`
+        TransferOfFundsOutsideOfEurope,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl KycOpenAccountReason {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::InvestmentsOrCryptocurrencie,
+            Self::CurrencyExchange,
+            Self::DailyUse,
+            Self::GamingOrGambling,
+            Self::TransferOfFundsOutsideOfEurope,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::InvestmentsOrCryptocurrencie => "INVESTMENTS_OR_CRYPTOCURRENCIE",
+                Self::CurrencyExchange => "CURRENCY_EXCHANGE",
+                Self::DailyUse => "DAILY_USE",
+                Self::GamingOrGambling => "GAMING_OR_GAMBLING",
+                Self::TransferOfFundsOutsideOfEurope => {
+                    "TRANSFER_OF_FUNDS_OUTSIDE_OF_EUROPE"
+                }
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for KycOpenAccountReason {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for KycOpenAccountReason {
+        fn from(value: &str) -> Self {
+            match value {
+                "INVESTMENTS_OR_CRYPTOCURRENCIE" => Self::InvestmentsOrCryptocurrencie,
+                "CURRENCY_EXCHANGE" => Self::CurrencyExchange,
+                "DAILY_USE" => Self::DailyUse,
+                "GAMING_OR_GAMBLING" => Self::GamingOrGambling,
+                "TRANSFER_OF_FUNDS_OUTSIDE_OF_EUROPE" => {
+                    Self::TransferOfFundsOutsideOfEurope
+                }
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for KycOpenAccountReason {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for KycOpenAccountReason {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for KycOpenAccountReason {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for KycOpenAccountReason {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Overall KYC status of a user.
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum KycVerificationStatus {
+        ///`NOT_VERIFIED`
+        NotVerified,
+        ///`VERIFIED`
+        Verified,
+        ///`EXPIRED`
+        Expired,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl KycVerificationStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::NotVerified,
+            Self::Verified,
+            Self::Expired,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::NotVerified => "NOT_VERIFIED",
+                Self::Verified => "VERIFIED",
+                Self::Expired => "EXPIRED",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for KycVerificationStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for KycVerificationStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "NOT_VERIFIED" => Self::NotVerified,
+                "VERIFIED" => Self::Verified,
+                "EXPIRED" => Self::Expired,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for KycVerificationStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for KycVerificationStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for KycVerificationStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for KycVerificationStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**The state of an order. Only these values are named in the docs; the full list (e.g. the
+final states) is not documented, so expect others.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum OrderStatus {
+        ///`WAITING_FOR_WALLET_ADDRESS`
+        WaitingForWalletAddress,
+        ///`WAITING_FOR_CONFIRMATION`
+        WaitingForConfirmation,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl OrderStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::WaitingForWalletAddress,
+            Self::WaitingForConfirmation,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::WaitingForWalletAddress => "WAITING_FOR_WALLET_ADDRESS",
+                Self::WaitingForConfirmation => "WAITING_FOR_CONFIRMATION",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for OrderStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for OrderStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "WAITING_FOR_WALLET_ADDRESS" => Self::WaitingForWalletAddress,
+                "WAITING_FOR_CONFIRMATION" => Self::WaitingForConfirmation,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for OrderStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for OrderStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for OrderStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for OrderStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Status of a user's proof-of-address verification, reported only by the POA Verification
+Status webhook: `WAITING` queued for review after submission, `APPROVED` accepted (POA
+done), `REJECTED` permanently rejected (submit a different document), `QUESTIONED` not
+approvable as sent, e.g. blurry or cut off (fix and re-upload).
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum PoaVerificationStatus {
+        ///`WAITING`
+        Waiting,
+        ///`APPROVED`
+        Approved,
+        ///`REJECTED`
+        Rejected,
+        ///`QUESTIONED`
+        Questioned,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl PoaVerificationStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Waiting,
+            Self::Approved,
+            Self::Rejected,
+            Self::Questioned,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Waiting => "WAITING",
+                Self::Approved => "APPROVED",
+                Self::Rejected => "REJECTED",
+                Self::Questioned => "QUESTIONED",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for PoaVerificationStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for PoaVerificationStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "WAITING" => Self::Waiting,
+                "APPROVED" => Self::Approved,
+                "REJECTED" => Self::Rejected,
+                "QUESTIONED" => Self::Questioned,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PoaVerificationStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for PoaVerificationStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for PoaVerificationStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PoaVerificationStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Whether the receiver of a payout is a natural person or a legal entity.
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum ReceiverType {
+        ///`NATURAL`
+        Natural,
+        ///`LEGAL`
+        Legal,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl ReceiverType {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[Self::Natural, Self::Legal];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Natural => "NATURAL",
+                Self::Legal => "LEGAL",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for ReceiverType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReceiverType {
+        fn from(value: &str) -> Self {
+            match value {
+                "NATURAL" => Self::Natural,
+                "LEGAL" => Self::Legal,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReceiverType {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReceiverType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReceiverType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReceiverType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Status of an outgoing SEPA transfer. Examples show SUCCESSFUL; the SEPA transfer webhooks add
+FAILED. Intermediate values were not seen.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum SepaTransferStatus {
+        ///`SUCCESSFUL`
+        Successful,
+        ///`FAILED`
+        Failed,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl SepaTransferStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[Self::Successful, Self::Failed];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Successful => "SUCCESSFUL",
+                Self::Failed => "FAILED",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for SepaTransferStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for SepaTransferStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "SUCCESSFUL" => Self::Successful,
+                "FAILED" => Self::Failed,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for SepaTransferStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for SepaTransferStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for SepaTransferStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SepaTransferStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**The state of an internal transfer. Only `SUCCESSFUL` is documented; a failure value
+(presumably `FAILED`) exists but was never seen, so expect others.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum TransferStatus {
+        ///`SUCCESSFUL`
+        Successful,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl TransferStatus {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[Self::Successful];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Successful => "SUCCESSFUL",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for TransferStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for TransferStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "SUCCESSFUL" => Self::Successful,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for TransferStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for TransferStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for TransferStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TransferStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**Identity document types accepted by the older create-user requests.
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum UserDocumentType {
+        ///`PASSPORT`
+        Passport,
+        ///`ID_CARD`
+        IdCard,
+        ///`RESIDENCE_PERMIT`
+        ResidencePermit,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl UserDocumentType {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Passport,
+            Self::IdCard,
+            Self::ResidencePermit,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Passport => "PASSPORT",
+                Self::IdCard => "ID_CARD",
+                Self::ResidencePermit => "RESIDENCE_PERMIT",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for UserDocumentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for UserDocumentType {
+        fn from(value: &str) -> Self {
+            match value {
+                "PASSPORT" => Self::Passport,
+                "ID_CARD" => Self::IdCard,
+                "RESIDENCE_PERMIT" => Self::ResidencePermit,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for UserDocumentType {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserDocumentType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for UserDocumentType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UserDocumentType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
+    /**The kind of wallet receiving a crypto withdrawal (travel rule).
+
+Open enum: a value this version does not list parses as `Unknown` with its text.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum WalletType {
+        ///`CUSTODIAL`
+        Custodial,
+        ///`NON_CUSTODIAL`
+        NonCustodial,
+        ///`OTHER`
+        Other,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl WalletType {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Custodial,
+            Self::NonCustodial,
+            Self::Other,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Custodial => "CUSTODIAL",
+                Self::NonCustodial => "NON_CUSTODIAL",
+                Self::Other => "OTHER",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for WalletType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for WalletType {
+        fn from(value: &str) -> Self {
+            match value {
+                "CUSTODIAL" => Self::Custodial,
+                "NON_CUSTODIAL" => Self::NonCustodial,
+                "OTHER" => Self::Other,
+                other => Self::Unknown(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for WalletType {
+        fn from(value: ::std::string::String) -> Self {
+            match Self::from(value.as_str()) {
+                Self::Unknown(_) => Self::Unknown(value),
+                known => known,
+            }
+        }
+    }
+    impl ::std::str::FromStr for WalletType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for WalletType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for WalletType {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
