@@ -3,7 +3,7 @@
 
 For each operation, `x-p100-source.facts` names the facts entries ("file#title") whose examples
 belong to it; for each webhook in `x-webhooks`, the same field does. Examples are found by key:
-  request_body.example                      -> the request body schema   (current edition: must pass)
+  request_body.example                      -> the request body schema   (must pass)
   request_body.example_old_github           -> the request body schema   (older edition: reported)
   responses[].example / example_old_github  -> success schema (2xx) or Error
   errors[].example                          -> Error

@@ -83,7 +83,9 @@ fn generate_one(schema: &EnumSchema) -> Result<TokenStream> {
         .description
         .clone()
         .unwrap_or_else(|| format!("`{}` values.", schema.name));
-    doc.push_str("\n\nOpen enum: a value this version does not list parses as `Unknown` with its text.");
+    doc.push_str(
+        "\n\nOpen enum: a value this version does not list parses as `Unknown` with its text.",
+    );
     let values_doc = variants
         .iter()
         .map(|v| {

@@ -56,7 +56,11 @@ fn test(root: &std::path::Path) -> Result<()> {
             .current_dir(root)
             .status()
             .map_err(|e| anyhow::anyhow!("could not start {program}: {e}"))?;
-        anyhow::ensure!(status.success(), "{program} {} failed ({status})", args.join(" "));
+        anyhow::ensure!(
+            status.success(),
+            "{program} {} failed ({status})",
+            args.join(" ")
+        );
         Ok(())
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

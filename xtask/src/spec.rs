@@ -193,9 +193,9 @@ fn collect_enums(doc: &Value) -> Result<Vec<EnumSchema>> {
         let values = values
             .iter()
             .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .with_context(|| format!("#/components/schemas/{name}: non-string enum value {v}"))
+                v.as_str().map(str::to_string).with_context(|| {
+                    format!("#/components/schemas/{name}: non-string enum value {v}")
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         let mut seen = BTreeMap::new();

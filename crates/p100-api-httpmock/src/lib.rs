@@ -5,6 +5,9 @@
 //! `p100-api` or `p100-ergonomic` cannot drift from the spec.
 #![forbid(unsafe_code)]
 
+// Formatted by the generator (prettyplease), not by rustfmt, so `cargo fmt` and
+// `cargo xtask codegen --check` agree.
+#[rustfmt::skip]
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_imports)]
 mod generated;
 

@@ -32,7 +32,11 @@ pub struct ParseDecimalError {
 
 impl fmt::Display for ParseDecimalError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} is not a decimal number: {}", self.input, self.reason)
+        write!(
+            f,
+            "{:?} is not a decimal number: {}",
+            self.input, self.reason
+        )
     }
 }
 
@@ -200,9 +204,8 @@ impl DecimalVisitor {
         let text = text.trim();
         // A raw JSON value: a number, or a string with its quotes.
         if let Some(inner) = text.strip_prefix('"') {
-            let unquoted: String = serde_json::from_str(text).map_err(|_| {
-                E::custom(format!("invalid JSON string for a decimal: {inner}"))
-            })?;
+            let unquoted: String = serde_json::from_str(text)
+                .map_err(|_| E::custom(format!("invalid JSON string for a decimal: {inner}")))?;
             return parse(&unquoted).map_err(E::custom);
         }
         parse(text).map_err(E::custom)
@@ -264,7 +267,13 @@ mod tests {
 
     #[test]
     fn numbers_keep_every_digit() {
-        for text in ["0.8582865811608077", TWENTY_DIGITS, "0.00000000", "-5.10", "101970.17793043"] {
+        for text in [
+            "0.8582865811608077",
+            TWENTY_DIGITS,
+            "0.00000000",
+            "-5.10",
+            "101970.17793043",
+        ] {
             let n: DecimalNumber = serde_json::from_str(text).unwrap();
             assert_eq!(serde_json::to_string(&n).unwrap(), text);
             let s: DecimalString = serde_json::from_str(text).unwrap();
@@ -307,7 +316,9 @@ mod tests {
     #[test]
     fn bad_input_is_an_error_that_says_why() {
         for bad in ["\"abc\"", "true", "null", "[1]", "\"1.2.3\"", "{}"] {
-            let err = serde_json::from_str::<DecimalNumber>(bad).unwrap_err().to_string();
+            let err = serde_json::from_str::<DecimalNumber>(bad)
+                .unwrap_err()
+                .to_string();
             assert!(!err.is_empty(), "{bad}");
         }
         let err = "x1".parse::<DecimalString>().unwrap_err().to_string();

@@ -8,10 +8,13 @@ extern crate self as p100_api;
 
 mod decimal;
 mod executor;
+// Formatted by the generator (prettyplease), not by rustfmt, so `cargo fmt` and
+// `cargo xtask codegen --check` agree.
+#[rustfmt::skip]
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_imports)]
 mod generated;
 
-pub use executor::{Execute, Executor, ExecuteFuture};
+pub use executor::{Execute, ExecuteFuture, Executor};
 pub use generated::*;
 
 /// Every request and response type: the generated ones, the open enums and the exact decimals.
