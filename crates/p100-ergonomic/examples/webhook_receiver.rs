@@ -1,0 +1,2 @@
+//! A runnable webhook receiver (being written).
+fn main() {}

@@ -1,0 +1,747 @@
+//! The configured client: [`Client`], its [`ClientBuilder`], the [`Environment`]s, and the
+//! executor that gives every generated operation the API key, the user agent, the timeout,
+//! retries and a tracing span.
+//!
+//! What does not belong here: the retry rules ([`crate::retry`]), the error type
+//! ([`crate::error`]) and uploads ([`crate::upload`]).
+//!
+//! # Secrets
+//!
+//! The API key lives only in an `x-api-key` header value marked sensitive. No `Debug`,
+//! `Display`, log event or error of this crate prints it; configuration errors about it say what
+//! is wrong, never the value.
+//!
+//! # Observability
+//!
+//! Every request runs in a `p100.call` span (target `p100_ergonomic::client`) with the fields
+//! `operation_id`, `method`, `attempts`, `status` and `elapsed_ms`; each attempt and each retry
+//! emit an event inside it. Headers and bodies are never logged.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use p100_api::{Execute, ExecuteFuture, Executor, OperationInfo, ResponseValue};
+use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
+use tokio::time::Instant;
+use tracing::Instrument;
+use url::{Host, Url};
+
+use crate::error::{self, CallRecord, Error, RawError};
+use crate::retry::{self, RetryPolicy};
+
+/// The user agent sent when none is configured.
+pub const DEFAULT_USER_AGENT: &str = concat!("p100-ergonomic/", env!("CARGO_PKG_VERSION"));
+
+/// The whole-request timeout when none is configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest time to wait for a connection when the SDK builds the HTTP client.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The header that carries the API key.
+const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
+
+/// A P100 environment, with its base URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Environment {
+    /// `https://partner-api-stage.p100.io`: test data, testnets, no real money (the default).
+    #[default]
+    Staging,
+    /// `https://partner-api.p100.io`: live funds.
+    Production,
+}
+
+impl Environment {
+    /// The environment's base URL.
+    pub const fn base_url(self) -> &'static str {
+        match self {
+            Environment::Staging => "https://partner-api-stage.p100.io",
+            Environment::Production => "https://partner-api.p100.io",
+        }
+    }
+
+    /// The name `P100_ENV` uses: `staging` or `production`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Environment {
+    type Err = ConfigError;
+
+    /// Reads `staging` (or `stage`) and `production` (or `prod`), in any case.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "staging" | "stage" => Ok(Environment::Staging),
+            "production" | "prod" => Ok(Environment::Production),
+            _ => Err(ConfigError::UnknownEnvironment(s.to_string())),
+        }
+    }
+}
+
+/// Why a client could not be configured. Never contains the API key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No API key was given.
+    #[error("no API key: call `.api_key(..)` or set P100_API_KEY")]
+    MissingApiKey,
+    /// The API key cannot be sent as a header value.
+    #[error("the API key is not usable: {0}")]
+    InvalidApiKey(&'static str),
+    /// A required environment variable is not set.
+    #[error("environment variable {0} is not set")]
+    MissingEnv(&'static str),
+    /// An environment variable has an unusable value.
+    #[error("environment variable {var} {reason}")]
+    InvalidEnv {
+        /// The variable's name.
+        var: &'static str,
+        /// What is wrong with it (never the value of the API key).
+        reason: String,
+    },
+    /// An environment name other than `staging` or `production`.
+    #[error("unknown P100 environment {0:?}: expected `staging` or `production`")]
+    UnknownEnvironment(String),
+    /// The base URL cannot be used.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL, without any credentials it contained.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A plain `http://` base URL whose host is not loopback.
+    #[error(
+        "refusing plain http:// for {host:?}: the API key would travel unencrypted; use https:// \
+         (http:// is allowed only for loopback hosts: 127.0.0.0/8, ::1, localhost)"
+    )]
+    InsecureBaseUrl {
+        /// The host of the refused URL.
+        host: String,
+    },
+    /// The user agent cannot be sent as a header value.
+    #[error("the user agent is not a valid header value")]
+    InvalidUserAgent,
+    /// The HTTP client could not be built.
+    #[error("could not build the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// A P100 client: cheap to clone (clones share one connection pool), safe to share between
+/// tasks.
+///
+/// [`Client::raw`] gives every generated operation, already authenticated and with retries and
+/// tracing; [`Client::call`] turns its result into the SDK's one [`Error`] type.
+///
+/// ```
+/// # use httpmock::prelude::*;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), p100_ergonomic::Error> {
+/// # let server = MockServer::start_async().await;
+/// # server.mock(|when, then| {
+/// #     when.method(GET).path("/v1/user/balances/user-1").header("x-api-key", "my-secret-key");
+/// #     then.status(200).json_body(serde_json::json!({"userId": "42", "fiatBalances": []}));
+/// # });
+/// # let base_url = server.base_url();
+/// use p100_ergonomic::{Client, Environment};
+///
+/// // In production code: `Client::from_env()?`, or the builder with
+/// // `.environment(Environment::Production)`. Here: a local mock of P100.
+/// let client = Client::builder()
+///     .api_key("my-secret-key")
+///     .base_url(base_url)
+///     .build()?;
+/// assert!(!format!("{client:?}").contains("my-secret-key"));
+///
+/// let balances = client
+///     .call(client.raw().user_get_balances().external_user_id("user-1").send())
+///     .await?;
+/// assert_eq!(balances.user_id.as_deref(), Some("42"));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    raw: p100_api::Client,
+    settings: Arc<Settings>,
+}
+
+struct Settings {
+    base_url: String,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    retry: RetryPolicy,
+    custom_http_client: bool,
+}
+
+impl Client {
+    /// A builder with the defaults: staging, 30 s timeout, [`RetryPolicy::default`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment: `P100_API_KEY` (required), then
+    /// `P100_BASE_URL` or else `P100_ENV` (`staging` or `production`; staging when unset).
+    /// See [`ClientBuilder::from_env`].
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env()?.build()
+    }
+
+    /// The generated client, with every operation of the spec. Its requests carry the API key,
+    /// the user agent and the timeout, are retried when safe, and are traced.
+    pub fn raw(&self) -> &p100_api::Client {
+        &self.raw
+    }
+
+    /// The base URL requests go to (no trailing slash).
+    pub fn base_url(&self) -> &str {
+        &self.settings.base_url
+    }
+
+    /// The whole-request timeout (`None`: no timeout).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.settings.timeout
+    }
+
+    /// The retry policy of safe calls.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.settings.retry
+    }
+
+    /// Awaits a generated operation (`client.raw().….send()`) and returns its body, or the
+    /// SDK's [`Error`].
+    ///
+    /// Unlike `Error::from(raw_error)`, the error keeps what only the client saw: the HTTP
+    /// status of an error body that was not JSON (such as a proxy's 502 page), the operation id
+    /// and the number of attempts.
+    pub async fn call<T, F>(&self, request: F) -> Result<T, Error>
+    where
+        F: Future<Output = Result<ResponseValue<T>, RawError>>,
+    {
+        let (result, record) = error::run_recorded(request).await;
+        result
+            .map(ResponseValue::into_inner)
+            .map_err(|raw| Error::from_raw(raw, record))
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let settings = &self.settings;
+        f.debug_struct("Client")
+            .field("base_url", &settings.base_url)
+            .field("api_key", &"[redacted]")
+            .field("timeout", &settings.timeout)
+            .field("user_agent", &settings.user_agent)
+            .field("retry", &settings.retry)
+            .field("custom_http_client", &settings.custom_http_client)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Target {
+    Environment(Environment),
+    Url(String),
+}
+
+/// Configures a [`Client`]; [`ClientBuilder::build`] checks everything once.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    api_key: Option<String>,
+    target: Target,
+    timeout: Option<Duration>,
+    user_agent: Option<String>,
+    retry: RetryPolicy,
+    http: Option<reqwest::Client>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder::new()
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("target", &self.target)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("reqwest_client", &self.http.is_some())
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults (see each setter).
+    pub fn new() -> Self {
+        ClientBuilder {
+            api_key: None,
+            target: Target::Environment(Environment::Staging),
+            timeout: Some(DEFAULT_TIMEOUT),
+            user_agent: None,
+            retry: RetryPolicy::default(),
+            http: None,
+        }
+    }
+
+    /// A builder filled from the environment; change anything before `build()`.
+    ///
+    /// - `P100_API_KEY`: the API key (required).
+    /// - `P100_BASE_URL`: a custom base URL; it wins over `P100_ENV`.
+    /// - `P100_ENV`: `staging` or `production` (default staging). Checked even when
+    ///   `P100_BASE_URL` is set, so a typo does not go unnoticed.
+    ///
+    /// Empty variables count as unset.
+    pub fn from_env() -> Result<ClientBuilder, Error> {
+        Self::from_lookup(|name| std::env::var_os(name))
+    }
+
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<ClientBuilder, Error> {
+        let read = |var: &'static str| -> Result<Option<String>, ConfigError> {
+            match lookup(var) {
+                None => Ok(None),
+                Some(value) => match value.into_string() {
+                    Ok(value) if value.trim().is_empty() => Ok(None),
+                    Ok(value) => Ok(Some(value.trim().to_string())),
+                    Err(_) => Err(ConfigError::InvalidEnv {
+                        var,
+                        reason: "is not valid Unicode".to_string(),
+                    }),
+                },
+            }
+        };
+        let api_key = read("P100_API_KEY")?.ok_or(ConfigError::MissingEnv("P100_API_KEY"))?;
+        check_api_key(&api_key).map_err(|error| ConfigError::InvalidEnv {
+            var: "P100_API_KEY",
+            reason: error.to_string(),
+        })?;
+        let environment = read("P100_ENV")?
+            .map(|name| {
+                name.parse::<Environment>()
+                    .map_err(|_| ConfigError::InvalidEnv {
+                        var: "P100_ENV",
+                        reason: format!("is {name:?}; expected `staging` or `production`"),
+                    })
+            })
+            .transpose()?;
+        let mut builder = ClientBuilder::new().api_key(api_key);
+        if let Some(url) = read("P100_BASE_URL")? {
+            validate_base_url(&url).map_err(|error| ConfigError::InvalidEnv {
+                var: "P100_BASE_URL",
+                reason: format!("is unusable: {error}"),
+            })?;
+            builder = builder.base_url(url);
+        } else if let Some(environment) = environment {
+            builder = builder.environment(environment);
+        }
+        Ok(builder)
+    }
+
+    /// The API key, sent as `x-api-key` on every request (required). Surrounding whitespace is
+    /// removed.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Sends requests to a P100 environment (default [`Environment::Staging`]). Replaces any
+    /// [`base_url`](Self::base_url).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.target = Target::Environment(environment);
+        self
+    }
+
+    /// Sends requests to a custom base URL, such as a local sandbox. It must be `https://`,
+    /// or `http://` with a loopback host (127.0.0.0/8, `::1`, `localhost`). Replaces any
+    /// [`environment`](Self::environment).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.target = Target::Url(url.into());
+        self
+    }
+
+    /// The whole-request timeout of each attempt, from sending to the end of the body (default
+    /// 30 s; `None` disables it).
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// The `User-Agent` of every request (default `p100-ergonomic/<version>`, unless a
+    /// [`reqwest_client`](Self::reqwest_client) with its own is given).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// How safe calls are retried (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Sends requests with this `reqwest::Client` (proxies, TLS roots, pools). Its redirect
+    /// policy applies: the SDK's own client follows no redirects, so that the API key never
+    /// reaches another host.
+    pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let key = self.api_key.ok_or(ConfigError::MissingApiKey)?;
+        let api_key = check_api_key(&key)?;
+        let base_url = match &self.target {
+            Target::Environment(environment) => environment.base_url().to_string(),
+            Target::Url(url) => validate_base_url(url)?,
+        };
+        let user_agent = self
+            .user_agent
+            .as_deref()
+            .map(HeaderValue::from_str)
+            .transpose()
+            .map_err(|_| ConfigError::InvalidUserAgent)?;
+        let custom_http_client = self.http.is_some();
+        let http = match self.http {
+            Some(client) => client,
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .user_agent(DEFAULT_USER_AGENT)
+                    .redirect(reqwest::redirect::Policy::none());
+                if let Some(timeout) = self.timeout {
+                    builder = builder.connect_timeout(timeout.min(CONNECT_TIMEOUT));
+                }
+                builder.build().map_err(ConfigError::HttpClient)?
+            }
+        };
+        let transport = Transport {
+            api_key,
+            user_agent,
+            timeout: self.timeout,
+            retry: self.retry.clone(),
+        };
+        let raw = p100_api::Client::new_with_client(
+            &base_url,
+            http,
+            Executor::from_arc(Arc::new(transport)),
+        );
+        Ok(Client {
+            raw,
+            settings: Arc::new(Settings {
+                base_url,
+                timeout: self.timeout,
+                user_agent: self.user_agent,
+                retry: self.retry,
+                custom_http_client,
+            }),
+        })
+    }
+}
+
+fn check_api_key(key: &str) -> Result<HeaderValue, ConfigError> {
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(ConfigError::InvalidApiKey("it is empty"));
+    }
+    let mut value = HeaderValue::from_str(key).map_err(|_| {
+        ConfigError::InvalidApiKey("it contains characters an HTTP header cannot carry")
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Checks a custom base URL and returns it without a trailing slash.
+fn validate_base_url(raw: &str) -> Result<String, ConfigError> {
+    let trimmed = raw.trim();
+    let invalid = |url: &Url, reason: &str| ConfigError::InvalidBaseUrl {
+        url: without_credentials(url),
+        reason: reason.to_string(),
+    };
+    let url = Url::parse(trimmed).map_err(|error| ConfigError::InvalidBaseUrl {
+        // An unparsable URL may still hold credentials (`user:secret@`): do not echo those.
+        url: if trimmed.contains('@') {
+            "[not shown: it contains '@']".to_string()
+        } else {
+            trimmed.to_string()
+        },
+        reason: error.to_string(),
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(&url, "it must not contain credentials"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(&url, "it must not have a query or a fragment"));
+    }
+    let Some(host) = url.host() else {
+        return Err(invalid(&url, "it has no host"));
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&host) => {}
+        "http" => {
+            return Err(ConfigError::InsecureBaseUrl {
+                host: host.to_string(),
+            })
+        }
+        _ => return Err(invalid(&url, "the scheme must be https")),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+        Host::Domain(name) => {
+            let name = name.strip_suffix('.').unwrap_or(name);
+            name.eq_ignore_ascii_case("localhost")
+        }
+    }
+}
+
+fn without_credentials(url: &Url) -> String {
+    let mut url = url.clone();
+    // Setting these fails only for URLs that cannot have credentials at all.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
+/// The executor plugged into the generated client.
+struct Transport {
+    api_key: HeaderValue,
+    user_agent: Option<HeaderValue>,
+    timeout: Option<Duration>,
+    retry: RetryPolicy,
+}
+
+impl Transport {
+    fn prepare(&self, request: &mut reqwest::Request) {
+        let headers = request.headers_mut();
+        headers.insert(API_KEY_HEADER, self.api_key.clone());
+        if let Some(user_agent) = &self.user_agent {
+            headers.insert(USER_AGENT, user_agent.clone());
+        }
+        if request.timeout().is_none() {
+            *request.timeout_mut() = self.timeout;
+        }
+    }
+}
+
+impl Execute for Transport {
+    fn execute<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        mut request: reqwest::Request,
+        info: &'a OperationInfo,
+    ) -> ExecuteFuture<'a> {
+        Box::pin(async move {
+            let operation = info.operation_id;
+            self.prepare(&mut request);
+            let repeatable = retry::is_safe_to_repeat(request.method(), operation);
+            let span = tracing::info_span!(
+                "p100.call",
+                operation_id = operation,
+                method = %request.method(),
+                attempts = tracing::field::Empty,
+                status = tracing::field::Empty,
+                elapsed_ms = tracing::field::Empty,
+            );
+            let start = Instant::now();
+            let (result, sent) = retry::send(client, request, &self.retry, repeatable)
+                .instrument(span.clone())
+                .await;
+            let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+            span.record("attempts", sent.attempts);
+            span.record("elapsed_ms", elapsed_ms);
+            if let Some(status) = sent.status {
+                span.record("status", status.as_u16());
+            }
+            span.in_scope(|| {
+                tracing::debug!(
+                    operation_id = operation,
+                    attempts = sent.attempts,
+                    status = sent.status.map(|status| status.as_u16()),
+                    elapsed_ms,
+                    "P100 call finished"
+                );
+            });
+            error::record_call(CallRecord {
+                operation,
+                attempts: sent.attempts,
+                status: sent.status,
+                retry_after: sent.retry_after,
+            });
+            result
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(var, _)| *var == name)
+                .map(|(_, value)| OsString::from(value))
+        }
+    }
+
+    fn config_error(result: Result<ClientBuilder, Error>) -> String {
+        match result {
+            Ok(builder) => panic!("expected an error, got {builder:?}"),
+            Err(error) => {
+                assert!(error.config_error().is_some(), "{error:?}");
+                error.to_string()
+            }
+        }
+    }
+
+    #[test]
+    fn env_requires_the_api_key() {
+        let message = config_error(ClientBuilder::from_lookup(lookup(&[])));
+        assert_eq!(message, "environment variable P100_API_KEY is not set");
+        let message = config_error(ClientBuilder::from_lookup(lookup(&[(
+            "P100_API_KEY",
+            "  ",
+        )])));
+        assert_eq!(message, "environment variable P100_API_KEY is not set");
+    }
+
+    #[test]
+    fn env_defaults_to_staging() {
+        let client = ClientBuilder::from_lookup(lookup(&[("P100_API_KEY", "k-1")]))
+            .and_then(ClientBuilder::build)
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            client.as_ref().map(Client::base_url),
+            Ok(Environment::Staging.base_url())
+        );
+    }
+
+    #[test]
+    fn env_selects_production() {
+        let client = ClientBuilder::from_lookup(lookup(&[
+            ("P100_API_KEY", "k-1"),
+            ("P100_ENV", "Production"),
+        ]))
+        .and_then(ClientBuilder::build)
+        .map_err(|e| e.to_string());
+        assert_eq!(
+            client.as_ref().map(Client::base_url),
+            Ok("https://partner-api.p100.io")
+        );
+    }
+
+    #[test]
+    fn env_base_url_wins_and_is_checked() {
+        let client = ClientBuilder::from_lookup(lookup(&[
+            ("P100_API_KEY", "k-1"),
+            ("P100_ENV", "production"),
+            ("P100_BASE_URL", "http://127.0.0.1:8080/"),
+        ]))
+        .and_then(ClientBuilder::build)
+        .map_err(|e| e.to_string());
+        assert_eq!(
+            client.as_ref().map(Client::base_url),
+            Ok("http://127.0.0.1:8080")
+        );
+
+        let message = config_error(ClientBuilder::from_lookup(lookup(&[
+            ("P100_API_KEY", "k-1"),
+            ("P100_BASE_URL", "http://example.com"),
+        ])));
+        assert!(
+            message.starts_with(
+                "environment variable P100_BASE_URL is unusable: refusing plain http://"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn env_rejects_unknown_environment() {
+        let message = config_error(ClientBuilder::from_lookup(lookup(&[
+            ("P100_API_KEY", "k-1"),
+            ("P100_ENV", "prod-eu"),
+        ])));
+        assert_eq!(
+            message,
+            "environment variable P100_ENV is \"prod-eu\"; expected `staging` or `production`"
+        );
+    }
+
+    #[test]
+    fn env_key_errors_do_not_print_the_key() {
+        let message = config_error(ClientBuilder::from_lookup(lookup(&[(
+            "P100_API_KEY",
+            "secret\u{7}bell",
+        )])));
+        assert!(!message.contains("secret"), "{message}");
+        assert!(message.contains("P100_API_KEY"), "{message}");
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for ok in [
+            "http://127.0.0.1:1",
+            "http://127.1.2.3",
+            "http://[::1]:8080",
+            "http://localhost:3000/",
+            "http://LOCALHOST",
+            "https://partner-api-stage.p100.io/",
+            "https://proxy.example.com/p100/",
+        ] {
+            assert!(validate_base_url(ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://10.0.0.1",
+            "http://localhost.example.com",
+            "http://[::ffff:127.0.0.1]",
+            "http://partner-api.p100.io",
+        ] {
+            assert!(
+                matches!(
+                    validate_base_url(refused),
+                    Err(ConfigError::InsecureBaseUrl { .. })
+                ),
+                "{refused}"
+            );
+        }
+        for invalid in [
+            "ftp://127.0.0.1",
+            "not a url",
+            "https://user:pw@host.example",
+            "https://host.example/?a=b",
+        ] {
+            let error = validate_base_url(invalid).err().map(|e| e.to_string());
+            assert!(
+                matches!(&error, Some(m) if m.starts_with("invalid base URL") && !m.contains("pw")),
+                "{invalid}: {error:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,877 @@
+//! One error type for every call: [`Error`], with the P100 error code as an [`ErrorCode`], the
+//! 401 reason as an [`AuthFailure`], and predicates (`is_retryable`, `is_not_found`, …) so callers
+//! branch on meaning rather than on the representation.
+//!
+//! What does not belong here: deciding what to retry ([`crate::retry`]) and the upload rules
+//! ([`crate::upload`]); this module only describes their outcome.
+//!
+//! # Where the HTTP status of an unreadable error body comes from
+//!
+//! The generated client decodes every non-2xx body as the spec's JSON `Error`. When P100 answers
+//! with something else (a plain-text `Access Denied. xo1`, a proxy's HTML 502 page), progenitor
+//! reports `InvalidResponsePayload(body, _)`, which has lost the status. The SDK does not rewrite
+//! bodies to hide this: [`raw`](crate::Client::raw) stays a faithful generated client. Instead
+//! the client's executor records, per call, what it saw on the wire (operation, attempts, last
+//! status, `Retry-After`) in a task-local slot that [`Client::call`](crate::Client::call) opens
+//! around the raw future; the conversion to [`Error`] reads that record. Concurrent calls cannot
+//! see each other's record, and nothing is shared between clients.
+//!
+//! Without that record (a plain `Error::from(raw_error)`), the conversion still recognises the
+//! documented `Access Denied. xoN` body as HTTP 401 with its reason; any other undecodable body
+//! becomes a [`ErrorKind::Decode`] error that keeps the raw bytes.
+
+use std::cell::Cell;
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+
+use crate::client::ConfigError;
+use crate::upload::UploadError;
+
+/// The error type of the generated client (`p100_api`), as `client.raw()` operations return it.
+///
+/// Turn it into an [`Error`] with [`Client::call`](crate::Client::call) (keeps everything the
+/// client saw) or with `Error::from` (keeps what the error itself carries).
+pub type RawError = p100_api::Error<p100_api::types::Error>;
+
+macro_rules! error_codes {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident = $code:literal, $title:literal, $name:expr;
+    )*) => {
+        /// A P100 error code (`errorCode` of an error body), named for what it means to you.
+        ///
+        /// Every code found in P100's documentation (all editions) has a variant; any other code
+        /// is kept as [`ErrorCode::Unknown`] with its text, so a new code never breaks a caller.
+        ///
+        /// ```
+        /// use p100_ergonomic::ErrorCode;
+        ///
+        /// assert_eq!(ErrorCode::parse("P432"), ErrorCode::InvalidExchangeLock);
+        /// assert_eq!(ErrorCode::InvalidExchangeLock.as_str(), "P432");
+        /// assert_eq!(ErrorCode::parse("P999"), ErrorCode::Unknown("P999".to_string()));
+        /// ```
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $(
+                $(#[doc = $doc])*
+                #[doc = concat!("\n\nCode `", $code, "`, documented as \"", $title, "\".")]
+                $variant,
+            )*
+            /// A code this version of the SDK does not know, exactly as P100 sent it.
+            Unknown(String),
+        }
+
+        impl ErrorCode {
+            /// Every code the SDK knows, in numeric order.
+            pub const KNOWN: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// Reads a code as P100 sends it (`"P432"`); unknown codes become
+            /// [`ErrorCode::Unknown`]. Surrounding whitespace and the case of the `P` are ignored.
+            pub fn parse(code: &str) -> Self {
+                let trimmed = code.trim();
+                $(
+                    if trimmed.eq_ignore_ascii_case($code) {
+                        return ErrorCode::$variant;
+                    }
+                )*
+                ErrorCode::Unknown(code.to_string())
+            }
+
+            /// The code as P100 spells it, e.g. `"P432"`.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                    ErrorCode::Unknown(code) => code,
+                }
+            }
+
+            /// The name the documentation gives the code (e.g. `"Invalid Exchange Lock"`), or
+            /// `None` for an unknown code.
+            pub fn title(&self) -> Option<&'static str> {
+                match self {
+                    $(ErrorCode::$variant => Some($title),)*
+                    ErrorCode::Unknown(_) => None,
+                }
+            }
+
+            /// The kebab-case `errorName` the API sends with the code, where the docs show one
+            /// (e.g. `"insufficient-funds"` for `P433`).
+            pub fn error_name(&self) -> Option<&'static str> {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                    ErrorCode::Unknown(_) => None,
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The POA files were accepted but a verification is still pending (sent with HTTP 202).
+    PoaPending = "P211", "POA pending", None;
+    /// The request failed validation (missing or malformed field, wrong enum value, too many
+    /// decimals). The message may join several failed rules; there is no `errorName`.
+    ValidationFailed = "P403", "Validation error", None;
+    /// The currency is unknown or not supported here.
+    CurrencyNotFound = "P410", "Currency not found", Some("invalid-currency");
+    /// A user with this `externalUserId` already exists.
+    UserAlreadyExists = "P411", "User already exists", Some("user-exists");
+    /// No user has this `externalUserId`.
+    UserNotFound = "P412", "User not exist", Some("invalid-user");
+    /// The partner account was not found.
+    PartnerNotFound = "P418", "Partner not found", Some("partner-not-found");
+    /// An internal transfer needs a source or a destination user.
+    SourceOrDestinationRequired = "P424", "Source or destination required",
+        Some("source-or-destination-required");
+    /// An uploaded file has a type P100 does not accept.
+    InvalidFileType = "P426", "Invalid file type", None;
+    /// No SEPA transfer has this id.
+    SepaTransferNotFound = "P428", "Sepa transfer not found", Some("sepa-transfer-not-found");
+    /// Users of this country cannot have a virtual card (older card pages).
+    CountryNotAllowedForVirtualCard = "P431", "Country not allowed for a virtual card",
+        Some("forbidden-country");
+    /// The rate lock is unknown, expired or already used: nothing was executed, lock again.
+    InvalidExchangeLock = "P432", "Invalid Exchange Lock", None;
+    /// The balance does not cover the amount.
+    InsufficientFunds = "P433", "Insufficient funds", Some("insufficient-funds");
+    /// No card has this id.
+    CardNotFound = "P434", "Card not exist", Some("invalid-card");
+    /// An uploaded file is larger than P100 accepts.
+    FileTooLarge = "P440", "File too large", None;
+    /// No KYC verification was found for the user.
+    KycNotFound = "P445", "KYC not found", None;
+    /// The user's proof of address is already verified.
+    PoaAlreadyVerified = "P447", "POA already verified", None;
+    /// Users of this country cannot have a card.
+    CountryNotAllowedForCard = "P451", "Country not allowed for a card",
+        Some("forbidden-country-card");
+    /// The user cannot be suspended while they have active cards.
+    UserHasActiveCards = "P454", "Suspension is not possible due to active cards", None;
+    /// The user is suspended.
+    UserSuspended = "P455", "User suspended", Some("user-suspended");
+    /// The source and target currencies are the same.
+    SameCurrencies = "P457", "Currencies cannot be the same", None;
+    /// The user has not passed verification (KYC).
+    UserNotVerified = "P459", "User not verified", None;
+    /// No POA verification was found for the user.
+    PoaVerificationNotFound = "P460", "POA verification not found", None;
+    /// The user is not an extended user.
+    UserNotExtended = "P461", "User not extended", None;
+    /// P100 failed unexpectedly (documented under HTTP 400). Not retried automatically: the
+    /// outcome of a money-moving call is unknown, check before repeating it.
+    UnknownException = "P500", "Unknown exception", None;
+    /// A service behind P100 is temporarily unavailable (documented under HTTP 400); safe calls
+    /// are retried.
+    ServiceUnavailable = "P501", "Service temporarily unavailable", None;
+}
+
+impl ErrorCode {
+    /// Whether the code is one the SDK knows (not [`ErrorCode::Unknown`]).
+    pub fn is_known(&self) -> bool {
+        !matches!(self, ErrorCode::Unknown(_))
+    }
+
+    /// Whether the code says a transient condition (only `P501`).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ErrorCode::ServiceUnavailable)
+    }
+
+    /// Whether the code says that the thing the call names does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::UserNotFound
+                | ErrorCode::PartnerNotFound
+                | ErrorCode::SepaTransferNotFound
+                | ErrorCode::CardNotFound
+                | ErrorCode::KycNotFound
+                | ErrorCode::PoaVerificationNotFound
+        )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ErrorCode {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ErrorCode::parse(s))
+    }
+}
+
+impl From<&str> for ErrorCode {
+    fn from(code: &str) -> Self {
+        ErrorCode::parse(code)
+    }
+}
+
+impl From<String> for ErrorCode {
+    fn from(code: String) -> Self {
+        ErrorCode::parse(&code)
+    }
+}
+
+/// Why P100 answered HTTP 401 `Access Denied`: the reason code at the end of its message.
+///
+/// ```
+/// use p100_ergonomic::AuthFailure;
+///
+/// assert_eq!(AuthFailure::from_reason("Access Denied. xo2"), Some(AuthFailure::WrongApiKey));
+/// assert_eq!(AuthFailure::IpNotAllowed.reason_code(), "xo3");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthFailure {
+    /// `xo1`: the request carried no API key.
+    MissingApiKey,
+    /// `xo2`: the API key is wrong (or belongs to the other environment).
+    WrongApiKey,
+    /// `xo3`: the request came from an IP address that is not allow-listed (production only).
+    IpNotAllowed,
+}
+
+impl AuthFailure {
+    /// The reason code P100 sends: `xo1`, `xo2` or `xo3`.
+    pub fn reason_code(self) -> &'static str {
+        match self {
+            AuthFailure::MissingApiKey => "xo1",
+            AuthFailure::WrongApiKey => "xo2",
+            AuthFailure::IpNotAllowed => "xo3",
+        }
+    }
+
+    /// Finds the reason code in a 401 message such as `Access Denied. xo1` (a word `xo1`,
+    /// `xo2` or `xo3`, in any case).
+    pub fn from_reason(text: &str) -> Option<Self> {
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .find_map(|word| match word.to_ascii_lowercase().as_str() {
+                "xo1" => Some(AuthFailure::MissingApiKey),
+                "xo2" => Some(AuthFailure::WrongApiKey),
+                "xo3" => Some(AuthFailure::IpNotAllowed),
+                _ => None,
+            })
+    }
+
+    fn meaning(self) -> &'static str {
+        match self {
+            AuthFailure::MissingApiKey => "no API key was sent",
+            AuthFailure::WrongApiKey => "the API key is wrong",
+            AuthFailure::IpNotAllowed => "the caller's IP address is not allow-listed",
+        }
+    }
+}
+
+impl fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.reason_code(), self.meaning())
+    }
+}
+
+/// A non-2xx answer from P100: HTTP status, error code, name, message and, for 401, the reason.
+///
+/// Reach it through [`Error::api`]; the common questions have predicates on [`Error`] itself.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: Option<ErrorCode>,
+    name: Option<String>,
+    message: Option<String>,
+    auth_failure: Option<AuthFailure>,
+    retry_after: Option<Duration>,
+    operation: Option<&'static str>,
+    attempts: u32,
+}
+
+/// The longest message `Display` prints; the full text stays available from
+/// [`ApiError::message`].
+const DISPLAY_MESSAGE_LIMIT: usize = 300;
+
+impl ApiError {
+    /// The HTTP status P100 answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The error code (`errorCode`), if the body carried one (a 401 does not).
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.code.as_ref()
+    }
+
+    /// The readable error name (`errorName`), if any (validation errors have none).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The detail message (`errorMessage`), or the body text when it was not the JSON error
+    /// shape. Meant for logs, not for end users.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// For HTTP 401: why access was denied, when P100 said so.
+    pub fn auth_failure(&self) -> Option<AuthFailure> {
+        self.auth_failure
+    }
+
+    /// How long P100 asked to wait before trying again (`Retry-After`), if it said so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// The operation id (e.g. `user_get_balances`), when known.
+    pub fn operation(&self) -> Option<&'static str> {
+        self.operation
+    }
+
+    /// How many times the request was sent (more than one when it was retried); 0 when unknown.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub(crate) fn from_typed(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: p100_api::types::Error,
+        record: Option<CallRecord>,
+    ) -> Self {
+        let mut error = ApiError::bare(status, record);
+        error.code = Some(ErrorCode::parse(&body.error_code));
+        error.name = body.error_name;
+        error.message = body.error_message;
+        error.retry_after = crate::retry::retry_after(headers).or(error.retry_after);
+        error.find_auth_failure();
+        error
+    }
+
+    /// Reads any error body: the JSON error shape (also `{"message": …}`), or plain text.
+    pub(crate) fn from_body(
+        status: StatusCode,
+        headers: Option<&HeaderMap>,
+        body: &[u8],
+        record: Option<CallRecord>,
+    ) -> Self {
+        let mut error = ApiError::bare(status, record);
+        if let Some(retry_after) = headers.and_then(crate::retry::retry_after) {
+            error.retry_after = Some(retry_after);
+        }
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(fields)) => {
+                let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(String::from);
+                error.code = text("errorCode").map(|code| ErrorCode::parse(&code));
+                error.name = text("errorName");
+                error.message = text("errorMessage").or_else(|| text("message"));
+            }
+            _ => {
+                let text = String::from_utf8_lossy(body).trim().to_string();
+                if !text.is_empty() {
+                    error.message = Some(text);
+                }
+            }
+        }
+        error.find_auth_failure();
+        error
+    }
+
+    fn bare(status: StatusCode, record: Option<CallRecord>) -> Self {
+        ApiError {
+            status,
+            code: None,
+            name: None,
+            message: None,
+            auth_failure: None,
+            retry_after: record.and_then(|r| r.retry_after),
+            operation: record.map(|r| r.operation),
+            attempts: record.map_or(0, |r| r.attempts),
+        }
+    }
+
+    fn find_auth_failure(&mut self) {
+        if self.status == StatusCode::UNAUTHORIZED {
+            self.auth_failure = [self.message.as_deref(), self.name.as_deref()]
+                .into_iter()
+                .flatten()
+                .find_map(AuthFailure::from_reason);
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.operation {
+            Some(operation) => write!(f, "P100 rejected {operation} with HTTP {}", self.status)?,
+            None => write!(f, "P100 answered HTTP {}", self.status)?,
+        }
+        if let Some(code) = &self.code {
+            write!(f, ", {code}")?;
+            if let Some(title) = code.title() {
+                write!(f, " ({title})")?;
+            }
+        }
+        if let Some(name) = &self.name {
+            write!(f, " {name}")?;
+        }
+        if let Some(reason) = self.auth_failure {
+            write!(f, ", access denied: {reason}")?;
+        }
+        if let Some(message) = &self.message {
+            if message.chars().count() > DISPLAY_MESSAGE_LIMIT {
+                let short: String = message.chars().take(DISPLAY_MESSAGE_LIMIT).collect();
+                write!(f, ": {short}…")?;
+            } else {
+                write!(f, ": {message}")?;
+            }
+        }
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// What kind of failure an [`Error`] is. Match on it, or use the predicates on [`Error`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The client configuration is invalid (see [`ConfigError`]); nothing was sent.
+    Config,
+    /// The request could not be built (e.g. a required parameter is missing); nothing was sent.
+    InvalidRequest,
+    /// An upload breaks one of P100's file rules (see [`UploadError`]); nothing was sent.
+    InvalidUpload,
+    /// The connection failed, was reset, or the body could not be read.
+    Transport,
+    /// No answer within the configured timeout.
+    Timeout,
+    /// P100 answered with a non-2xx status (see [`ApiError`]).
+    Api,
+    /// P100 answered 2xx but the body is not what the operation documents.
+    Decode,
+}
+
+/// The SDK's one error type, for every call.
+///
+/// It never contains the API key: not in `Display`, not in `Debug`.
+///
+/// ```
+/// use p100_ergonomic::{Error, ErrorCode, ErrorKind};
+///
+/// // What a `client.call(...)` returns when P100 rejects an expired rate lock.
+/// let error = Error::from_response(
+///     http::StatusCode::BAD_REQUEST,
+///     br#"{"errorCode":"P432","errorName":"invalid-exchange-lock","errorMessage":"Lock expired"}"#,
+/// );
+/// assert_eq!(error.kind(), ErrorKind::Api);
+/// assert_eq!(error.code(), Some(&ErrorCode::InvalidExchangeLock));
+/// assert_eq!(error.status(), Some(http::StatusCode::BAD_REQUEST));
+/// assert!(!error.is_retryable());
+///
+/// match error.code() {
+///     Some(ErrorCode::InvalidExchangeLock) => { /* take a new lock and execute again */ }
+///     Some(ErrorCode::InsufficientFunds) => { /* tell the user */ }
+///     _ => { /* log error.to_string() */ }
+/// }
+///
+/// // A 401 keeps its reason even when the body is plain text.
+/// let denied = Error::from_response(http::StatusCode::UNAUTHORIZED, b"Access Denied. xo2");
+/// assert!(denied.is_unauthorized());
+/// assert_eq!(denied.auth_failure(), Some(p100_ergonomic::AuthFailure::WrongApiKey));
+/// ```
+#[derive(thiserror::Error)]
+#[error(transparent)]
+pub struct Error(Box<Repr>);
+
+#[derive(Debug, thiserror::Error)]
+enum Repr {
+    #[error(transparent)]
+    Config(ConfigError),
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error(transparent)]
+    InvalidUpload(UploadError),
+    #[error("the connection to P100 failed{ctx}")]
+    Transport {
+        ctx: CallContext,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("P100 did not answer in time{ctx}")]
+    Timeout {
+        ctx: CallContext,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error(transparent)]
+    Api(ApiError),
+    #[error("could not decode P100's answer{ctx}: {reason}")]
+    Decode {
+        ctx: CallContext,
+        status: Option<StatusCode>,
+        body: Bytes,
+        reason: String,
+        #[source]
+        source: Option<serde_json::Error>,
+    },
+}
+
+/// Operation and attempt count, printed after the message of transport-level errors.
+#[derive(Clone, Copy, Debug, Default)]
+struct CallContext {
+    operation: Option<&'static str>,
+    attempts: u32,
+}
+
+impl CallContext {
+    fn from_record(record: Option<CallRecord>) -> Self {
+        CallContext {
+            operation: record.map(|r| r.operation),
+            attempts: record.map_or(0, |r| r.attempts),
+        }
+    }
+}
+
+impl fmt::Display for CallContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.operation, self.attempts) {
+            (Some(op), n) if n > 1 => write!(f, " ({op}, after {n} attempts)"),
+            (Some(op), _) => write!(f, " ({op})"),
+            (None, n) if n > 1 => write!(f, " (after {n} attempts)"),
+            (None, _) => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl Error {
+    fn new(repr: Repr) -> Self {
+        Error(Box::new(repr))
+    }
+
+    /// Builds the error a non-2xx answer of P100 means, from its status and body (the JSON
+    /// error shape, or the plain text P100 sends with some 401s). Useful in tests of your own
+    /// error handling.
+    pub fn from_response(status: StatusCode, body: &[u8]) -> Self {
+        Error::new(Repr::Api(ApiError::from_body(status, None, body, None)))
+    }
+
+    pub(crate) fn invalid_request(message: impl Into<String>) -> Self {
+        Error::new(Repr::InvalidRequest(message.into()))
+    }
+
+    pub(crate) fn from_api(error: ApiError) -> Self {
+        Error::new(Repr::Api(error))
+    }
+
+    pub(crate) fn transport(source: reqwest::Error, record: Option<CallRecord>) -> Self {
+        let ctx = CallContext::from_record(record);
+        if source.is_timeout() {
+            Error::new(Repr::Timeout { ctx, source })
+        } else {
+            Error::new(Repr::Transport { ctx, source })
+        }
+    }
+
+    pub(crate) fn decode(
+        status: Option<StatusCode>,
+        body: Bytes,
+        reason: impl Into<String>,
+        source: Option<serde_json::Error>,
+        record: Option<CallRecord>,
+    ) -> Self {
+        Error::new(Repr::Decode {
+            ctx: CallContext::from_record(record),
+            status,
+            body,
+            reason: reason.into(),
+            source,
+        })
+    }
+
+    /// Converts a generated-client error, using what the client recorded about the call.
+    pub(crate) fn from_raw(error: RawError, record: Option<CallRecord>) -> Self {
+        match error {
+            p100_api::Error::InvalidRequest(message) | p100_api::Error::Custom(message) => {
+                Error::invalid_request(message)
+            }
+            p100_api::Error::CommunicationError(source)
+            | p100_api::Error::InvalidUpgrade(source)
+            | p100_api::Error::ResponseBodyError(source) => Error::transport(source, record),
+            p100_api::Error::ErrorResponse(response) => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                Error::from_api(ApiError::from_typed(
+                    status,
+                    &headers,
+                    response.into_inner(),
+                    record,
+                ))
+            }
+            p100_api::Error::InvalidResponsePayload(body, source) => {
+                match record.and_then(|r| r.status) {
+                    Some(status) if !status.is_success() => {
+                        Error::from_api(ApiError::from_body(status, None, &body, record))
+                    }
+                    Some(status) => Error::decode(
+                        Some(status),
+                        body,
+                        "the body does not match the documented response type",
+                        Some(source),
+                        record,
+                    ),
+                    None => {
+                        let text = String::from_utf8_lossy(&body);
+                        if text.contains("Access Denied")
+                            && AuthFailure::from_reason(&text).is_some()
+                        {
+                            Error::from_api(ApiError::from_body(
+                                StatusCode::UNAUTHORIZED,
+                                None,
+                                &body,
+                                record,
+                            ))
+                        } else {
+                            Error::decode(
+                                None,
+                                body,
+                                "the body is not the documented JSON",
+                                Some(source),
+                                record,
+                            )
+                        }
+                    }
+                }
+            }
+            p100_api::Error::UnexpectedResponse(response) => {
+                let status = response.status();
+                if status.is_success() {
+                    Error::decode(
+                        Some(status),
+                        Bytes::new(),
+                        format!("HTTP {status} is not a documented answer of this operation"),
+                        None,
+                        record,
+                    )
+                } else {
+                    let mut error = ApiError::bare(status, record);
+                    error.retry_after = crate::retry::retry_after(response.headers());
+                    Error::from_api(error)
+                }
+            }
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match &*self.0 {
+            Repr::Config(_) => ErrorKind::Config,
+            Repr::InvalidRequest(_) => ErrorKind::InvalidRequest,
+            Repr::InvalidUpload(_) => ErrorKind::InvalidUpload,
+            Repr::Transport { .. } => ErrorKind::Transport,
+            Repr::Timeout { .. } => ErrorKind::Timeout,
+            Repr::Api(_) => ErrorKind::Api,
+            Repr::Decode { .. } => ErrorKind::Decode,
+        }
+    }
+
+    /// The P100 answer, for [`ErrorKind::Api`] errors.
+    pub fn api(&self) -> Option<&ApiError> {
+        match &*self.0 {
+            Repr::Api(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The configuration problem, for [`ErrorKind::Config`] errors.
+    pub fn config_error(&self) -> Option<&ConfigError> {
+        match &*self.0 {
+            Repr::Config(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The broken upload rule, for [`ErrorKind::InvalidUpload`] errors.
+    pub fn upload_error(&self) -> Option<&UploadError> {
+        match &*self.0 {
+            Repr::InvalidUpload(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of P100's answer, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match &*self.0 {
+            Repr::Api(error) => Some(error.status),
+            Repr::Decode { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// The P100 error code, when the answer carried one.
+    pub fn code(&self) -> Option<&ErrorCode> {
+        self.api().and_then(ApiError::code)
+    }
+
+    /// The P100 error name (`errorName`), when the answer carried one.
+    pub fn name(&self) -> Option<&str> {
+        self.api().and_then(ApiError::name)
+    }
+
+    /// The P100 error message (`errorMessage`, or the text of a non-JSON answer).
+    pub fn message(&self) -> Option<&str> {
+        self.api().and_then(ApiError::message)
+    }
+
+    /// For HTTP 401: why access was denied (`xo1`, `xo2`, `xo3`).
+    pub fn auth_failure(&self) -> Option<AuthFailure> {
+        self.api().and_then(ApiError::auth_failure)
+    }
+
+    /// How long P100 asked to wait before trying again, if it said so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(ApiError::retry_after)
+    }
+
+    /// The raw body of an answer that could not be decoded ([`ErrorKind::Decode`]).
+    pub fn body(&self) -> Option<&[u8]> {
+        match &*self.0 {
+            Repr::Decode { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// The operation id (e.g. `user_get_balances`), when known.
+    pub fn operation(&self) -> Option<&'static str> {
+        match &*self.0 {
+            Repr::Api(error) => error.operation,
+            Repr::Transport { ctx, .. } | Repr::Timeout { ctx, .. } | Repr::Decode { ctx, .. } => {
+                ctx.operation
+            }
+            _ => None,
+        }
+    }
+
+    /// How many times the request was sent; 0 when nothing was sent or it is unknown.
+    pub fn attempts(&self) -> u32 {
+        match &*self.0 {
+            Repr::Api(error) => error.attempts,
+            Repr::Transport { ctx, .. } | Repr::Timeout { ctx, .. } | Repr::Decode { ctx, .. } => {
+                ctx.attempts
+            }
+            _ => 0,
+        }
+    }
+
+    /// Whether the failure is transient: connection errors, timeouts, HTTP 429/502/503/504 and
+    /// `P501`.
+    ///
+    /// Safe calls (GETs, lock creation) have already been retried by the client when this is
+    /// returned. It says the condition may pass, not that repeating is safe: a money-moving call
+    /// that timed out or lost its connection may have been executed; check before sending it
+    /// again.
+    pub fn is_retryable(&self) -> bool {
+        match &*self.0 {
+            Repr::Transport { source, .. } => crate::retry::is_transient_transport(source),
+            Repr::Timeout { .. } => true,
+            Repr::Api(error) => {
+                crate::retry::is_transient_status(error.status)
+                    || error.code.as_ref().is_some_and(ErrorCode::is_transient)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the thing the call names does not exist: HTTP 404, or a "not found" code such as
+    /// `P412` (user) that P100 sends with HTTP 400.
+    pub fn is_not_found(&self) -> bool {
+        self.api().is_some_and(|error| {
+            error.status == StatusCode::NOT_FOUND
+                || error.code.as_ref().is_some_and(ErrorCode::is_not_found)
+        })
+    }
+
+    /// Whether P100 denied access (HTTP 401; see [`Error::auth_failure`] for the reason).
+    pub fn is_unauthorized(&self) -> bool {
+        self.api()
+            .is_some_and(|error| error.status == StatusCode::UNAUTHORIZED)
+    }
+
+    /// Whether no answer came within the configured timeout.
+    pub fn is_timeout(&self) -> bool {
+        self.kind() == ErrorKind::Timeout
+    }
+
+    /// Whether the connection could not be established (so the request was not sent).
+    pub fn is_connect(&self) -> bool {
+        matches!(&*self.0, Repr::Transport { source, .. } if source.is_connect())
+    }
+}
+
+impl From<RawError> for Error {
+    /// Converts a generated-client error with what it carries. Prefer
+    /// [`Client::call`](crate::Client::call), which also knows the HTTP status of non-JSON
+    /// error bodies, the operation and the attempt count.
+    fn from(error: RawError) -> Self {
+        Error::from_raw(error, None)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Error::new(Repr::Config(error))
+    }
+}
+
+impl From<UploadError> for Error {
+    fn from(error: UploadError) -> Self {
+        Error::new(Repr::InvalidUpload(error))
+    }
+}
+
+/// What the client's executor saw during one call: filled in by the executor, read when the
+/// call's error is converted (see the module documentation).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallRecord {
+    pub(crate) operation: &'static str,
+    pub(crate) attempts: u32,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) retry_after: Option<Duration>,
+}
+
+tokio::task_local! {
+    static CALL: Cell<Option<CallRecord>>;
+}
+
+/// Stores the record of the call in progress, if a [`run_recorded`] scope is open.
+pub(crate) fn record_call(record: CallRecord) {
+    // Outside a scope there is nobody to read the record: nothing to do.
+    let _ = CALL.try_with(|slot| slot.set(Some(record)));
+}
+
+/// Runs `future` with a fresh record slot and returns its output with what was recorded.
+pub(crate) async fn run_recorded<F: Future>(future: F) -> (F::Output, Option<CallRecord>) {
+    CALL.scope(Cell::new(None), async move {
+        let output = future.await;
+        let record = CALL.try_with(Cell::get).ok().flatten();
+        (output, record)
+    })
+    .await
+}

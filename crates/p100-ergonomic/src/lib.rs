@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod client;
+pub mod error;
+pub mod retry;
+pub mod upload;
+pub mod webhooks;
+
+pub use client::{Client, ClientBuilder, ConfigError, Environment};
+pub use error::{ApiError, AuthFailure, Error, ErrorCode, ErrorKind, RawError};
+pub use retry::{Jitter, RetryPolicy};
+pub use upload::{
+    KycDocument, KycFilesUpload, PoaFilesUpload, PoaFilesUploaded, UploadError, UploadExt,
+    UploadFile,
+};
+
+pub use p100_api as raw_api;
+pub use p100_api::types;

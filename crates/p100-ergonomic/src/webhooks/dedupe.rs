@@ -1,0 +1,470 @@
+//! Recognising a retried delivery. P100 retries a delivery that failed (any answer but 200, or a
+//! timeout) and sends no event id, so one event is identified by its business id and status
+//! (the spec's `x-p100-dedupe-key` per kind, [`WebhookKind::dedupe_fields`]), or by a digest of
+//! the whole body when the kind names no such fields. A [`DedupeStore`] remembers the keys seen
+//! recently; [`InMemoryDedupeStore`] is the bounded, expiring default.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+
+use super::{WebhookEvent, WebhookKind};
+
+/// What identifies one webhook event across P100's retries: the kind plus the values of the
+/// kind's [`dedupe_fields`](WebhookKind::dedupe_fields), or the kind plus a SHA-256 of the body's
+/// canonical JSON (keys sorted, no whitespace) when there are none.
+///
+/// The text is stable across processes and versions, so it can go into a shared store (Redis, a
+/// database table), e.g. `crypto_deposit:["facc5951-…","SUCCESSFUL"]` or
+/// `card_transaction:sha256:9f86d0…`. Field values are JSON-quoted, so no two events share a key
+/// by accident of punctuation.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DedupeKey(Arc<str>);
+
+impl DedupeKey {
+    /// The key of a delivery: the event's business key ([`WebhookEvent::dedupe_key`]) when it
+    /// has one, else the digest of the raw body ([`DedupeKey::from_body`]), which also covers
+    /// fields the generated type does not keep. This is what the receiver uses.
+    pub fn for_delivery(event: &WebhookEvent, body: &[u8]) -> Self {
+        event
+            .dedupe_key()
+            .unwrap_or_else(|| Self::from_body(event.kind(), body))
+    }
+
+    /// A key from the whole body: SHA-256 of its canonical JSON (so key order and whitespace do
+    /// not matter), or of the bytes themselves if the body is not JSON.
+    pub fn from_body(kind: WebhookKind, body: &[u8]) -> Self {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(value) => Self::digest(kind, "sha256", &canonical_json(&value)),
+            Err(_) => Self::digest(kind, "sha256-raw", body),
+        }
+    }
+
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn digest(kind: WebhookKind, scheme: &str, bytes: &[u8]) -> Self {
+        let digest = Sha256::digest(bytes);
+        let mut text = format!("{kind}:{scheme}:");
+        for byte in digest {
+            text.push_str(&format!("{byte:02x}"));
+        }
+        Self(text.into())
+    }
+
+    fn fields(kind: WebhookKind, values: &[Option<&str>]) -> Option<Self> {
+        let mut text = format!("{kind}:[");
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            // JSON quoting keeps the encoding injective whatever the values contain.
+            text.push_str(&serde_json::Value::from(*value.as_ref()?).to_string());
+        }
+        text.push(']');
+        Some(Self(text.into()))
+    }
+}
+
+impl fmt::Display for DedupeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for DedupeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DedupeKey({})", self.0)
+    }
+}
+
+impl AsRef<str> for DedupeKey {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl WebhookEvent {
+    /// The event's business key: its kind plus the values of the kind's
+    /// [`dedupe_fields`](WebhookKind::dedupe_fields) (e.g. `cryptoDepositId` + `status`).
+    ///
+    /// For the kinds whose body is kept whole (`create_wallet`, `sepa_deposit`,
+    /// `card_transaction`) it is the digest of the body. `None` when the event cannot name
+    /// itself: a key field is absent (all fields of the inferred kinds are optional), or the
+    /// kind names no fields and its type keeps only part of the body (`iban_status`). Then use
+    /// [`DedupeKey::for_delivery`] with the raw body.
+    pub fn dedupe_key(&self) -> Option<DedupeKey> {
+        use WebhookEvent as E;
+        let kind = self.kind();
+        fn text(s: &str) -> Option<&str> {
+            Some(s)
+        }
+        match self {
+            E::UserBalanceGeneration(e) => {
+                DedupeKey::fields(kind, &[text(&e.external_user_id), text(e.status.as_str())])
+            }
+            E::KycFileAdded(e) => {
+                DedupeKey::fields(kind, &[text(&e.external_user_id), text(e.status.as_str())])
+            }
+            E::PoaVerificationStatus(e) => DedupeKey::fields(
+                kind,
+                &[
+                    e.external_user_id.as_deref(),
+                    e.status.as_ref().map(|s| s.as_str()),
+                ],
+            ),
+            E::KycVerificationStatus(e) => DedupeKey::fields(
+                kind,
+                &[
+                    text(&e.external_user_id),
+                    text(e.verification_status.as_str()),
+                    text(e.attempt_status.as_str()),
+                ],
+            ),
+            E::P2pTransfer(e) => {
+                DedupeKey::fields(kind, &[text(&e.id.to_string()), text(e.status.as_str())])
+            }
+            E::PartnerSepaTransfer(e) => DedupeKey::fields(
+                kind,
+                &[
+                    e.id.map(|id| id.to_string()).as_deref(),
+                    e.status.as_ref().map(|s| s.as_str()),
+                ],
+            ),
+            E::UserSepaTransfer(e) => {
+                DedupeKey::fields(kind, &[text(&e.id.to_string()), text(e.status.as_str())])
+            }
+            E::CryptoWithdrawal(e) => DedupeKey::fields(kind, &[text(&e.id), text(&e.status)]),
+            E::CryptoDeposit(e) => DedupeKey::fields(
+                kind,
+                &[
+                    text(&e.crypto_deposit_id.to_string()),
+                    text(e.status.as_str()),
+                ],
+            ),
+            E::Exchange(e) => DedupeKey::fields(
+                kind,
+                &[
+                    e.exchange_id.as_deref(),
+                    e.status.as_ref().map(|s| s.as_str()),
+                ],
+            ),
+            E::OrderStatus(e) => DedupeKey::fields(
+                kind,
+                &[e.order_id.as_deref(), e.status.as_ref().map(|s| s.as_str())],
+            ),
+            E::PaymentLink(e) => DedupeKey::fields(
+                kind,
+                &[
+                    e.payment_link_id.as_deref(),
+                    e.status.as_ref().map(|s| s.as_str()),
+                ],
+            ),
+            E::Card3dsCode(e) => {
+                DedupeKey::fields(kind, &[e.external_user_id.as_deref(), e.code.as_deref()])
+            }
+            E::CardActivationCode(e) => {
+                DedupeKey::fields(kind, &[e.card_id.as_deref(), e.code.as_deref()])
+            }
+            // The payload is the whole body: its digest is the body's.
+            E::CreateWallet(e) => Some(map_digest(kind, e)),
+            E::SepaDeposit(e) => Some(map_digest(kind, e)),
+            E::CardTransaction(e) => Some(map_digest(kind, e)),
+            // Only `status` is typed; the rest of the body is dropped, so a digest of the
+            // payload would merge different events.
+            E::IbanStatus(_) => None,
+        }
+    }
+}
+
+fn map_digest(kind: WebhookKind, map: &serde_json::Map<String, serde_json::Value>) -> DedupeKey {
+    let mut out = Vec::new();
+    write_object(map, &mut out);
+    DedupeKey::digest(kind, "sha256", &out)
+}
+
+/// Compact JSON with object keys sorted, whatever order the map keeps them in.
+fn canonical_json(value: &serde_json::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => write_object(map, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        // Scalars: serde_json's compact form (strings escaped, numbers as parsed).
+        scalar => out.extend_from_slice(scalar.to_string().as_bytes()),
+    }
+}
+
+fn write_object(map: &serde_json::Map<String, serde_json::Value>, out: &mut Vec<u8>) {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.push(b'{');
+    for (i, (key, value)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(serde_json::Value::from(key.as_str()).to_string().as_bytes());
+        out.push(b':');
+        write_canonical(value, out);
+    }
+    out.push(b'}');
+}
+
+/// The error type a [`DedupeStore`] may return.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Whether a [`DedupeStore`] had seen a key before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sighting {
+    /// The first delivery of this event (within the store's memory): handle it.
+    First,
+    /// A repeat (P100 retrying): acknowledge it, do not handle it again.
+    Repeat,
+}
+
+/// Where the receiver remembers which events it has already handled.
+///
+/// The default is [`InMemoryDedupeStore`] (one process). Several instances behind a load balancer
+/// need a shared store: implement `record` as one atomic "insert if absent, with expiry" (Redis
+/// `SET key 1 NX EX 600`, or an `INSERT … ON CONFLICT DO NOTHING` with a cleanup job).
+///
+/// ```
+/// use p100_ergonomic::webhooks::{BoxError, DedupeKey, DedupeStore, Sighting};
+///
+/// struct NeverSeen;
+///
+/// impl DedupeStore for NeverSeen {
+///     async fn record(&self, _key: &DedupeKey) -> Result<Sighting, BoxError> {
+///         Ok(Sighting::First)
+///     }
+/// }
+/// ```
+pub trait DedupeStore: Send + Sync + 'static {
+    /// Records `key` and says whether it was new. Must be atomic: of two concurrent calls with
+    /// the same key, only one may see [`Sighting::First`].
+    ///
+    /// If it fails, the receiver handles the event anyway (a possible duplicate is better than a
+    /// lost event) and logs the error.
+    fn record(&self, key: &DedupeKey) -> impl Future<Output = Result<Sighting, BoxError>> + Send;
+}
+
+impl<S: DedupeStore> DedupeStore for Arc<S> {
+    fn record(&self, key: &DedupeKey) -> impl Future<Output = Result<Sighting, BoxError>> + Send {
+        (**self).record(key)
+    }
+}
+
+/// An in-process [`DedupeStore`] that forgets a key after a time to live and holds at most a
+/// fixed number of keys (the oldest go first when it is full).
+///
+/// Defaults: [`DEFAULT_TTL`](Self::DEFAULT_TTL) (10 minutes) and
+/// [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) keys. The TTL must outlast P100's retries (the
+/// last comes about 2 minutes after the first attempt, plus P100's own timeouts), but it should
+/// not be much longer: an event whose key comes back later (a KYC attempt status reached again)
+/// would be taken for a retry. Time is `tokio::time`, so tests can pause it.
+#[derive(Debug)]
+pub struct InMemoryDedupeStore {
+    ttl: Duration,
+    capacity: usize,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Key → when it expires.
+    expiry: HashMap<DedupeKey, Instant>,
+    /// Keys in the order they were recorded, which is also the order they expire in (one TTL).
+    order: VecDeque<(Instant, DedupeKey)>,
+}
+
+impl InMemoryDedupeStore {
+    /// The default time to live of a key: 10 minutes.
+    pub const DEFAULT_TTL: Duration = Duration::from_secs(600);
+    /// The default maximum number of keys: 100 000 (some tens of MB at most).
+    pub const DEFAULT_CAPACITY: usize = 100_000;
+
+    /// A store with the default TTL and capacity.
+    pub fn new() -> Self {
+        Self::with_limits(Self::DEFAULT_CAPACITY, Self::DEFAULT_TTL)
+    }
+
+    /// A store holding at most `capacity` keys (at least 1), each for `ttl`.
+    pub fn with_limits(capacity: usize, ttl: Duration) -> Self {
+        Self {
+            ttl,
+            capacity: capacity.max(1),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The time to live of a key.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// The maximum number of keys held.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many keys are held now (expired ones included until the next call).
+    pub fn len(&self) -> usize {
+        self.lock().expiry.len()
+    }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Records `key` now; the synchronous core of [`DedupeStore::record`].
+    pub fn record_now(&self, key: &DedupeKey) -> Sighting {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.forget_expired(now);
+        if state.expiry.contains_key(key) {
+            return Sighting::Repeat;
+        }
+        while state.expiry.len() >= self.capacity {
+            if !state.forget_oldest() {
+                break;
+            }
+        }
+        let expires = now + self.ttl;
+        state.expiry.insert(key.clone(), expires);
+        state.order.push_back((expires, key.clone()));
+        Sighting::First
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps inconsistent in a way that
+        // matters (at worst a key is forgotten early), so keep going.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    fn forget_expired(&mut self, now: Instant) {
+        while self
+            .order
+            .front()
+            .is_some_and(|(expires, _)| *expires <= now)
+        {
+            self.forget_oldest();
+        }
+    }
+
+    fn forget_oldest(&mut self) -> bool {
+        let Some((expires, key)) = self.order.pop_front() else {
+            return false;
+        };
+        // The key may have been recorded again since; only its latest entry counts.
+        if self.expiry.get(&key) == Some(&expires) {
+            self.expiry.remove(&key);
+        }
+        true
+    }
+}
+
+impl Default for InMemoryDedupeStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DedupeStore for InMemoryDedupeStore {
+    async fn record(&self, key: &DedupeKey) -> Result<Sighting, BoxError> {
+        Ok(self.record_now(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(text: &str) -> DedupeKey {
+        DedupeKey(text.into())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn forgets_a_key_after_its_ttl() {
+        let store = InMemoryDedupeStore::with_limits(10, Duration::from_secs(60));
+        assert_eq!(store.record_now(&key("a")), Sighting::First);
+        tokio::time::advance(Duration::from_secs(59)).await;
+        assert_eq!(store.record_now(&key("a")), Sighting::Repeat);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(store.record_now(&key("a")), Sighting::First);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_repeat_does_not_extend_the_ttl() {
+        let store = InMemoryDedupeStore::with_limits(10, Duration::from_secs(60));
+        store.record_now(&key("a"));
+        tokio::time::advance(Duration::from_secs(50)).await;
+        assert_eq!(store.record_now(&key("a")), Sighting::Repeat);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        assert_eq!(store.record_now(&key("a")), Sighting::First);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn holds_at_most_capacity_keys_dropping_the_oldest() {
+        let store = InMemoryDedupeStore::with_limits(3, Duration::from_secs(60));
+        for name in ["a", "b", "c", "d"] {
+            assert_eq!(store.record_now(&key(name)), Sighting::First);
+            tokio::time::advance(Duration::from_secs(1)).await;
+        }
+        assert_eq!(store.len(), 3);
+        assert_eq!(store.record_now(&key("b")), Sighting::Repeat);
+        assert_eq!(store.record_now(&key("d")), Sighting::Repeat);
+        // "a" was dropped to make room: it counts as new again (and drops "b").
+        assert_eq!(store.record_now(&key("a")), Sighting::First);
+        assert_eq!(store.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn expired_keys_are_dropped_from_both_indexes() {
+        let store = InMemoryDedupeStore::with_limits(100, Duration::from_secs(10));
+        for i in 0..50 {
+            store.record_now(&key(&i.to_string()));
+        }
+        tokio::time::advance(Duration::from_secs(10)).await;
+        store.record_now(&key("fresh"));
+        let state = store.lock();
+        assert_eq!(state.expiry.len(), 1);
+        assert_eq!(state.order.len(), 1);
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_whitespace() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{ "b": [1, {"y": 2, "x": "\u00e9"}], "a": null }"#).unwrap();
+        assert_eq!(
+            String::from_utf8(canonical_json(&a)).unwrap(),
+            r#"{"a":null,"b":[1,{"x":"é","y":2}]}"#
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! [`parse`]: the bytes of a delivery of a known kind → a typed [`WebhookEvent`].
+//!
+//! The payload types are the generated ones (`p100_api::types::*Webhook`): statuses are open
+//! enums (an undocumented value is kept as `Unknown`), amounts are exact decimals that accept a
+//! JSON number or string, and unknown fields are ignored.
+
+use p100_api::types;
+
+use super::{WebhookError, WebhookKind};
+
+macro_rules! define_event {
+    ($(($variant:ident, $name:literal, $title:literal, $payload:ident)),* $(,)?) => {
+        /// One webhook delivery, typed: one variant per [`WebhookKind`], carrying the generated
+        /// payload type of that kind.
+        ///
+        /// Serializes as the payload alone (the flat JSON P100 sends, without unknown fields).
+        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        #[serde(untagged)]
+        #[non_exhaustive]
+        // Events are built once and moved to the handler; boxing the large payloads would cost
+        // an allocation per event for nothing.
+        #[allow(clippy::large_enum_variant)]
+        pub enum WebhookEvent {
+            $(
+                #[doc = concat!("The ", $title, " (`", $name, "`).")]
+                $variant(types::$payload),
+            )*
+        }
+
+        impl WebhookEvent {
+            /// The kind of webhook this event is.
+            pub fn kind(&self) -> WebhookKind {
+                match self {
+                    $(WebhookEvent::$variant(_) => WebhookKind::$variant,)*
+                }
+            }
+        }
+
+        /// The typed parse of one kind; an `Err` is serde's.
+        fn parse_as(kind: WebhookKind, body: &[u8]) -> Result<WebhookEvent, serde_json::Error> {
+            match kind {
+                $(WebhookKind::$variant => serde_json::from_slice(body).map(WebhookEvent::$variant),)*
+            }
+        }
+
+        /// The field path of a parse error, found by parsing again with `serde_path_to_error`.
+        /// Only runs on the error path, so the happy path stays a bare `serde_json::from_slice`.
+        fn error_path(kind: WebhookKind, body: &[u8]) -> Option<String> {
+            fn path_of<T: serde::de::DeserializeOwned>(body: &[u8]) -> Option<String> {
+                let mut deserializer = serde_json::Deserializer::from_slice(body);
+                match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+                    Ok(_) => None,
+                    Err(e) => Some(e.path().to_string()).filter(|p| p != "."),
+                }
+            }
+            match kind {
+                $(WebhookKind::$variant => path_of::<types::$payload>(body),)*
+            }
+        }
+    };
+}
+
+with_webhook_kinds!(define_event);
+
+/// Reads the body of a delivery of a known kind (the kind comes from the URL it was sent to).
+///
+/// Undocumented status values, new fields, and amounts as JSON strings or numbers all parse. An
+/// empty, truncated or ill-typed body is an error saying what was wrong and where; no input makes
+/// this panic. Check the token first ([`verify_token`](super::verify_token)).
+///
+/// ```
+/// use p100_ergonomic::webhooks::{parse, WebhookEvent, WebhookKind};
+/// use p100_ergonomic::types::BalanceStatus;
+///
+/// let body = br#"{"externalUserId":"u-1","status":"ACTIVE"}"#;
+/// let event = parse(WebhookKind::UserBalanceGeneration, body)?;
+/// let WebhookEvent::UserBalanceGeneration(balance) = &event else { unreachable!() };
+/// assert_eq!(balance.status, BalanceStatus::Active);
+///
+/// // An unknown status is kept, not rejected.
+/// let event = parse(WebhookKind::UserBalanceGeneration, br#"{"externalUserId":"u-1","status":"FROZEN"}"#)?;
+/// let WebhookEvent::UserBalanceGeneration(balance) = &event else { unreachable!() };
+/// assert_eq!(balance.status, BalanceStatus::Unknown("FROZEN".into()));
+///
+/// // A broken body says what and where.
+/// let err = parse(WebhookKind::UserBalanceGeneration, br#"{"externalUserId":"u-1"}"#).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid user_balance_generation webhook body: missing field `status` at line 1 column 24"
+/// );
+/// # Ok::<(), p100_ergonomic::webhooks::WebhookError>(())
+/// ```
+pub fn parse(kind: WebhookKind, body: &[u8]) -> Result<WebhookEvent, WebhookError> {
+    // Every webhook body is a JSON object. serde would also read a struct from an array of its
+    // field values, which P100 never sends; refuse it, with serde's own wording.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        if body.trim_ascii().is_empty() {
+            return Err(WebhookError::EmptyBody { kind: Some(kind) });
+        }
+        if let Err(source) =
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+        {
+            return Err(WebhookError::InvalidBody {
+                kind: Some(kind),
+                path: None,
+                source,
+            });
+        }
+    }
+    match parse_as(kind, body) {
+        Ok(event) => Ok(event),
+        Err(_) if body.trim_ascii().is_empty() => Err(WebhookError::EmptyBody { kind: Some(kind) }),
+        Err(source) => Err(WebhookError::InvalidBody {
+            kind: Some(kind),
+            path: error_path(kind, body),
+            source,
+        }),
+    }
+}
