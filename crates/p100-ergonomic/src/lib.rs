@@ -18,3 +18,8 @@ pub use upload::{
 
 pub use p100_api as raw_api;
 pub use p100_api::types;
+
+/// Compiles the workspace README's examples as doc tests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct WorkspaceReadmeExamples;
