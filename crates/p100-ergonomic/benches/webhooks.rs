@@ -46,7 +46,11 @@ fn parse_vs_serde(c: &mut Criterion) {
 /// What a receiver does beyond parsing, for scale: detecting the kind and the dedupe key.
 fn extras(c: &mut Criterion) {
     let event = webhooks::parse(WebhookKind::CryptoDeposit, CRYPTO_DEPOSIT).unwrap();
+    let token = WebhookToken::new(TOKEN);
     let mut group = c.benchmark_group("extras/crypto_deposit");
+    group.bench_function("verify_token", |b| {
+        b.iter(|| token.verify(Some(black_box(AUTHORIZATION))).unwrap())
+    });
     group.bench_function("detect", |b| {
         b.iter(|| webhooks::detect(black_box(CRYPTO_DEPOSIT)).unwrap())
     });

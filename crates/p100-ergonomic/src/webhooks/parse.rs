@@ -92,28 +92,40 @@ with_webhook_kinds!(define_event);
 /// ```
 pub fn parse(kind: WebhookKind, body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     // Every webhook body is a JSON object. serde would also read a struct from an array of its
-    // field values, which P100 never sends; refuse it, with serde's own wording.
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        if body.trim_ascii().is_empty() {
-            return Err(WebhookError::EmptyBody { kind: Some(kind) });
-        }
-        if let Err(source) =
-            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
-        {
-            return Err(WebhookError::InvalidBody {
-                kind: Some(kind),
-                path: None,
-                source,
-            });
-        }
+    // field values, which P100 never sends; refuse it.
+    if body.first() != Some(&b'{') && body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(not_an_object(kind, body));
     }
-    match parse_as(kind, body) {
-        Ok(event) => Ok(event),
-        Err(_) if body.trim_ascii().is_empty() => Err(WebhookError::EmptyBody { kind: Some(kind) }),
-        Err(source) => Err(WebhookError::InvalidBody {
+    parse_as(kind, body).map_err(|source| invalid(kind, body, source))
+}
+
+#[cold]
+#[inline(never)]
+fn not_an_object(kind: WebhookKind, body: &[u8]) -> WebhookError {
+    if body.trim_ascii().is_empty() {
+        return WebhookError::EmptyBody { kind: Some(kind) };
+    }
+    // serde's own wording ("expected value", "invalid type: sequence, expected a map").
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body) {
+        Err(source) => WebhookError::InvalidBody {
             kind: Some(kind),
-            path: error_path(kind, body),
+            path: None,
             source,
-        }),
+        },
+        // Unreachable (an object starts with `{`), but an answer all the same.
+        Ok(_) => match parse_as(kind, body) {
+            Err(source) => invalid(kind, body, source),
+            Ok(_) => WebhookError::Undetected { fields: Vec::new() },
+        },
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn invalid(kind: WebhookKind, body: &[u8], source: serde_json::Error) -> WebhookError {
+    WebhookError::InvalidBody {
+        kind: Some(kind),
+        path: error_path(kind, body),
+        source,
     }
 }

@@ -155,6 +155,10 @@ impl<H: WebhookHandler, S: DedupeStore> WebhookReceiver<H, S> {
 
     /// The router: `POST` only, at the configured path(s), with no state of its own. Merge it
     /// into your app (`app.merge(router)`, once your app's state is applied) or serve it alone.
+    ///
+    /// # Panics
+    ///
+    /// Like `axum::Router::route`, if the path is not a valid route (e.g. unbalanced braces).
     pub fn into_router(self) -> Router {
         let shared = Arc::new(Shared {
             token: self.token,

@@ -85,9 +85,9 @@ fn check(expected: &[u8], header: Option<&[u8]>) -> Result<(), WebhookError> {
     };
     // Both readings are compared, so a token that itself starts with "Bearer " still works. The
     // branches depend only on the header, which the caller already knows, never on the secret.
-    let raw = header.ct_eq(expected);
+    let raw = constant_time_eq(header, expected);
     let bearer = match strip_bearer(header) {
-        Some(token) => token.ct_eq(expected),
+        Some(token) => constant_time_eq(token, expected),
         None => Choice::from(0),
     };
     if bool::from(raw | bearer) && !expected.is_empty() {
@@ -95,6 +95,18 @@ fn check(expected: &[u8], header: Option<&[u8]>) -> Result<(), WebhookError> {
     } else {
         Err(WebhookError::WrongToken)
     }
+}
+
+/// Whether `a == b`, in a time that depends on their lengths only. The bytes' differences are
+/// OR-folded without an early exit and `subtle` turns the result into a `Choice` (one optimization
+/// barrier per comparison rather than one per byte, as `<[u8]>::ct_eq` does; several times
+/// faster on a token).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> Choice {
+    if a.len() != b.len() {
+        return Choice::from(0);
+    }
+    let diff = a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y));
+    diff.ct_eq(&0)
 }
 
 /// The token after a case-insensitive `Bearer` scheme and at least one space or tab.
