@@ -13,11 +13,18 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
-use super::{WebhookEvent, WebhookKind};
+use super::{UndocumentedPayload, WebhookEvent, WebhookKind};
 
 /// What identifies one webhook event across P100's retries: the kind plus the values of the
 /// kind's [`dedupe_fields`](WebhookKind::dedupe_fields), or the kind plus a SHA-256 of the body's
 /// canonical JSON (keys sorted, no whitespace) when there are none.
+///
+/// Two deliveries with the same key are one event as far as a handler can tell: where a kind's
+/// body has no per-event id (`kyc_file_added` is `{externalUserId, status}` whichever file was
+/// added), a second event with the same content carries no information the first did not, so
+/// handling it once loses nothing. Use
+/// [`WebhookReceiver::without_dedupe`](super::WebhookReceiver::without_dedupe) for a kind whose
+/// every delivery you want to count.
 ///
 /// The text is stable across processes and versions, so it can go into a shared store (Redis, a
 /// database table), e.g. `crypto_deposit:["facc5951-…","SUCCESSFUL"]` or
@@ -36,11 +43,13 @@ impl DedupeKey {
             .unwrap_or_else(|| Self::from_body(event.kind(), body))
     }
 
-    /// A key from the whole body: SHA-256 of its canonical JSON (so key order and whitespace do
-    /// not matter), or of the bytes themselves if the body is not JSON.
+    /// A key from the whole body: SHA-256 of its canonical form (top-level keys sorted, no
+    /// whitespace outside strings, every value's text kept exactly, so amounts that differ in
+    /// their 20th digit are different events), or of the bytes themselves if the body is not a
+    /// JSON object.
     pub fn from_body(kind: WebhookKind, body: &[u8]) -> Self {
-        match serde_json::from_slice::<serde_json::Value>(body) {
-            Ok(value) => Self::digest(kind, "sha256", &canonical_json(&value)),
+        match serde_json::from_slice::<UndocumentedPayload>(body) {
+            Ok(payload) => map_digest(kind, &payload),
             Err(_) => Self::digest(kind, "sha256-raw", body),
         }
     }
@@ -126,6 +135,8 @@ impl WebhookEvent {
                     text(&e.external_user_id),
                     text(e.verification_status.as_str()),
                     text(e.attempt_status.as_str()),
+                    // A second rejection for another reason is news; absent reads as "".
+                    Some(e.rejection_reason.as_deref().unwrap_or_default()),
                 ],
             ),
             E::P2pTransfer(e) => {
@@ -184,51 +195,41 @@ impl WebhookEvent {
     }
 }
 
-fn map_digest(kind: WebhookKind, map: &serde_json::Map<String, serde_json::Value>) -> DedupeKey {
+fn map_digest(kind: WebhookKind, payload: &UndocumentedPayload) -> DedupeKey {
+    // Keys sorted (the map is ordered), each value's own text without insignificant whitespace:
+    // exact, so two amounts that differ in the 20th digit are two events.
     let mut out = Vec::new();
-    write_object(map, &mut out);
-    DedupeKey::digest(kind, "sha256", &out)
-}
-
-/// Compact JSON with object keys sorted, whatever order the map keeps them in.
-fn canonical_json(value: &serde_json::Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_canonical(value, &mut out);
-    out
-}
-
-fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => write_object(map, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        // Scalars: serde_json's compact form (strings escaped, numbers as parsed).
-        scalar => out.extend_from_slice(scalar.to_string().as_bytes()),
-    }
-}
-
-fn write_object(map: &serde_json::Map<String, serde_json::Value>, out: &mut Vec<u8>) {
-    let mut entries: Vec<_> = map.iter().collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
     out.push(b'{');
-    for (i, (key, value)) in entries.into_iter().enumerate() {
+    for (i, (key, value)) in payload.fields().iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(serde_json::Value::from(key.as_str()).to_string().as_bytes());
         out.push(b':');
-        write_canonical(value, out);
+        minify_into(value.get(), &mut out);
     }
     out.push(b'}');
+    DedupeKey::digest(kind, "sha256", &out)
+}
+
+/// Copies valid JSON text without the whitespace outside its strings.
+fn minify_into(json: &str, out: &mut Vec<u8>) {
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in json.as_bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if byte == b'"' {
+            in_string = true;
+        } else if byte.is_ascii_whitespace() {
+            continue;
+        }
+        out.push(byte);
+    }
 }
 
 /// The error type a [`DedupeStore`] may return.
@@ -459,12 +460,30 @@ mod tests {
     }
 
     #[test]
-    fn canonical_json_sorts_keys_and_drops_whitespace() {
-        let a: serde_json::Value =
-            serde_json::from_str(r#"{ "b": [1, {"y": 2, "x": "\u00e9"}], "a": null }"#).unwrap();
-        assert_eq!(
-            String::from_utf8(canonical_json(&a)).unwrap(),
-            r#"{"a":null,"b":[1,{"x":"é","y":2}]}"#
+    fn body_keys_ignore_key_order_and_whitespace_but_keep_every_digit() {
+        let kind = WebhookKind::IbanStatus;
+        let a = DedupeKey::from_body(
+            kind,
+            br#"{"status":"PENDING","amount":0.10000000000000000001,"x":{"k": "a b"}}"#,
         );
+        let b = DedupeKey::from_body(
+            kind,
+            br#"{ "x" : {"k":"a b"} , "amount" : 0.10000000000000000001, "status":"PENDING" }"#,
+        );
+        let c = DedupeKey::from_body(
+            kind,
+            br#"{"status":"PENDING","amount":0.10000000000000000002,"x":{"k":"a b"}}"#,
+        );
+        let d = DedupeKey::from_body(
+            kind,
+            br#"{"status":"PENDING","amount":0.10000000000000000001,"x":{"k":"ab"}}"#,
+        );
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(a, d, "whitespace inside strings is content");
+        assert!(a.as_str().starts_with("iban_status:sha256:"));
+        assert!(DedupeKey::from_body(kind, b"[1]")
+            .as_str()
+            .starts_with("iban_status:sha256-raw:"));
     }
 }

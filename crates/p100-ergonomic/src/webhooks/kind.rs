@@ -8,7 +8,7 @@ use std::str::FromStr;
 use super::WebhookError;
 
 macro_rules! define_kind {
-    ($(($variant:ident, $name:literal, $title:literal, $payload:ident)),* $(,)?) => {
+    ($(($variant:ident, $name:literal, $title:literal, $payload:ident, $carrier:ty)),* $(,)?) => {
         /// One kind of webhook, as named in P100's catalog. P100 delivers each kind to its own URL
         /// and puts no event name in the body, so the kind comes from where the body arrived.
         ///
@@ -17,7 +17,7 @@ macro_rules! define_kind {
         #[non_exhaustive]
         pub enum WebhookKind {
             $(
-                #[doc = concat!("`", $name, "`: the ", $title, " (payload `p100_api::types::", stringify!($payload), "`).")]
+                #[doc = concat!("`", $name, "`: the ", $title, " (payload `", stringify!($carrier), "`).")]
                 $variant,
             )*
         }
@@ -67,7 +67,12 @@ impl WebhookKind {
             K::UserBalanceGeneration | K::KycFileAdded | K::PoaVerificationStatus => {
                 &["externalUserId", "status"]
             }
-            K::KycVerificationStatus => &["externalUserId", "verificationStatus", "attemptStatus"],
+            K::KycVerificationStatus => &[
+                "externalUserId",
+                "verificationStatus",
+                "attemptStatus",
+                "rejectionReason",
+            ],
             K::P2pTransfer | K::PartnerSepaTransfer | K::UserSepaTransfer | K::CryptoWithdrawal => {
                 &["id", "status"]
             }

@@ -33,29 +33,37 @@
 
 use std::time::Duration;
 
-/// Calls `$m! { (Variant, "catalog_name", "Docs page title", PayloadType), ... }` with every kind,
-/// in the catalog's order, so that the kind and event enums cannot drift apart.
+/// Calls `$m! { (Variant, "catalog_name", "Docs page title", PayloadType, Carrier), ... }` with
+/// every kind, in the catalog's order, so that the kind and event enums cannot drift apart.
+///
+/// `Carrier` is what the [`WebhookEvent`] variant holds: the generated payload itself, or a `Box`
+/// of it when the payload is larger than 64 bytes, or [`UndocumentedPayload`] for the kinds whose
+/// fields were never documented (the generated type is a free-form map, which would read amounts
+/// as binary floats). That keeps every event at 56 bytes, so that small events
+/// are not moved around at the size of the largest (~300 bytes), and costs one allocation on the
+/// large payloads, whose parse takes several times longer than that allocation (see
+/// `benches/webhooks.rs`; `tests/webhook_parse.rs` guards the size).
 macro_rules! with_webhook_kinds {
     ($m:ident) => {
         $m! {
-            (UserBalanceGeneration, "user_balance_generation", "User Balance Generation Webhook", UserBalanceGenerationWebhook),
-            (KycFileAdded, "kyc_file_added", "KYC File Added Webhook", KycFileAddedWebhook),
-            (PoaVerificationStatus, "poa_verification_status", "POA Verification Status Webhook", PoaVerificationStatusWebhook),
-            (KycVerificationStatus, "kyc_verification_status", "KYC Verification Status Webhook", KycVerificationStatusWebhook),
-            (CreateWallet, "create_wallet", "Create Wallet Webhook", CreateWalletWebhook),
-            (P2pTransfer, "p2p_transfer", "P2P Transfer Webhook", P2pTransferWebhook),
-            (PartnerSepaTransfer, "partner_sepa_transfer", "Partner SEPA Transfer Webhook", PartnerSepaTransferWebhook),
-            (UserSepaTransfer, "user_sepa_transfer", "User SEPA Transfer Webhook", UserSepaTransferWebhook),
-            (SepaDeposit, "sepa_deposit", "SEPA Deposit Webhook", SepaDepositWebhook),
-            (IbanStatus, "iban_status", "IBAN Status Webhook", IbanStatusWebhook),
-            (CryptoWithdrawal, "crypto_withdrawal", "Crypto Withdrawal Webhook", CryptoWithdrawalWebhook),
-            (CryptoDeposit, "crypto_deposit", "Crypto Deposit Webhook", CryptoDepositWebhook),
-            (Exchange, "exchange", "Exchange Webhook", ExchangeWebhook),
-            (CardTransaction, "card_transaction", "Card Transaction Webhook", CardTransactionWebhook),
-            (OrderStatus, "order_status", "Order status Webhook", OrderStatusWebhook),
-            (PaymentLink, "payment_link", "Payment Link Webhook", PaymentLinkWebhook),
-            (Card3dsCode, "card_3ds_code", "Card 3DS Code Webhook", Card3dsCodeWebhook),
-            (CardActivationCode, "card_activation_code", "Card Activation Code Webhook", CardActivationCodeWebhook),
+            (UserBalanceGeneration, "user_balance_generation", "User Balance Generation Webhook", UserBalanceGenerationWebhook, p100_api::types::UserBalanceGenerationWebhook),
+            (KycFileAdded, "kyc_file_added", "KYC File Added Webhook", KycFileAddedWebhook, p100_api::types::KycFileAddedWebhook),
+            (PoaVerificationStatus, "poa_verification_status", "POA Verification Status Webhook", PoaVerificationStatusWebhook, p100_api::types::PoaVerificationStatusWebhook),
+            (KycVerificationStatus, "kyc_verification_status", "KYC Verification Status Webhook", KycVerificationStatusWebhook, Box<p100_api::types::KycVerificationStatusWebhook>),
+            (CreateWallet, "create_wallet", "Create Wallet Webhook", CreateWalletWebhook, crate::webhooks::UndocumentedPayload),
+            (P2pTransfer, "p2p_transfer", "P2P Transfer Webhook", P2pTransferWebhook, Box<p100_api::types::P2pTransferWebhook>),
+            (PartnerSepaTransfer, "partner_sepa_transfer", "Partner SEPA Transfer Webhook", PartnerSepaTransferWebhook, Box<p100_api::types::PartnerSepaTransferWebhook>),
+            (UserSepaTransfer, "user_sepa_transfer", "User SEPA Transfer Webhook", UserSepaTransferWebhook, Box<p100_api::types::UserSepaTransferWebhook>),
+            (SepaDeposit, "sepa_deposit", "SEPA Deposit Webhook", SepaDepositWebhook, crate::webhooks::UndocumentedPayload),
+            (IbanStatus, "iban_status", "IBAN Status Webhook", IbanStatusWebhook, p100_api::types::IbanStatusWebhook),
+            (CryptoWithdrawal, "crypto_withdrawal", "Crypto Withdrawal Webhook", CryptoWithdrawalWebhook, Box<p100_api::types::CryptoWithdrawalWebhook>),
+            (CryptoDeposit, "crypto_deposit", "Crypto Deposit Webhook", CryptoDepositWebhook, Box<p100_api::types::CryptoDepositWebhook>),
+            (Exchange, "exchange", "Exchange Webhook", ExchangeWebhook, p100_api::types::ExchangeWebhook),
+            (CardTransaction, "card_transaction", "Card Transaction Webhook", CardTransactionWebhook, crate::webhooks::UndocumentedPayload),
+            (OrderStatus, "order_status", "Order status Webhook", OrderStatusWebhook, p100_api::types::OrderStatusWebhook),
+            (PaymentLink, "payment_link", "Payment Link Webhook", PaymentLinkWebhook, p100_api::types::PaymentLinkWebhook),
+            (Card3dsCode, "card_3ds_code", "Card 3DS Code Webhook", Card3dsCodeWebhook, p100_api::types::Card3dsCodeWebhook),
+            (CardActivationCode, "card_activation_code", "Card Activation Code Webhook", CardActivationCodeWebhook, Box<p100_api::types::CardActivationCodeWebhook>),
         }
     };
 }
@@ -69,6 +77,7 @@ mod parse;
 mod receiver;
 pub mod testing;
 mod token;
+mod undocumented;
 
 pub use dedupe::{BoxError, DedupeKey, DedupeStore, InMemoryDedupeStore, Sighting};
 pub use detect::detect;
@@ -78,6 +87,7 @@ pub use parse::{parse, WebhookEvent};
 #[cfg(feature = "axum")]
 pub use receiver::{WebhookHandler, WebhookReceiver, DEFAULT_PATH};
 pub use token::{verify_token, WebhookToken};
+pub use undocumented::UndocumentedPayload;
 
 /// P100's retry schedule: after a failed delivery (any answer but 200, or a timeout) it tries
 /// again after about these delays, 5 attempts in all. Nothing is documented after the 5th.

@@ -26,6 +26,7 @@ impl WebhookToken {
     /// Accepts the raw token (what P100 sends) and `Bearer <token>`; surrounding whitespace is
     /// ignored. The comparison takes the same time whatever the header holds, short of its
     /// length.
+    #[inline]
     pub fn verify<H: AsRef<[u8]>>(
         &self,
         authorization_header: Option<H>,
@@ -78,6 +79,7 @@ pub fn verify_token<H: AsRef<[u8]>>(
     )
 }
 
+#[inline]
 fn check(expected: &[u8], header: Option<&[u8]>) -> Result<(), WebhookError> {
     let header = match header.map(<[u8]>::trim_ascii) {
         None | Some([]) => return Err(WebhookError::MissingToken),
