@@ -24,13 +24,16 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use p100_api::{Execute, ExecuteFuture, Executor, OperationInfo, ResponseValue};
+use progenitor_client::ClientHooks;
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
+use reqwest::StatusCode;
 use tokio::time::Instant;
 use tracing::Instrument;
 use url::{Host, Url};
 
-use crate::error::{self, CallRecord, Error, RawError};
+use crate::error::{self, ApiError, CallRecord, Error, RawError};
 use crate::retry::{self, RetryPolicy};
 
 /// The user agent sent when none is configured.
@@ -526,6 +529,47 @@ fn without_credentials(url: &Url) -> String {
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.to_string()
+}
+
+/// A 2xx answer to a request the SDK built itself, with what the executor recorded.
+pub(crate) struct RawAnswer {
+    pub(crate) status: StatusCode,
+    pub(crate) bytes: Bytes,
+    pub(crate) record: Option<CallRecord>,
+}
+
+/// Sends a request the generator could not build (uploads) or whose raw body the SDK needs
+/// (waiters) through the client's executor, like a generated operation named `operation`: same
+/// key, timeout, retry rules and tracing. A non-2xx answer becomes an [`Error`].
+pub(crate) async fn send_through_executor(
+    client: &p100_api::Client,
+    request: reqwest::Request,
+    operation: &'static str,
+) -> Result<RawAnswer, Error> {
+    let info = OperationInfo {
+        operation_id: operation,
+    };
+    let (result, record) = error::run_recorded(client.exec(request, &info)).await;
+    let response = result.map_err(|e| Error::transport(e, record))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Error::transport(e, record))?;
+    if !status.is_success() {
+        return Err(Error::from_api(ApiError::from_body(
+            status,
+            Some(&headers),
+            &bytes,
+            record,
+        )));
+    }
+    Ok(RawAnswer {
+        status,
+        bytes,
+        record,
+    })
 }
 
 /// The executor plugged into the generated client.

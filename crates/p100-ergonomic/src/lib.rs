@@ -4,16 +4,25 @@
 
 pub mod client;
 pub mod error;
+pub mod lock;
 pub mod retry;
 pub mod upload;
+pub mod wait;
 pub mod webhooks;
 
 pub use client::{Client, ClientBuilder, ConfigError, Environment};
 pub use error::{ApiError, AuthFailure, Error, ErrorCode, ErrorKind, RawError};
+pub use lock::{
+    ExecuteAndWaitError, ExecuteRequest, Executed, LockError, LockPolicy, LockThenExecute,
+    UnknownOutcome,
+};
 pub use retry::{Jitter, RetryPolicy};
 pub use upload::{
     KycDocument, KycFilesUpload, PoaFilesUpload, PoaFilesUploaded, UploadError, UploadExt,
     UploadFile,
+};
+pub use wait::{
+    FailureReason, Settled, StatusChange, StatusClass, WaitError, WaitPolicy, Waitable, Waiter,
 };
 
 pub use p100_api as raw_api;

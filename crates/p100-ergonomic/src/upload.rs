@@ -22,13 +22,13 @@ use std::fmt;
 use std::path::Path;
 
 use bytes::Bytes;
-use p100_api::{ClientInfo, OperationInfo};
-use progenitor_client::ClientHooks;
+use p100_api::ClientInfo;
 use reqwest::header::{HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 use url::Url;
 
-use crate::error::{self, ApiError, Error, ErrorCode};
+use crate::client::RawAnswer;
+use crate::error::{ApiError, Error, ErrorCode};
 use crate::types;
 
 /// The multipart part name of every uploaded file (spec: `PoaFilesUpload`, `KycFilesUpload`).
@@ -682,13 +682,6 @@ fn checked_user_id(user: &Result<String, String>) -> Result<&str, Error> {
     }
 }
 
-/// A 2xx answer, with what the executor recorded for error context.
-struct Answer {
-    status: StatusCode,
-    bytes: Bytes,
-    record: Option<error::CallRecord>,
-}
-
 async fn send_files(
     client: &p100_api::Client,
     operation: &'static str,
@@ -696,7 +689,7 @@ async fn send_files(
     user: &str,
     upload: UploadKind,
     files: &[&UploadFile],
-) -> Result<Answer, Error> {
+) -> Result<RawAnswer, Error> {
     let mut url = Url::parse(client.baseurl())
         .map_err(|e| Error::invalid_request(format!("the client's base URL is invalid: {e}")))?;
     url.path_segments_mut()
@@ -730,35 +723,12 @@ async fn send_files(
         .build()
         .map_err(|e| Error::invalid_request(format!("could not build the upload: {e}")))?;
 
-    let info = OperationInfo {
-        operation_id: operation,
-    };
-    let (result, record) = error::run_recorded(client.exec(request, &info)).await;
-    let response = result.map_err(|e| Error::transport(e, record))?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| Error::transport(e, record))?;
-    if !status.is_success() {
-        return Err(Error::from_api(ApiError::from_body(
-            status,
-            Some(&headers),
-            &bytes,
-            record,
-        )));
-    }
-    Ok(Answer {
-        status,
-        bytes,
-        record,
-    })
+    crate::client::send_through_executor(client, request, operation).await
 }
 
 /// The success body of an upload: unknown to the docs, so any JSON object (or nothing) is fine.
-fn decode_object(answer: Answer) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-    let Answer {
+fn decode_object(answer: RawAnswer) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let RawAnswer {
         status,
         bytes,
         record,

@@ -3,14 +3,12 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use httpmock::prelude::*;
 use p100_ergonomic::upload::UploadFile;
 use p100_ergonomic::{Client, ConfigError, Environment, ErrorKind, RetryPolicy};
-use support::{Reply, ScriptServer, KEY};
+use support::{Captured, Reply, ScriptServer, KEY};
 
 #[test]
 fn builds_for_loopback_and_hides_the_key() {
@@ -306,21 +304,6 @@ async fn timeouts_are_reported_as_such() {
     );
 }
 
-/// Collects what a `fmt` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn each_call_is_traced_without_secrets() {
     let captured = Captured::default();
@@ -353,7 +336,7 @@ async fn each_call_is_traced_without_secrets() {
         .await
         .expect("second attempt succeeds");
 
-    let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("UTF-8");
+    let logs = captured.text();
     assert!(!logs.contains(KEY), "{logs}");
     assert!(!logs.contains("x-api-key"), "{logs}");
     let retry = logs

@@ -255,19 +255,8 @@ async fn seeded_jitter_is_deterministic_and_below_the_cap() {
 #[tokio::test(start_paused = true)]
 async fn timeouts_of_gets_are_retried() {
     let server = ScriptServer::start(vec![Reply::Hang, Reply::json(200, BALANCES)]).await;
-    let client = p100_ergonomic::Client::builder()
-        .api_key(support::KEY)
-        .base_url(server.url())
-        .timeout(Duration::from_secs(5))
-        .retry(fixed(3))
-        .reqwest_client(
-            reqwest::Client::builder()
-                .pool_max_idle_per_host(0)
-                .build()
-                .expect("reqwest client"),
-        )
-        .build()
-        .expect("client");
+    let client =
+        support::client_with_timeout(&server.url(), Some(Duration::from_secs(5)), fixed(3));
 
     get_balances(&client)
         .await

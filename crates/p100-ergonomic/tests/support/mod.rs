@@ -28,6 +28,8 @@ pub enum Reply {
     Close,
     /// Read the request and never answer (keeps the connection open).
     Hang,
+    /// Wait this long (on the test's clock), then answer with the inner reply.
+    Delayed(std::time::Duration, Box<Reply>),
 }
 
 impl Reply {
@@ -45,6 +47,11 @@ impl Reply {
             headers: vec![("content-type".into(), "text/plain".into())],
             body: body.as_bytes().to_vec(),
         }
+    }
+
+    /// This reply, sent after `delay` on the test's clock.
+    pub fn after(self, delay: std::time::Duration) -> Self {
+        Reply::Delayed(delay, Box::new(self))
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -66,6 +73,11 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -89,6 +101,20 @@ impl Drop for ScriptServer {
 impl ScriptServer {
     /// Starts a server answering the n-th request with `script[n]` (and 599 once it runs out).
     pub async fn start(script: Vec<Reply>) -> ScriptServer {
+        let mut script = script.into_iter();
+        ScriptServer::start_with(move |_| {
+            script
+                .next()
+                .unwrap_or_else(|| Reply::text(599, "script exhausted"))
+        })
+        .await
+    }
+
+    /// Starts a server that answers each request with what `respond` returns for it (it sees
+    /// the request, arrival time included).
+    pub async fn start_with(
+        mut respond: impl FnMut(&Recorded) -> Reply + Send + 'static,
+    ) -> ScriptServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -96,16 +122,12 @@ impl ScriptServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = requests.clone();
         let task = tokio::spawn(async move {
-            let mut script = script.into_iter();
             let mut held = Vec::new();
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let reply = script
-                    .next()
-                    .unwrap_or_else(|| Reply::text(599, "script exhausted"));
-                if let Some(stream) = serve(stream, reply, &recorded).await {
+                if let Some(stream) = serve(stream, &mut respond, &recorded).await {
                     held.push(stream);
                 }
             }
@@ -138,15 +160,21 @@ impl ScriptServer {
 /// Serves one connection; returns it when the reply is to hang.
 async fn serve(
     stream: TcpStream,
-    reply: Reply,
+    respond: &mut (impl FnMut(&Recorded) -> Reply + Send),
     recorded: &Mutex<Vec<Recorded>>,
 ) -> Option<BufReader<TcpStream>> {
     let mut stream = BufReader::new(stream);
     let request = read_request(&mut stream).await?;
+    let mut reply = respond(&request);
     recorded.lock().expect("lock").push(request);
+    while let Reply::Delayed(delay, inner) = reply {
+        tokio::time::sleep(delay).await;
+        reply = *inner;
+    }
     match reply {
         Reply::Close => None,
         Reply::Hang => Some(stream),
+        Reply::Delayed(..) => None,
         Reply::Http {
             status,
             headers,
@@ -222,6 +250,15 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
 /// A client for `base_url` whose only timers are the retry waits: no request timeout and no
 /// idle-connection pool, so a paused test clock advances exactly by those waits.
 pub fn client(base_url: &str, policy: RetryPolicy) -> Client {
+    client_with_timeout(base_url, None, policy)
+}
+
+/// [`client`] with a request timeout (which also runs on the paused clock).
+pub fn client_with_timeout(
+    base_url: &str,
+    timeout: Option<std::time::Duration>,
+    policy: RetryPolicy,
+) -> Client {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()
@@ -229,11 +266,33 @@ pub fn client(base_url: &str, policy: RetryPolicy) -> Client {
     Client::builder()
         .api_key(KEY)
         .base_url(base_url)
-        .timeout(None)
+        .timeout(timeout)
         .retry(policy)
         .reqwest_client(http)
         .build()
         .expect("client")
+}
+
+/// Collects what a `tracing_subscriber::fmt` subscriber writes.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("lock").clone()).expect("UTF-8")
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The directory of the documented facts.
