@@ -1,0 +1,383 @@
+//! The P100 Partner API over HTTP: one route per operation of `spec/p100.yaml` (the same path
+//! templates, so a matched route names its `operationId`), request parsing into the generated
+//! request types, and the layer every route shares (API key, injected faults).
+//!
+//! Answers are the generated response types serialized as they are, so they follow the spec by
+//! construction; every error is the spec's `Error` body.
+
+mod cards;
+mod exchange;
+mod money_out;
+mod orders;
+mod partner;
+mod users;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
+use axum::http::{header, request::Parts, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post};
+use axum::Router;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::faults::{self, Fault};
+use crate::server::{ConnKill, Shared};
+
+/// One operation of the spec.
+pub(crate) struct Operation {
+    pub(crate) id: &'static str,
+    pub(crate) method: &'static str,
+    pub(crate) path: &'static str,
+}
+
+macro_rules! ops {
+    ($($id:literal $method:literal $path:literal;)*) => {
+        /// Every operation of `spec/p100.yaml` (54), as the catalog names them.
+        pub(crate) const OPERATIONS: &[Operation] = &[
+            $(Operation { id: $id, method: $method, path: $path },)*
+        ];
+    };
+}
+
+ops! {
+    "partner_get_balances" "GET" "/v1/partner/balances";
+    "partner_get_transaction_history" "GET" "/v1/partner/transaction-history";
+    "partner_create_wallet" "POST" "/v1/partner/wallet";
+    "exchange_get_rate" "GET" "/v1/exchange/get-rate";
+    "partner_create_exchange_lock" "GET" "/v1/partner/exchange/get-lock";
+    "partner_create_exchange" "POST" "/v1/partner/exchange";
+    "exchange_get" "GET" "/v1/exchange/details/{exchangeId}";
+    "partner_get_sepa_deposit_info" "GET" "/v1/partner/sepa-deposit/info";
+    "partner_get_sepa_deposit_contacts" "GET" "/v1/partner/sepa-deposit/contacts";
+    "partner_create_sepa_transfer" "POST" "/v1/partner/sepa-transfer";
+    "sepa_transfer_get" "GET" "/v1/sepa-transfer/details/{transferId}";
+    "crypto_withdrawal_get_network_fee" "GET" "/v1/crypto-withdrawal/get-network-fee";
+    "partner_create_crypto_withdrawal" "POST" "/v1/partner/crypto-withdrawal";
+    "crypto_withdrawal_get" "GET" "/v1/crypto-withdrawal/details/{withdrawalId}";
+    "crypto_deposit_update_travel_rule" "PATCH" "/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}";
+    "order_get_rates" "GET" "/v1/order/rates";
+    "order_create_lock" "POST" "/v1/order/lock-rate";
+    "order_create" "POST" "/v1/order";
+    "order_get" "GET" "/v1/order/details/{orderId}";
+    "payment_link_create" "POST" "/v1/payment-link";
+    "checkout_create" "POST" "/v1/checkout";
+    "payment_link_get" "GET" "/v1/payment-link/details/{paymentLinkId}";
+    "exchange_create_lock" "GET" "/v1/exchange/get-lock/{externalUserId}";
+    "exchange_create" "POST" "/v1/exchange";
+    "user_get_sepa_deposit_info" "GET" "/v1/sepa-deposit/info/{externalUserId}";
+    "user_get_sepa_deposit_contacts" "GET" "/v1/sepa-deposit/contacts/{externalUserId}";
+    "sepa_transfer_create" "POST" "/v1/sepa-transfer";
+    "crypto_withdrawal_create" "POST" "/v1/crypto-withdrawal";
+    "transfer_create" "POST" "/v1/transfer";
+    "transfer_get" "GET" "/v1/transfer/details/{transferId}";
+    "user_create" "POST" "/v1/user/balances/crypto-and-fiat";
+    "user_create_without_kyc" "POST" "/v1/user/balances/crypto";
+    "user_add_kyc_files" "POST" "/v1/user/kyc-files/{externalUserId}";
+    "kyc_create_verification" "POST" "/v1/kyc";
+    "kyc_redirect_to_verification" "GET" "/v1/kyc/verification/{externalUserId}/{verificationId}";
+    "kyc_get_status" "GET" "/v1/kyc/status/{externalUserId}";
+    "user_add_verification" "POST" "/v1/user/verification";
+    "user_add_poa_files" "POST" "/v1/user/poa-files/{externalUserId}";
+    "user_extend" "POST" "/v1/user/extend/{externalUserId}";
+    "user_update" "PATCH" "/v1/user/{externalUserId}";
+    "user_delete" "DELETE" "/v1/user/{externalUserId}";
+    "user_suspend" "PATCH" "/v1/user/suspend/{externalUserId}";
+    "user_unsuspend" "PATCH" "/v1/user/unsuspend/{externalUserId}";
+    "user_get_balances" "GET" "/v1/user/balances/{externalUserId}";
+    "user_get_transaction_history" "GET" "/v1/user/transaction-history/{externalUserId}";
+    "card_create" "POST" "/v1/card/virtual";
+    "card_list" "GET" "/v1/card/all/{externalUserId}";
+    "card_get" "GET" "/v1/card/details/{externalUserId}/{cardId}";
+    "card_update_pin" "PATCH" "/v1/card/pin";
+    "card_block" "PATCH" "/v1/card/block";
+    "card_unblock" "PATCH" "/v1/card/unblock";
+    "card_get_limits" "GET" "/v1/card/limits/{externalUserId}/{cardId}";
+    "card_update_limits" "PATCH" "/v1/card/limits";
+    "card_delete" "DELETE" "/v1/card";
+}
+
+/// The operation a matched route and method serve.
+fn operation_for(method: &Method, path: &str) -> Option<&'static Operation> {
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    OPERATIONS
+        .iter()
+        .find(|op| op.path == path && op.method == method)
+}
+
+pub(crate) type App = Arc<Shared>;
+
+/// The API router (without the admin routes).
+pub(crate) fn router(app: App) -> Router {
+    let r = Router::new();
+    let r = partner::routes(r);
+    let r = exchange::routes(r);
+    let r = money_out::routes(r);
+    let r = orders::routes(r);
+    let r = users::routes(r);
+    let r = cards::routes(r);
+    r.route_layer(axum::middleware::from_fn_with_state(app.clone(), api_layer))
+        .with_state(app)
+}
+
+/// Builds the routes of a module from its handlers, keyed by operation id, so the table above
+/// stays the only place with paths.
+fn route<H, T>(r: Router<App>, id: &str, handler: H) -> Router<App>
+where
+    H: axum::handler::Handler<T, App>,
+    T: 'static,
+{
+    let Some(op) = OPERATIONS.iter().find(|op| op.id == id) else {
+        return r;
+    };
+    let method_router = match op.method {
+        "GET" => get(handler),
+        "POST" => post(handler),
+        "PATCH" => patch(handler),
+        "DELETE" => delete(handler),
+        _ => return r,
+    };
+    r.route(op.path, method_router)
+}
+
+/// Marks a request whose exchange or order lock must be treated as expired (injected fault).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ForceLockExpiry;
+
+/// API key, then injected faults, then the operation; drops the connection afterwards when a
+/// fault says so.
+async fn api_layer(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let Some(op) = operation_for(req.method(), &matched) else {
+        return next.run(req).await;
+    };
+    if op.id != "kyc_redirect_to_verification" {
+        match req.headers().get("x-api-key") {
+            None => return ApiError::access_denied("xo1").into_response(),
+            Some(key) if key.as_bytes() != app.api_key.as_bytes() => {
+                return ApiError::access_denied("xo2").into_response()
+            }
+            Some(_) => {}
+        }
+    }
+    let plan = faults::plan(&mut app.lock().faults, op.id);
+    if !plan.latency.is_zero() {
+        tokio::time::sleep(app.clock.scaled(plan.latency)).await;
+    }
+    match plan.reject {
+        Some(Fault::RateLimit { retry_after_secs }) => {
+            return ApiError::rate_limited(retry_after_secs).into_response()
+        }
+        Some(Fault::Unavailable { status }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            return ApiError::unavailable(
+                status,
+                "Service temporarily unavailable (injected fault)",
+            )
+            .into_response();
+        }
+        _ => {}
+    }
+    if plan.expire_lock {
+        req.extensions_mut().insert(ForceLockExpiry);
+    }
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    let response = next.run(req).await;
+    if plan.drop_after {
+        if let Some(kill) = kill {
+            tracing::info!(
+                operation = op.id,
+                "dropping the connection after processing (injected fault)"
+            );
+            kill.kill();
+            // The connection is closed without an answer; this future is dropped with it.
+            std::future::pending::<()>().await;
+        }
+    }
+    response
+}
+
+/// 404 for paths that are not operations of the spec.
+pub(crate) async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::no_route(method.as_str(), uri.path())
+}
+
+/// 405 for a method the path does not have.
+pub(crate) async fn wrong_method(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::method_not_allowed(method.as_str(), uri.path())
+}
+
+// ------------------------------------------------------------------------- extractors
+
+/// A JSON request body parsed into a generated request type; a body that does not parse is a
+/// `P403` naming the field. A `null` property is rejected too: no request field of the spec is
+/// nullable, but the generated `Option` fields would read `null` as absent.
+pub(crate) struct Body<T>(pub(crate) T);
+
+impl<S, T> FromRequest<S> for Body<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(req, state).await?;
+        match serde_json::from_slice(&bytes) {
+            Ok(serde_json::Value::Object(map)) => {
+                if let Some((key, _)) = map.iter().find(|(_, v)| v.is_null()) {
+                    return Err(ApiError::validation(format!("{key} must not be null")));
+                }
+            }
+            // Serde would read an array as the struct's fields in order.
+            Ok(_) => {
+                return Err(ApiError::validation(
+                    "the request body must be a JSON object",
+                ))
+            }
+            Err(_) => {}
+        }
+        parse_json(&bytes).map(Body)
+    }
+}
+
+/// A JSON request body whose schema is a free-form object (its fields were never documented).
+pub(crate) struct OpenBody<T>(pub(crate) T);
+
+impl<S, T> FromRequest<S> for OpenBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(req, state).await?;
+        parse_json(&bytes).map(OpenBody)
+    }
+}
+
+/// The body of a JSON request: present, and `application/json` when a type is given.
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    let json_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let essence = v
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        });
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::validation(format!("cannot read the request body: {e}")))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::validation("the request body is required (JSON)"));
+    }
+    if json_type == Some(false) {
+        return Err(ApiError::validation(
+            "Content-Type must be application/json",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Parses JSON into `T`, naming the failing field in the P403 message.
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path.is_empty() || path == "." {
+            ApiError::validation(format!("invalid request body: {inner}"))
+        } else {
+            ApiError::validation(format!("{path}: {inner}"))
+        }
+    })
+}
+
+/// Query parameters; a missing or malformed one is a `P403`.
+pub(crate) struct Query<T>(pub(crate) T);
+
+impl<S, T> FromRequestParts<S> for Query<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::validation(e.body_text()))
+    }
+}
+
+/// Path parameters; undecodable ones are a `P403`.
+pub(crate) struct Path<T>(pub(crate) T);
+
+impl<S, T> FromRequestParts<S> for Path<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e| ApiError::validation(e.body_text()))
+    }
+}
+
+/// A success answer: the generated type as JSON with the operation's success status.
+pub(crate) fn answer<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(e) => ApiError::validation(format!("cannot serialize the answer: {e}")).into_response(),
+    }
+}
+
+pub(crate) fn ok<T: Serialize>(body: &T) -> Response {
+    answer(StatusCode::OK, body)
+}
+
+/// An empty object, for the operations whose answer body the docs never showed.
+pub(crate) fn empty_object() -> serde_json::Map<String, serde_json::Value> {
+    serde_json::Map::new()
+}
+
+/// Rejects an open-enum value the spec does not list (the generated types accept them).
+pub(crate) fn known<E: std::fmt::Display>(
+    field: &str,
+    value: &E,
+    is_unknown: bool,
+    known: &[E],
+) -> Result<(), ApiError> {
+    if is_unknown {
+        let list: Vec<String> = known.iter().map(ToString::to_string).collect();
+        return Err(ApiError::validation(format!(
+            "{field} must be one of the following values: {} (got {value})",
+            list.join(", ")
+        )));
+    }
+    Ok(())
+}

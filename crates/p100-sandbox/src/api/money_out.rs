@@ -1,0 +1,254 @@
+//! SEPA transfers and deposit details, crypto withdrawals and deposits, internal transfers.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Router;
+use p100_api::types::{self, DecimalNumber};
+use serde::Deserialize;
+
+use super::{answer, known, ok, route, App, Body, OpenBody, Path, Query};
+use crate::error::ApiError;
+use crate::money;
+use crate::state::Holder;
+
+pub(super) fn routes(r: Router<App>) -> Router<App> {
+    let r = route(r, "partner_create_sepa_transfer", partner_sepa);
+    let r = route(r, "sepa_transfer_get", sepa_details);
+    let r = route(r, "sepa_transfer_create", user_sepa);
+    let r = route(r, "user_get_sepa_deposit_info", user_deposit_info);
+    let r = route(r, "user_get_sepa_deposit_contacts", user_deposit_contacts);
+    let r = route(r, "crypto_withdrawal_get_network_fee", network_fee);
+    let r = route(r, "partner_create_crypto_withdrawal", partner_withdrawal);
+    let r = route(r, "crypto_withdrawal_get", withdrawal_details);
+    let r = route(r, "crypto_deposit_update_travel_rule", travel_rule);
+    let r = route(r, "crypto_withdrawal_create", user_withdrawal);
+    let r = route(r, "transfer_create", create_transfer);
+    route(r, "transfer_get", transfer_details)
+}
+
+fn check_receiver(receiver_type: Option<&types::ReceiverType>) -> Result<(), ApiError> {
+    if let Some(t) = receiver_type {
+        known(
+            "receiverType",
+            t,
+            t.is_unknown(),
+            types::ReceiverType::KNOWN,
+        )?;
+    }
+    Ok(())
+}
+
+async fn partner_sepa(
+    State(app): State<App>,
+    Body(body): Body<types::PartnerCreateSepaTransferRequest>,
+) -> Result<Response, ApiError> {
+    check_receiver(body.receiver_type.as_ref())?;
+    let now = app.now();
+    let id = app.lock().create_sepa_transfer(
+        Holder::Partner,
+        body.amount.0,
+        &body.currency.to_ascii_lowercase(),
+        &body.destination_iban,
+        &body.transfer_title,
+        body.receiver_first_name,
+        body.receiver_last_name,
+        now,
+    )?;
+    app.kick();
+    Ok(ok(&types::SepaTransferCreated { transfer_id: id }))
+}
+
+async fn user_sepa(
+    State(app): State<App>,
+    Body(body): Body<types::CreateSepaTransferRequest>,
+) -> Result<Response, ApiError> {
+    check_receiver(body.receiver_type.as_ref())?;
+    let user = body
+        .source_external_user_id
+        .or(body.external_user_id)
+        .ok_or_else(|| ApiError::validation("sourceExternalUserId should not be empty"))?;
+    let now = app.now();
+    let id = app.lock().create_sepa_transfer(
+        Holder::User(user),
+        body.amount.0,
+        &body.currency.to_ascii_lowercase(),
+        &body.destination_iban,
+        &body.transfer_title,
+        body.receiver_first_name,
+        body.receiver_last_name,
+        now,
+    )?;
+    app.kick();
+    Ok(ok(&types::SepaTransferCreated { transfer_id: id }))
+}
+
+async fn sepa_details(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(ok(&app.lock().sepa_details(&id, &app.clock)?))
+}
+
+async fn user_deposit_info(
+    State(app): State<App>,
+    Path(user): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(ok(&app.lock().sepa_deposit_info(&Holder::User(user))?))
+}
+
+async fn user_deposit_contacts(
+    State(app): State<App>,
+    Path(user): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(ok(&app.lock().sepa_contacts(&Holder::User(user))?))
+}
+
+#[derive(Deserialize)]
+struct FeeQuery {
+    currency: String,
+    network: Option<String>,
+}
+
+async fn network_fee(Query(q): Query<FeeQuery>) -> Result<Response, ApiError> {
+    let currency = q.currency.trim().to_ascii_lowercase();
+    if currency == "eur" || !money::is_supported(&currency) {
+        return Err(ApiError::invalid_currency(&q.currency));
+    }
+    let network = money::network_for(&currency, q.network.as_deref().filter(|n| !n.is_empty()))
+        .map_err(ApiError::validation)?;
+    Ok(ok(&types::NetworkFee {
+        network_fee: DecimalNumber(money::network_fee(&currency, network)),
+    }))
+}
+
+struct Withdrawal {
+    currency: String,
+    amount: rust_decimal::Decimal,
+    network: Option<String>,
+    wallet_address: String,
+}
+
+fn withdrawal_fields(
+    currency: Option<String>,
+    amount: Option<DecimalNumber>,
+    network: Option<String>,
+    wallet_address: Option<String>,
+    wallet_type: Option<&types::WalletType>,
+    receiver_type: Option<&types::ReceiverType>,
+) -> Result<Withdrawal, ApiError> {
+    if let Some(t) = wallet_type {
+        known("walletType", t, t.is_unknown(), types::WalletType::KNOWN)?;
+    }
+    check_receiver(receiver_type)?;
+    Ok(Withdrawal {
+        currency: currency.ok_or_else(|| ApiError::validation("currency should not be empty"))?,
+        amount: amount
+            .map(|a| a.0)
+            .ok_or_else(|| ApiError::validation("amount should not be empty"))?,
+        network,
+        wallet_address: wallet_address
+            .ok_or_else(|| ApiError::validation("walletAddress should not be empty"))?,
+    })
+}
+
+async fn partner_withdrawal(
+    State(app): State<App>,
+    Body(body): Body<types::PartnerCreateCryptoWithdrawalRequest>,
+) -> Result<Response, ApiError> {
+    let w = withdrawal_fields(
+        body.currency,
+        body.amount,
+        body.network,
+        body.wallet_address,
+        body.wallet_type.as_ref(),
+        body.receiver_type.as_ref(),
+    )?;
+    let now = app.now();
+    let id = app.lock().create_withdrawal(
+        Holder::Partner,
+        &w.currency,
+        w.amount,
+        w.network.as_deref(),
+        &w.wallet_address,
+        now,
+    )?;
+    app.kick();
+    Ok(ok(&types::CryptoWithdrawalCreated {
+        withdrawal_id: Some(id.to_string()),
+    }))
+}
+
+async fn user_withdrawal(
+    State(app): State<App>,
+    Body(body): Body<types::CreateCryptoWithdrawalRequest>,
+) -> Result<Response, ApiError> {
+    let w = withdrawal_fields(
+        Some(body.currency),
+        Some(body.amount),
+        body.network,
+        body.wallet_address,
+        body.wallet_type.as_ref(),
+        body.receiver_type.as_ref(),
+    )?;
+    let now = app.now();
+    let id = app.lock().create_withdrawal(
+        Holder::User(body.source_external_user_id),
+        &w.currency,
+        w.amount,
+        w.network.as_deref(),
+        &w.wallet_address,
+        now,
+    )?;
+    app.kick();
+    Ok(ok(&types::CryptoWithdrawalCreated {
+        withdrawal_id: Some(id.to_string()),
+    }))
+}
+
+async fn withdrawal_details(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(ok(&app.lock().withdrawal_details(&id, &app.clock)?))
+}
+
+async fn travel_rule(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    OpenBody(_body): OpenBody<types::UpdateTravelRuleRequest>,
+) -> Result<Response, ApiError> {
+    let now = app.now();
+    app.lock().update_travel_rule(&id, now, &app.clock)?;
+    app.kick();
+    let mut answer = super::empty_object();
+    answer.insert("cryptoDepositId".into(), id.into());
+    answer.insert("status".into(), "WAITING_FOR_VERIFICATION".into());
+    Ok(ok(&types::TravelRuleUpdated(answer)))
+}
+
+async fn create_transfer(
+    State(app): State<App>,
+    Body(body): Body<types::CreateTransferRequest>,
+) -> Result<Response, ApiError> {
+    let now = app.now();
+    let id = app.lock().create_transfer(
+        body.source_external_user_id,
+        body.destination_external_user_id,
+        body.amount.0,
+        &body.currency,
+        now,
+    )?;
+    app.kick();
+    Ok(answer(
+        StatusCode::CREATED,
+        &types::TransferCreated { transfer_id: id },
+    ))
+}
+
+async fn transfer_details(
+    State(app): State<App>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    Ok(ok(&app.lock().transfer_details(&id, &app.clock)?))
+}

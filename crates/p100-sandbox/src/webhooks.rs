@@ -1,0 +1,149 @@
+//! Webhook delivery as P100 describes it: a flat JSON `POST` per event to the partner's URL for
+//! that kind, the partner's secret token in the `Authorization` header, and, until a 2xx
+//! answer, retries about 8, 16, 32 and 64 s after each failure (5 attempts in all). Every
+//! delay is sandbox time (scaled by `time_scale`, moved by `advance`).
+//!
+//! Every emitted event is recorded as a [`Delivery`], also when no URL is configured for its
+//! kind, so tests and the admin API (`GET /__sandbox/deliveries`) can see what was sent when.
+
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+use crate::clock::VTime;
+
+/// The 18 webhook kinds: the keys of the spec's `x-webhooks`.
+pub const WEBHOOK_KINDS: [&str; 18] = [
+    "user_balance_generation",
+    "kyc_file_added",
+    "poa_verification_status",
+    "kyc_verification_status",
+    "create_wallet",
+    "p2p_transfer",
+    "partner_sepa_transfer",
+    "user_sepa_transfer",
+    "sepa_deposit",
+    "iban_status",
+    "crypto_withdrawal",
+    "crypto_deposit",
+    "exchange",
+    "card_transaction",
+    "order_status",
+    "payment_link",
+    "card_3ds_code",
+    "card_activation_code",
+];
+
+/// Delays before the 2nd, 3rd, 4th and 5th attempt, after the previous one failed.
+pub const RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_secs(8),
+    Duration::from_secs(16),
+    Duration::from_secs(32),
+    Duration::from_secs(64),
+];
+
+/// One emitted webhook event and what became of it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// Sequence number, from 1.
+    pub id: u64,
+    /// The webhook kind (`exchange`, `p2p_transfer`, …).
+    pub kind: String,
+    /// Where it goes; `None` when no URL is configured for the kind.
+    pub url: Option<String>,
+    /// The JSON body, as sent.
+    #[serde(serialize_with = "raw_json")]
+    pub body: String,
+    /// Where it stands.
+    pub state: DeliveryState,
+    /// When it was emitted (sandbox time since start).
+    #[serde(serialize_with = "seconds")]
+    pub emitted_at: Duration,
+    /// Every attempt so far, in order.
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+/// One delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryAttempt {
+    /// When it was sent (sandbox time since start).
+    #[serde(serialize_with = "seconds")]
+    pub at: Duration,
+    /// The receiver's HTTP status, if it answered.
+    pub status: Option<u16>,
+    /// Why it failed without an answer (connection refused, timeout).
+    pub error: Option<String>,
+}
+
+/// Where a delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// No URL is configured for the kind: recorded, not sent.
+    NoUrl,
+    /// Not acknowledged yet; another attempt will come.
+    Pending,
+    /// A 2xx answer acknowledged it.
+    Delivered,
+    /// Five attempts failed; P100 gives up.
+    Failed,
+}
+
+impl Delivery {
+    /// The body as a JSON value (numbers read as `f64`: inspect, do not compute, with it).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Whether the delivery needs no more attempts.
+    pub fn is_settled(&self) -> bool {
+        !matches!(self.state, DeliveryState::Pending)
+    }
+}
+
+fn raw_json<S: Serializer>(body: &str, s: S) -> Result<S::Ok, S::Error> {
+    match serde_json::value::RawValue::from_string(body.to_string()) {
+        Ok(raw) => raw.serialize(s),
+        Err(_) => s.serialize_str(body),
+    }
+}
+
+fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// What a delivery task needs, taken out of the state.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub(crate) id: u64,
+    pub(crate) url: String,
+    pub(crate) body: String,
+}
+
+/// Sends one attempt; returns the status or the failure.
+pub(crate) async fn attempt(http: &reqwest::Client, token: &str, job: &Job) -> Result<u16, String> {
+    let response = http
+        .post(&job.url)
+        .header(reqwest::header::AUTHORIZATION, token)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(job.body.clone())
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                "timeout".to_string()
+            } else {
+                format!("{e}")
+            }
+        })?;
+    Ok(response.status().as_u16())
+}
+
+/// The sandbox time of the next attempt after `failed` failed attempts, if any is left.
+pub(crate) fn next_attempt(failed: usize, now: VTime) -> Option<VTime> {
+    RETRY_DELAYS
+        .get(failed.checked_sub(1)?)
+        .map(|d| now.saturating_add(*d))
+}
