@@ -1,6 +1,16 @@
 //! A P100 webhook receiver: every kind at `/webhooks/p100/{kind}`, token checked, retries
 //! deduplicated, each event handled once on its own task.
 //!
+//! Without `P100_WEBHOOK_TOKEN` it runs a demonstration against an in-process `p100-sandbox`:
+//! the sandbox delivers its webhooks to this receiver while a user is funded and exchanges, and
+//! the example prints each event and exits (no key, no network).
+//!
+//! ```sh
+//! cargo run -p p100-ergonomic --example webhook_receiver --features axum
+//! ```
+//!
+//! With `P100_WEBHOOK_TOKEN` (the token arranged with P100) it serves until Ctrl-C:
+//!
 //! ```sh
 //! P100_WEBHOOK_TOKEN=s3cret cargo run -p p100-ergonomic --example webhook_receiver --features axum
 //! # in another shell, what P100 would send:
@@ -53,8 +63,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
 
-    let token = std::env::var("P100_WEBHOOK_TOKEN")
-        .map_err(|_| "set P100_WEBHOOK_TOKEN to the token arranged with P100")?;
+    let Ok(token) = std::env::var("P100_WEBHOOK_TOKEN") else {
+        return demo_with_sandbox().await;
+    };
     let addr = std::env::var("P100_WEBHOOK_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
 
     let app = WebhookReceiver::new(token, Handler).into_router();
@@ -66,4 +77,96 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     Ok(())
+}
+
+/// The receiver on a free loopback port, a sandbox that delivers every kind to it, and some
+/// activity that makes the sandbox send webhooks: a funded user (`p2p_transfer`) and an
+/// exchange (`exchange`).
+async fn demo_with_sandbox() -> Result<(), Box<dyn std::error::Error>> {
+    use p100_ergonomic::types::{CreateTransferRequest, DecimalString, UserCreateRequest};
+    use p100_ergonomic::{Client, WaitPolicy};
+    use p100_sandbox::{Config, Sandbox};
+
+    println!("P100_WEBHOOK_TOKEN is not set: a demonstration against a local p100-sandbox");
+    let token = format!("demo-{}", uuid::Uuid::new_v4());
+
+    // The receiver, forwarding each event to this task as well as logging it.
+    let (seen, mut events) = tokio::sync::mpsc::unbounded_channel::<WebhookEvent>();
+    let app = WebhookReceiver::new(token.clone(), move |event: WebhookEvent| {
+        let seen = seen.clone();
+        async move {
+            Handler.handle(event.clone()).await;
+            let _ = seen.send(event);
+        }
+    })
+    .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let receiver_url = format!("http://{}/webhooks/p100/{{kind}}", listener.local_addr()?);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    println!("receiver at {receiver_url}");
+
+    let sandbox = Sandbox::start_with(
+        Config::default()
+            .with_default_webhook_url(receiver_url)
+            .with_webhook_token(token),
+    )
+    .await?;
+    let client = Client::builder()
+        .base_url(sandbox.base_url())
+        .api_key(sandbox.api_key())
+        .build()?;
+
+    let user = format!("webhook-demo-{}", uuid::Uuid::new_v4());
+    client
+        .call(
+            client
+                .raw()
+                .user_create()
+                .body(UserCreateRequest::builder().external_user_id(user.clone()))
+                .send(),
+        )
+        .await?;
+    client
+        .call(
+            client
+                .raw()
+                .transfer_create()
+                .body(
+                    CreateTransferRequest::builder()
+                        .destination_external_user_id(user.clone())
+                        .amount("250.00".parse::<DecimalString>()?)
+                        .currency("eur"),
+                )
+                .send(),
+        )
+        .await?;
+    println!("funded {user} with 250.00 eur; exchanging 50 eur to usdt");
+    // The exchange needs the funding settled first; its own webhook follows when it completes.
+    let first = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv()).await?;
+    print_event(first.as_ref());
+    client
+        .exchange_and_wait(&user, "50", "eur", "usdt", WaitPolicy::default())
+        .await?;
+    let second = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv()).await?;
+    print_event(second.as_ref());
+
+    server.abort();
+    let kinds: Vec<String> = [first, second]
+        .iter()
+        .flatten()
+        .map(|event| event.kind().to_string())
+        .collect();
+    println!("received {} webhooks: {}", kinds.len(), kinds.join(", "));
+    Ok(())
+}
+
+fn print_event(event: Option<&WebhookEvent>) {
+    match event {
+        Some(event) => println!(
+            "webhook {}: {}",
+            event.kind(),
+            serde_json::to_string(event).unwrap_or_default()
+        ),
+        None => println!("the receiver stopped"),
+    }
 }

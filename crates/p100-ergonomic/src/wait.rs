@@ -18,7 +18,9 @@
 //!
 //! Statuses are compared without regard to case (the oldest exchange page wrote `completed`).
 //! Orders' `WAITING_FOR_WALLET_ADDRESS` and `WAITING_FOR_CONFIRMATION` and KYC's `PENDING` and
-//! `VERIFICATION` attempts are known to be in progress. Where the docs name no final status
+//! `VERIFICATION` attempts are known to be in progress; so are `PENDING`, `PROCESSING` and
+//! `IN_PROGRESS` for the other money movements (*inferred*: P100's in-flight word elsewhere; the
+//! docs never show an in-flight exchange or transfer). Where the docs name no final status
 //! (crypto withdrawals, orders, payment links), the table uses the words P100 uses for its other
 //! money movements; they are marked *inferred*. Any other status is not final: the waiter keeps
 //! polling and reports it once per wait as a `tracing` warning. If you know better, say so with
@@ -283,15 +285,20 @@ impl Statuses {
 const EXCHANGE: Statuses = Statuses {
     succeeded: &["COMPLETED"],
     failed: &["FAILED"],
-    in_progress: &[],
+    in_progress: IN_FLIGHT,
 };
+
+/// The words P100 uses elsewhere for something under way (KYC attempts and IBAN checks are
+/// `PENDING`), taken as "not final yet" for the money movements whose in-flight status the docs
+/// never show, so that a normal wait does not log a warning on every poll. Inferred.
+const IN_FLIGHT: &[&str] = &["PENDING", "PROCESSING", "IN_PROGRESS"];
 
 /// SEPA transfers: SUCCESSFUL in the details examples, FAILED in the transfer webhooks;
 /// UNSUCCESSFUL is P100's other failure word (deposits).
 const SEPA_TRANSFER: Statuses = Statuses {
     succeeded: &["SUCCESSFUL"],
     failed: &["FAILED", "UNSUCCESSFUL"],
-    in_progress: &[],
+    in_progress: IN_FLIGHT,
 };
 
 /// Internal transfers: SUCCESSFUL documented; the failure value "presumably FAILED".
@@ -301,7 +308,7 @@ const TRANSFER: Statuses = SEPA_TRANSFER;
 const CRYPTO_WITHDRAWAL: Statuses = Statuses {
     succeeded: &["SUCCESSFUL", "COMPLETED"],
     failed: &["FAILED", "UNSUCCESSFUL"],
-    in_progress: &[],
+    in_progress: IN_FLIGHT,
 };
 
 /// Orders: the two waiting states are documented, the final ones are not.
@@ -315,7 +322,7 @@ const ORDER: Statuses = Statuses {
 const PAYMENT_LINK: Statuses = Statuses {
     succeeded: &["COMPLETED", "SUCCESSFUL", "PAID"],
     failed: &["FAILED", "UNSUCCESSFUL", "EXPIRED"],
-    in_progress: &[],
+    in_progress: IN_FLIGHT,
 };
 
 mod sealed {
@@ -1212,10 +1219,8 @@ mod tests {
     fn statuses_are_compared_without_case() {
         assert_eq!(EXCHANGE.classify(Some("completed")), StatusClass::Succeeded);
         assert_eq!(EXCHANGE.classify(Some("FAILED")), StatusClass::Failed);
-        assert_eq!(
-            EXCHANGE.classify(Some("PENDING")),
-            StatusClass::Unrecognized
-        );
+        assert_eq!(EXCHANGE.classify(Some("pending")), StatusClass::InProgress);
+        assert_eq!(EXCHANGE.classify(Some("REVIEW")), StatusClass::Unrecognized);
         assert_eq!(EXCHANGE.classify(None), StatusClass::Unrecognized);
         assert_eq!(
             ORDER.classify(Some("WAITING_FOR_CONFIRMATION")),

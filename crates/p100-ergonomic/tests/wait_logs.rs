@@ -26,9 +26,9 @@ async fn an_unknown_status_is_not_final_and_is_reported_once() {
     let _guard = tracing::subscriber::set_default(subscriber);
     let server = ScriptServer::start(vec![
         exchange("PENDING"),
-        exchange("PENDING"),
+        exchange("REVIEW"),
         exchange("QUEUED"),
-        exchange("PENDING"),
+        exchange("REVIEW"),
     ])
     .await;
     let client = client(&server.url(), RetryPolicy::none());
@@ -58,7 +58,7 @@ async fn an_unknown_status_is_not_final_and_is_reported_once() {
         warning.contains("p100.wait{kind=\"exchange\" id=x-1}"),
         "{warning}"
     );
-    assert!(warning.contains("status=\"PENDING\""), "{warning}");
+    assert!(warning.contains("status=\"REVIEW\""), "{warning}");
     assert!(warning.contains("does not know"), "{warning}");
     assert!(!logs.contains(support::KEY), "{logs}");
     let polls = logs.lines().filter(|l| l.contains(" polled ")).count();

@@ -83,7 +83,8 @@ pub struct WebhookConfig {
     /// URL per webhook kind (`exchange`, `p2p_transfer`, …). Kinds without a URL are recorded
     /// as not delivered.
     pub urls: BTreeMap<String, String>,
-    /// One URL for every kind that has none in `urls`. Default none.
+    /// One URL for every kind that has none in `urls`; `{kind}` in it is replaced by the kind
+    /// (`http://127.0.0.1:3000/webhooks/p100/{kind}`). Default none.
     pub default_url: Option<String>,
     /// Time limit of one delivery attempt (real time, not scaled). Default 10 s.
     #[serde(with = "secs")]

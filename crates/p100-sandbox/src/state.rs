@@ -581,12 +581,13 @@ impl State {
     /// Records a webhook event and, when its kind has a URL, schedules its first attempt.
     pub(crate) fn emit(&mut self, kind: &str, body: String, at: VTime) -> u64 {
         let id = self.deliveries.len() as u64 + 1;
-        let url = self
-            .webhooks
-            .urls
-            .get(kind)
-            .cloned()
-            .or_else(|| self.webhooks.default_url.clone());
+        let url = self.webhooks.urls.get(kind).cloned().or_else(|| {
+            // `{kind}` in the default URL stands for the kind, as receivers route by it.
+            self.webhooks
+                .default_url
+                .as_ref()
+                .map(|url| url.replace("{kind}", kind))
+        });
         let state = if url.is_some() {
             DeliveryState::Pending
         } else {

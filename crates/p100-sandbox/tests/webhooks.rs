@@ -340,3 +340,21 @@ async fn a_crypto_deposit_waits_for_travel_rule_data() {
         Some("0.001".parse().expect("amount"))
     );
 }
+
+#[tokio::test]
+async fn kind_in_the_default_url_is_replaced_by_the_kind() {
+    let mut receiver = Receiver::start(0).await;
+    let sandbox = manual_sandbox(
+        Config::default().with_default_webhook_url(format!("{}/hooks/{{kind}}", receiver.base_url)),
+    )
+    .await;
+    funded_user(&sandbox, &sandbox.client(), "ana", "eur", "10").await;
+    let received = receiver.next().await;
+    assert_eq!(received.path, "/hooks/p2p_transfer");
+    let deliveries = sandbox.deliveries();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(
+        deliveries[0].url.as_deref(),
+        Some(format!("{}/hooks/p2p_transfer", receiver.base_url).as_str())
+    );
+}
