@@ -11,7 +11,8 @@ port="${P100_SANDBOX_PORT:-8100}"
 key="schemathesis-key"
 
 cargo build --quiet -p p100-sandbox
-target/debug/p100-sandbox --port "$port" --api-key "$key" >target/p100-sandbox-schemathesis.log 2>&1 &
+mkdir -p target
+"${CARGO_TARGET_DIR:-target}/debug/p100-sandbox" --port "$port" --api-key "$key" >target/p100-sandbox-schemathesis.log 2>&1 &
 sandbox=$!
 trap 'kill "$sandbox" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

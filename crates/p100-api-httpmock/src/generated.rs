@@ -849,6 +849,15 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
+        pub fn ok(self, value: &types::ExchangeCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
         pub fn created(self, value: &types::ExchangeCreated) -> Self {
             Self(
                 self
@@ -1191,6 +1200,15 @@ pub mod operations {
                 self
                     .0
                     .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn created(self, value: &types::OrderCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(201u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )

@@ -102,6 +102,25 @@ async fn p432_once_then_success_executes_twice_with_two_lock_ids() {
     );
 }
 
+/// The user exchange page never showed its success code (the partner page says 201): an
+/// execute answered 200 is a success too, not an unknown outcome with a lost id.
+#[tokio::test(start_paused = true)]
+async fn an_execute_answered_200_or_201_is_a_success() {
+    for status in [200, 201] {
+        let server = ScriptServer::start(vec![
+            lock_reply(LOCK_A),
+            Reply::json(status, &json!({ "exchangeId": EXCHANGE_ID }).to_string()),
+        ])
+        .await;
+        let client = client(&server.url(), RetryPolicy::none());
+        let executed = user_exchange(&client)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{status}: {e}"));
+        assert_eq!(executed.id(), EXCHANGE_ID, "{status}");
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_timeout_after_the_execute_was_received_is_not_resent() {
     let server =
