@@ -99,7 +99,7 @@ fn check(expected: &[u8], header: Option<&[u8]>) -> Result<(), WebhookError> {
     }
 }
 
-/// Whether `a == b`, in a time that depends on their lengths only. The bytes' differences are
+/// Whether `a == b`, in a time that depends on their lengths only. The differences are
 /// OR-folded without an early exit and `subtle` turns the result into a `Choice` (one optimization
 /// barrier per comparison rather than one per byte, as `<[u8]>::ct_eq` does; several times
 /// faster on a token).
@@ -107,7 +107,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> Choice {
     if a.len() != b.len() {
         return Choice::from(0);
     }
-    let diff = a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y));
+    // Eight bytes at a time: a token is compared in a few word operations instead of one per
+    // byte. Every word is visited whatever the differences, so the time depends on the length only.
+    let (a_words, a_rest) = a.as_chunks::<8>();
+    let (b_words, b_rest) = b.as_chunks::<8>();
+    let mut diff = 0u64;
+    for (x, y) in a_words.iter().zip(b_words) {
+        diff |= u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y);
+    }
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        diff |= u64::from(x ^ y);
+    }
     diff.ct_eq(&0)
 }
 
@@ -155,6 +165,22 @@ mod tests {
             token.verify(None::<&[u8]>),
             Err(WebhookError::MissingToken)
         ));
+    }
+
+    #[test]
+    fn word_wise_comparison_sees_a_difference_at_every_position() {
+        for len in 0..40usize {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(bool::from(constant_time_eq(&a, &a)), "{len}");
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!bool::from(constant_time_eq(&a, &b)), "{len} {at}");
+            }
+            let mut longer = a.clone();
+            longer.push(b'x');
+            assert!(!bool::from(constant_time_eq(&a, &longer)), "{len}");
+        }
     }
 
     #[test]
