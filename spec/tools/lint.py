@@ -12,8 +12,9 @@ def walk(node, path):
     if isinstance(node, dict):
         if node.get("type") == "number" and not path.startswith(("/components/schemas/DecimalNumber", "/components/schemas/DecimalString")):
             problems.append(f"{path}: type number (use DecimalNumber/DecimalString or integer)")
-        if "enum" in node and not (path.startswith("/components/schemas/") and path.count("/") == 3):
-            problems.append(f"{path}: inline enum (make it a named component)")
+        for key in ("enum", "x-extensible-enum"):
+            if key in node and not (path.startswith("/components/schemas/") and path.count("/") == 3):
+                problems.append(f"{path}: inline {key} (make it a named component)")
         if node.get("additionalProperties") is False:
             problems.append(f"{path}: additionalProperties false")
         for k, v in node.items():
@@ -66,6 +67,27 @@ def refs(node):
         for v in node: yield from refs(v)
 for r in set(refs(spec)) - schemas:
     problems.append(f"dangling $ref to schema {r}")
+# Value sets: `enum` (closed) for what requests may carry, `x-extensible-enum` (open) for what only
+# P100 sends, so that clients generated in other languages accept a status P100 adds.
+components = (spec.get("components") or {}).get("schemas", {})
+in_requests = set()
+for item in (spec.get("paths") or {}).values():
+    in_requests |= set(refs(item.get("parameters", [])))
+    for m, op in item.items():
+        if isinstance(op, dict) and m != "parameters":
+            in_requests |= set(refs(op.get("parameters", []))) | set(refs(op.get("requestBody", {})))
+pending = list(in_requests)
+while pending:
+    for r in set(refs(components.get(pending.pop(), {}))) - in_requests:
+        in_requests.add(r); pending.append(r)
+for name, schema in components.items():
+    if not isinstance(schema, dict): continue
+    if "enum" in schema and "x-extensible-enum" in schema:
+        problems.append(f"/components/schemas/{name}: both enum and x-extensible-enum")
+    elif "enum" in schema and name not in in_requests:
+        problems.append(f"/components/schemas/{name}: only P100 sends it: use x-extensible-enum (open), not enum")
+    elif "x-extensible-enum" in schema and name in in_requests:
+        problems.append(f"/components/schemas/{name}: requests carry it: use enum (what P100 accepts)")
 for pr in problems: print("LINT", pr)
 print(f"{len(ops)} operations, {len(have)} webhooks, {len(schemas)} schemas, {len(problems)} problems")
 sys.exit(1 if problems else 0)

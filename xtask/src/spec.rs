@@ -14,6 +14,12 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// The keywords that list an enumeration's values: `enum` (closed for validators; the spec uses
+/// it for values a request may carry) and `x-extensible-enum` (the known values of an open set;
+/// the spec uses it for statuses P100 sends, so that generators in other languages make plain
+/// strings that accept a new status). Both become the same open enum in Rust.
+pub const ENUM_KEYWORDS: [&str; 2] = ["enum", "x-extensible-enum"];
+
 /// An enumeration declared as a named component schema.
 pub struct EnumSchema {
     pub name: String,
@@ -148,9 +154,16 @@ fn lint(node: &Value, at: &str, problems: &mut Vec<String>) {
                     "{at}: `type: number` would become f64; use DecimalNumber / DecimalString, or integer"
                 ));
             }
-            if map.contains_key("enum") && !is_component_schema(at) {
+            for keyword in ENUM_KEYWORDS {
+                if map.contains_key(keyword) && !is_component_schema(at) {
+                    problems.push(format!(
+                        "{at}: inline `{keyword}`; make it a named component schema so it can be an open enum"
+                    ));
+                }
+            }
+            if ENUM_KEYWORDS.iter().all(|k| map.contains_key(*k)) {
                 problems.push(format!(
-                    "{at}: inline enum; make it a named component schema so it can be an open enum"
+                    "{at}: both `enum` and `x-extensible-enum`; a set is closed or open, not both"
                 ));
             }
             if map.get("additionalProperties") == Some(&Value::Bool(false)) {
@@ -184,7 +197,10 @@ fn collect_enums(doc: &Value) -> Result<Vec<EnumSchema>> {
         .unwrap_or_default();
     let mut out = Vec::new();
     for (name, schema) in schemas {
-        let Some(values) = schema.get("enum").and_then(Value::as_array) else {
+        let Some(values) = ENUM_KEYWORDS
+            .iter()
+            .find_map(|keyword| schema.get(*keyword).and_then(Value::as_array))
+        else {
             continue;
         };
         if schema.get("type").and_then(Value::as_str) != Some("string") {

@@ -12048,7 +12048,8 @@ Conventions that hold across the API:
   JSON number in one edition and a JSON string in another; read both, and never store them as
   binary floating point (`DecimalNumber`, `DecimalString`).
 - Enumerations are open: P100 adds status values without notice. Treat an unlisted value as
-  unknown, not as an error.
+  unknown, not as an error. Sets only P100 sends (statuses) list their known values under
+  `x-extensible-enum`, so generators make them strings; sets requests carry use `enum`.
 - Money movement is asynchronous: create calls return an id at once; the outcome comes from
   the details endpoint or a webhook (see `x-webhooks`).
 - Rate limits: none are documented.
