@@ -158,6 +158,10 @@ struct Check {
     schema: String,
     example: Value,
     round_trip: bool,
+    /// The docs cut the example off (`example_truncated` in the facts): the fields it shows must
+    /// parse, the required ones after the cut may be missing. serde reports a missing field only
+    /// once every field present has parsed, so "missing field" is then the expected answer.
+    cut_off: bool,
 }
 
 struct Report {
@@ -174,6 +178,9 @@ impl Report {
                 "{}: schema {} is not in body_types! of this test",
                 c.label, c.schema
             )),
+            Some(Err(e)) if c.cut_off && e.to_string().starts_with("missing field") => {
+                self.checked += 1;
+            }
             Some(Err(e)) => self
                 .failures
                 .push(format!("{}: does not parse as {}: {e}", c.label, c.schema)),
@@ -305,6 +312,8 @@ fn documented_examples_parse_into_generated_types() {
                                 schema: schema.clone(),
                                 example: ex.clone(),
                                 round_trip: current,
+                                cut_off: e.pointer("/request_body/example_truncated")
+                                    == Some(&Value::Bool(true)),
                             }),
                             None => report
                                 .failures
@@ -333,6 +342,7 @@ fn documented_examples_parse_into_generated_types() {
                                 schema,
                                 example: ex.clone(),
                                 round_trip: false,
+                                cut_off: false,
                             }),
                             None => report
                                 .failures
@@ -352,6 +362,7 @@ fn documented_examples_parse_into_generated_types() {
                             schema: "Error".into(),
                             example: ex.clone(),
                             round_trip: false,
+                            cut_off: false,
                         });
                     }
                 }
@@ -393,6 +404,7 @@ fn documented_examples_parse_into_generated_types() {
                         schema: schema.clone(),
                         example: payload.clone(),
                         round_trip: false,
+                        cut_off: false,
                     });
                 }
             }
@@ -412,6 +424,7 @@ fn documented_examples_parse_into_generated_types() {
                     schema: "Error".into(),
                     example: ex.clone(),
                     round_trip: true,
+                    cut_off: false,
                 });
             }
         }

@@ -550,8 +550,8 @@ as an open object until it can be read.
         }
     }
     /**A crypto withdrawal from a user's balance to an external wallet, with travel-rule data.
-P100's field table requires every field except `memo` and `network`; only the first three
-are marked required here because the only request example is cut after `amount`.
+P100's field table requires every field except `memo` and `network` (the only request
+example is cut off after `amount`; the example checker knows it).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateCryptoWithdrawalRequest {
@@ -562,33 +562,23 @@ are marked required here because the only request example is cut after `amount`.
         ///Optional memo / destination tag.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub memo: ::std::option::Option<::std::string::String>,
-        ///Required. The receiver's name (travel rule).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        ///The receiver's name (travel rule).
+        pub name: ::std::string::String,
         ///Optional blockchain network (e.g. ETHEREUM, POLYGON; ethereum is the default for usdc/usdt).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub network: ::std::option::Option<::std::string::String>,
-        ///Required. Whether the receiver is a person or a company (travel rule).
-        #[serde(
-            rename = "receiverType",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub receiver_type: ::std::option::Option<::p100_api::types::ReceiverType>,
+        ///Whether the receiver is a person or a company (travel rule).
+        #[serde(rename = "receiverType")]
+        pub receiver_type: ::p100_api::types::ReceiverType,
         ///The partner's own id of the user whose balance is debited.
         #[serde(rename = "sourceExternalUserId")]
         pub source_external_user_id: ::std::string::String,
-        ///Required. The destination wallet address.
-        #[serde(
-            rename = "walletAddress",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub wallet_address: ::std::option::Option<::std::string::String>,
-        ///Required. The kind of destination wallet (travel rule).
-        #[serde(
-            rename = "walletType",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub wallet_type: ::std::option::Option<::p100_api::types::WalletType>,
+        ///The destination wallet address.
+        #[serde(rename = "walletAddress")]
+        pub wallet_address: ::std::string::String,
+        ///The kind of destination wallet (travel rule).
+        #[serde(rename = "walletType")]
+        pub wallet_type: ::p100_api::types::WalletType,
     }
     impl CreateCryptoWithdrawalRequest {
         pub fn builder() -> builder::CreateCryptoWithdrawalRequest {
@@ -596,32 +586,22 @@ are marked required here because the only request example is cut after `amount`.
         }
     }
     /**Executes an exchange for a user at a locked rate. P100's field table requires all five
-fields; only the user id is marked required here because the only request example of the
-user endpoint (GitHub-pages docs) is cut after it.
+fields (the only request example of the user endpoint, in the GitHub-pages docs, is cut
+off after the user id; the example checker knows it).
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CreateExchangeRequest {
-        ///Required. The amount to exchange, in `currencyFrom`.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub amount: ::std::option::Option<::p100_api::types::DecimalNumber>,
-        ///Required. The source currency (lowercase code).
-        #[serde(
-            rename = "currencyFrom",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub currency_from: ::std::option::Option<::std::string::String>,
-        ///Required. The target currency (lowercase code); must differ from `currencyFrom` (`P457`).
-        #[serde(
-            rename = "currencyTo",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub currency_to: ::std::option::Option<::std::string::String>,
-        ///Required. The lock `id` from `exchange_create_lock`.
-        #[serde(
-            rename = "lockId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub lock_id: ::std::option::Option<::uuid::Uuid>,
+        ///The amount to exchange, in `currencyFrom`.
+        pub amount: ::p100_api::types::DecimalNumber,
+        ///The source currency (lowercase code).
+        #[serde(rename = "currencyFrom")]
+        pub currency_from: ::std::string::String,
+        ///The target currency (lowercase code); must differ from `currencyFrom` (`P457`).
+        #[serde(rename = "currencyTo")]
+        pub currency_to: ::std::string::String,
+        ///The lock `id` from `exchange_create_lock`.
+        #[serde(rename = "lockId")]
+        pub lock_id: ::uuid::Uuid,
         ///The partner's own id of the user whose balance is exchanged.
         #[serde(rename = "sourceExternalUserId")]
         pub source_external_user_id: ::std::string::String,
@@ -4845,16 +4825,13 @@ assumes the same two).
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             network: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             receiver_type: ::std::result::Result<
-                ::std::option::Option<::p100_api::types::ReceiverType>,
+                ::p100_api::types::ReceiverType,
                 ::std::string::String,
             >,
             source_external_user_id: ::std::result::Result<
@@ -4862,11 +4839,11 @@ assumes the same two).
                 ::std::string::String,
             >,
             wallet_address: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
             wallet_type: ::std::result::Result<
-                ::std::option::Option<::p100_api::types::WalletType>,
+                ::p100_api::types::WalletType,
                 ::std::string::String,
             >,
         }
@@ -4876,14 +4853,18 @@ assumes the same two).
                     amount: Err("no value supplied for amount".to_string()),
                     currency: Err("no value supplied for currency".to_string()),
                     memo: Ok(Default::default()),
-                    name: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
                     network: Ok(Default::default()),
-                    receiver_type: Ok(Default::default()),
+                    receiver_type: Err(
+                        "no value supplied for receiver_type".to_string(),
+                    ),
                     source_external_user_id: Err(
                         "no value supplied for source_external_user_id".to_string(),
                     ),
-                    wallet_address: Ok(Default::default()),
-                    wallet_type: Ok(Default::default()),
+                    wallet_address: Err(
+                        "no value supplied for wallet_address".to_string(),
+                    ),
+                    wallet_type: Err("no value supplied for wallet_type".to_string()),
                 }
             }
         }
@@ -4926,7 +4907,7 @@ assumes the same two).
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -4950,9 +4931,7 @@ assumes the same two).
             }
             pub fn receiver_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::p100_api::types::ReceiverType>,
-                >,
+                T: ::std::convert::TryInto<::p100_api::types::ReceiverType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.receiver_type = value
@@ -4978,7 +4957,7 @@ assumes the same two).
             }
             pub fn wallet_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.wallet_address = value
@@ -4992,9 +4971,7 @@ assumes the same two).
             }
             pub fn wallet_type<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::p100_api::types::WalletType>,
-                >,
+                T: ::std::convert::TryInto<::p100_api::types::WalletType>,
                 T::Error: ::std::fmt::Display,
             {
                 self.wallet_type = value
@@ -5043,21 +5020,18 @@ assumes the same two).
         #[derive(Clone, Debug)]
         pub struct CreateExchangeRequest {
             amount: ::std::result::Result<
-                ::std::option::Option<::p100_api::types::DecimalNumber>,
+                ::p100_api::types::DecimalNumber,
                 ::std::string::String,
             >,
             currency_from: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
             currency_to: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
-            lock_id: ::std::result::Result<
-                ::std::option::Option<::uuid::Uuid>,
-                ::std::string::String,
-            >,
+            lock_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             source_external_user_id: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -5066,10 +5040,12 @@ assumes the same two).
         impl ::std::default::Default for CreateExchangeRequest {
             fn default() -> Self {
                 Self {
-                    amount: Ok(Default::default()),
-                    currency_from: Ok(Default::default()),
-                    currency_to: Ok(Default::default()),
-                    lock_id: Ok(Default::default()),
+                    amount: Err("no value supplied for amount".to_string()),
+                    currency_from: Err(
+                        "no value supplied for currency_from".to_string(),
+                    ),
+                    currency_to: Err("no value supplied for currency_to".to_string()),
+                    lock_id: Err("no value supplied for lock_id".to_string()),
                     source_external_user_id: Err(
                         "no value supplied for source_external_user_id".to_string(),
                     ),
@@ -5079,9 +5055,7 @@ assumes the same two).
         impl CreateExchangeRequest {
             pub fn amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::p100_api::types::DecimalNumber>,
-                >,
+                T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
                 self.amount = value
@@ -5093,7 +5067,7 @@ assumes the same two).
             }
             pub fn currency_from<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency_from = value
@@ -5105,7 +5079,7 @@ assumes the same two).
             }
             pub fn currency_to<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency_to = value
@@ -5117,7 +5091,7 @@ assumes the same two).
             }
             pub fn lock_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
                 self.lock_id = value

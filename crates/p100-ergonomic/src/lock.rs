@@ -264,7 +264,7 @@ impl ExecuteRequest {
     /// The lock id the request carries.
     pub fn lock_id(&self) -> Option<Uuid> {
         match self {
-            ExecuteRequest::Exchange(request) => request.lock_id,
+            ExecuteRequest::Exchange(request) => Some(request.lock_id),
             ExecuteRequest::PartnerExchange(request) => Some(request.lock_id),
             ExecuteRequest::Order(request) => Some(request.lock_id),
         }
@@ -696,10 +696,11 @@ impl LockFlow for UserExchange {
             .terms
             .validated(&[("external_user_id", self.external_user_id.is_some())])?;
         Ok(types::CreateExchangeRequest {
-            amount: Some(amount),
-            currency_from: Some(from),
-            currency_to: Some(to),
-            lock_id: None,
+            amount,
+            currency_from: from,
+            currency_to: to,
+            // Replaced by the lock's id in `request`; terms are never sent as they are.
+            lock_id: Uuid::nil(),
             source_external_user_id: self.external_user_id.clone().unwrap_or_default(),
         })
     }
@@ -713,9 +714,7 @@ impl LockFlow for UserExchange {
     }
 
     fn quote(terms: &Self::Terms, lock: &Self::Lock) -> Self::Quote {
-        let from = terms.currency_from.as_deref().unwrap_or_default();
-        let to = terms.currency_to.as_deref().unwrap_or_default();
-        exchange_quote(terms.amount.unwrap_or_default(), from, to, lock)
+        exchange_quote(terms.amount, &terms.currency_from, &terms.currency_to, lock)
     }
 
     fn check_quote(&self, quote: &Self::Quote) -> Result<(), String> {
@@ -724,7 +723,7 @@ impl LockFlow for UserExchange {
 
     fn request(terms: &Self::Terms, lock_id: Uuid) -> Self::Request {
         types::CreateExchangeRequest {
-            lock_id: Some(lock_id),
+            lock_id,
             ..terms.clone()
         }
     }

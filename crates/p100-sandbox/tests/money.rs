@@ -114,10 +114,10 @@ async fn an_exchange_at_a_locked_rate_completes_and_moves_both_balances() {
         .body(
             types::CreateExchangeRequest::builder()
                 .source_external_user_id("bob")
-                .amount(Some(DecimalNumber(dec("100"))))
-                .currency_from(Some("eur".to_string()))
-                .currency_to(Some("btc".to_string()))
-                .lock_id(Some(lock.id)),
+                .amount(DecimalNumber(dec("100")))
+                .currency_from("eur".to_string())
+                .currency_to("btc".to_string())
+                .lock_id(lock.id),
         )
         .send()
         .await
@@ -163,10 +163,10 @@ async fn insufficient_funds_end_failed_with_p433_and_balances_unchanged() {
         .body(
             types::CreateExchangeRequest::builder()
                 .source_external_user_id("carol")
-                .amount(Some(DecimalNumber(dec("500"))))
-                .currency_from(Some("eur".to_string()))
-                .currency_to(Some("eth".to_string()))
-                .lock_id(Some(lock.id)),
+                .amount(DecimalNumber(dec("500")))
+                .currency_from("eur".to_string())
+                .currency_to("eth".to_string())
+                .lock_id(lock.id),
         )
         .send()
         .await
@@ -261,12 +261,10 @@ async fn withdrawals_and_payouts_debit_amount_and_fees() {
                 .currency("USDT")
                 .amount(DecimalNumber(dec("50")))
                 .network(Some("POLYGON".to_string()))
-                .wallet_address(Some(
-                    "0x2e90ca5bbe46d5ae23f2df90457d020391b92673".to_string(),
-                ))
-                .name(Some("Dave".to_string()))
-                .wallet_type(Some(types::WalletType::NonCustodial))
-                .receiver_type(Some(types::ReceiverType::Natural)),
+                .wallet_address("0x2e90ca5bbe46d5ae23f2df90457d020391b92673".to_string())
+                .name("Dave".to_string())
+                .wallet_type(types::WalletType::NonCustodial)
+                .receiver_type(types::ReceiverType::Natural),
         )
         .send()
         .await

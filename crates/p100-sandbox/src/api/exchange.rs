@@ -76,20 +76,8 @@ async fn user_exchange(
     expiry: Option<Extension<ForceLockExpiry>>,
     Body(body): Body<types::CreateExchangeRequest>,
 ) -> Result<Response, ApiError> {
-    // P100's field table requires all five fields; the spec marks only the user required.
-    let amount: Decimal = body
-        .amount
-        .map(|a| a.0)
-        .ok_or_else(|| ApiError::validation("amount should not be empty"))?;
-    let from = body
-        .currency_from
-        .ok_or_else(|| ApiError::validation("currencyFrom should not be empty"))?;
-    let to = body
-        .currency_to
-        .ok_or_else(|| ApiError::validation("currencyTo should not be empty"))?;
-    let lock_id = body
-        .lock_id
-        .ok_or_else(|| ApiError::validation("lockId should not be empty"))?;
+    let amount: Decimal = body.amount.0;
+    let (from, to, lock_id) = (body.currency_from, body.currency_to, body.lock_id);
     let now = app.now();
     let id = app.lock().create_exchange(
         Holder::User(body.source_external_user_id),

@@ -187,9 +187,9 @@ async fn user_withdrawal(
         Some(body.currency),
         Some(body.amount),
         body.network,
-        body.wallet_address,
-        body.wallet_type.as_ref(),
-        body.receiver_type.as_ref(),
+        Some(body.wallet_address),
+        Some(&body.wallet_type),
+        Some(&body.receiver_type),
     )?;
     let now = app.now();
     let id = app.lock().create_withdrawal(
