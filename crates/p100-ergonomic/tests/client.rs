@@ -177,7 +177,8 @@ async fn the_key_goes_on_every_request() {
         .exchange_create()
         .body(
             serde_json::from_value::<p100_ergonomic::types::CreateExchangeRequest>(
-                serde_json::json!({"sourceExternalUserId": "u1"}),
+                serde_json::json!({"sourceExternalUserId": "u1", "amount": 1, "currencyFrom": "eur",
+                    "currencyTo": "btc", "lockId": "407ea838-6e41-45ed-ae0f-84fb0f5d3863"}),
             )
             .expect("body"),
         )

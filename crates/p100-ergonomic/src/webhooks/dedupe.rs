@@ -248,7 +248,9 @@ pub enum Sighting {
 ///
 /// The default is [`InMemoryDedupeStore`] (one process). Several instances behind a load balancer
 /// need a shared store: implement `record` as one atomic "insert if absent, with expiry" (Redis
-/// `SET key 1 NX EX 600`, or an `INSERT … ON CONFLICT DO NOTHING` with a cleanup job).
+/// `SET key 1 NX EX 600`, or an `INSERT … ON CONFLICT DO NOTHING` with a cleanup job), and
+/// `forget` as a delete (Redis `DEL key`) if the store serves an
+/// [acknowledging receiver](super::WebhookReceiver::acknowledging).
 ///
 /// ```
 /// use p100_ergonomic::webhooks::{BoxError, DedupeKey, DedupeStore, Sighting};
@@ -259,6 +261,10 @@ pub enum Sighting {
 ///     async fn record(&self, _key: &DedupeKey) -> Result<Sighting, BoxError> {
 ///         Ok(Sighting::First)
 ///     }
+///
+///     async fn forget(&self, _key: &DedupeKey) -> Result<(), BoxError> {
+///         Ok(()) // nothing was kept
+///     }
 /// }
 /// ```
 pub trait DedupeStore: Send + Sync + 'static {
@@ -268,11 +274,31 @@ pub trait DedupeStore: Send + Sync + 'static {
     /// If it fails, the receiver handles the event anyway (a possible duplicate is better than a
     /// lost event) and logs the error.
     fn record(&self, key: &DedupeKey) -> impl Future<Output = Result<Sighting, BoxError>> + Send;
+
+    /// Removes `key`, so that its next delivery is [`Sighting::First`] again. Forgetting a key
+    /// that is not held is not an error.
+    ///
+    /// An [acknowledging receiver](super::WebhookReceiver::acknowledging) calls it when the
+    /// handler failed, before answering 500, so that P100's retry reaches the handler. Only that
+    /// receiver calls it, so stores written before it existed still compile: the default
+    /// returns an error (the receiver logs it), because a store that keeps the key makes P100's
+    /// retry of a failed event look handled, and the event is lost. Implement it for a store
+    /// used with an acknowledging receiver.
+    fn forget(&self, key: &DedupeKey) -> impl Future<Output = Result<(), BoxError>> + Send {
+        let _ = key;
+        std::future::ready(Err(
+            "this DedupeStore does not implement `forget`: the key stays recorded".into(),
+        ))
+    }
 }
 
 impl<S: DedupeStore> DedupeStore for Arc<S> {
     fn record(&self, key: &DedupeKey) -> impl Future<Output = Result<Sighting, BoxError>> + Send {
         (**self).record(key)
+    }
+
+    fn forget(&self, key: &DedupeKey) -> impl Future<Output = Result<(), BoxError>> + Send {
+        (**self).forget(key)
     }
 }
 
@@ -358,6 +384,28 @@ impl InMemoryDedupeStore {
         Sighting::First
     }
 
+    /// Forgets `key` now, so that its next delivery is [`Sighting::First`]; the synchronous core
+    /// of [`DedupeStore::forget`]. Returns whether the key was held.
+    pub fn forget_now(&self, key: &DedupeKey) -> bool {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.forget_expired(now);
+        let Some(expires) = state.expiry.remove(key) else {
+            return false;
+        };
+        // `order` is sorted by expiry and holds each key once: find its entry by bisection (a
+        // key forgotten after a failed handler was recorded moments ago, near the back, which
+        // is the cheap end to remove from).
+        let start = state.order.partition_point(|(at, _)| *at < expires);
+        let position = (start..state.order.len())
+            .take_while(|&i| state.order[i].0 == expires)
+            .find(|&i| state.order[i].1 == *key);
+        if let Some(i) = position {
+            state.order.remove(i);
+        }
+        true
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps inconsistent in a way that
         // matters (at worst a key is forgotten early), so keep going.
@@ -399,6 +447,11 @@ impl Default for InMemoryDedupeStore {
 impl DedupeStore for InMemoryDedupeStore {
     async fn record(&self, key: &DedupeKey) -> Result<Sighting, BoxError> {
         Ok(self.record_now(key))
+    }
+
+    async fn forget(&self, key: &DedupeKey) -> Result<(), BoxError> {
+        self.forget_now(key);
+        Ok(())
     }
 }
 
@@ -457,6 +510,59 @@ mod tests {
         let state = store.lock();
         assert_eq!(state.expiry.len(), 1);
         assert_eq!(state.order.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_forgotten_key_is_first_again_and_leaves_both_indexes() {
+        let store = InMemoryDedupeStore::with_limits(10, Duration::from_secs(60));
+        // Several keys with the same expiry, so the bisection has to pick the right one.
+        for name in ["a", "b", "c"] {
+            assert_eq!(store.record_now(&key(name)), Sighting::First);
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+        store.record_now(&key("d"));
+
+        assert!(store.forget_now(&key("b")));
+        assert!(!store.forget_now(&key("b")), "already forgotten");
+        assert!(!store.forget_now(&key("never")));
+        {
+            let state = store.lock();
+            assert_eq!(state.expiry.len(), 3);
+            let order: Vec<&str> = state.order.iter().map(|(_, k)| k.as_str()).collect();
+            assert_eq!(order, ["a", "c", "d"]);
+        }
+        assert_eq!(store.record_now(&key("a")), Sighting::Repeat);
+        assert_eq!(store.record_now(&key("c")), Sighting::Repeat);
+        assert_eq!(store.record_now(&key("b")), Sighting::First);
+        assert_eq!(store.record_now(&key("b")), Sighting::Repeat);
+
+        // Recorded again, the key has a fresh TTL; the others keep theirs.
+        tokio::time::advance(Duration::from_secs(59)).await;
+        assert_eq!(store.record_now(&key("a")), Sighting::First);
+        assert_eq!(store.record_now(&key("b")), Sighting::Repeat);
+        let state = store.lock();
+        assert_eq!(state.expiry.len(), state.order.len());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn forgetting_through_the_trait_and_an_arc() {
+        let store = Arc::new(InMemoryDedupeStore::new());
+        assert_eq!(store.record(&key("a")).await.unwrap(), Sighting::First);
+        DedupeStore::forget(&store, &key("a")).await.unwrap();
+        assert!(store.is_empty());
+        assert_eq!(store.record(&key("a")).await.unwrap(), Sighting::First);
+    }
+
+    #[tokio::test]
+    async fn a_store_without_forget_says_so() {
+        struct RecordOnly;
+        impl DedupeStore for RecordOnly {
+            async fn record(&self, _key: &DedupeKey) -> Result<Sighting, BoxError> {
+                Ok(Sighting::First)
+            }
+        }
+        let error = RecordOnly.forget(&key("a")).await.unwrap_err();
+        assert!(error.to_string().contains("does not implement `forget`"));
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! - [`DedupeKey`] and [`DedupeStore`]: the same event arrives again when P100 retries, and carries
 //!   no event id, so it is recognised by its business id and status;
 //! - with the `axum` feature, [`WebhookReceiver`]: a ready `axum::Router` doing all of the above
-//!   and calling your async handler once per event;
+//!   and calling your async handler once per event, after answering 200 (at most once), or, with
+//!   [`WebhookReceiver::acknowledging`] and an [`AcknowledgingHandler`], before answering, so
+//!   that a failure is answered 500 and P100 delivers the event again (at least once);
 //! - [`testing::TestDelivery`]: valid deliveries for testing your own handler.
 //!
 //! What does not belong here: calling the API (the client), and waiting for a status by polling
@@ -85,7 +87,10 @@ pub use error::WebhookError;
 pub use kind::WebhookKind;
 pub use parse::{parse, WebhookEvent};
 #[cfg(feature = "axum")]
-pub use receiver::{WebhookHandler, WebhookReceiver, DEFAULT_PATH};
+pub use receiver::{
+    Acknowledging, AcknowledgingHandler, WebhookHandler, WebhookReceiver,
+    DEFAULT_HANDLER_TIME_LIMIT, DEFAULT_PATH,
+};
 pub use token::{verify_token, WebhookToken};
 pub use undocumented::UndocumentedPayload;
 

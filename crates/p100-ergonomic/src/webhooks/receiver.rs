@@ -1,13 +1,21 @@
 //! [`WebhookReceiver`]: a ready `axum::Router` receiving every kind of P100 webhook.
 //!
 //! Per delivery: check the token (401, the handler is not called), read and parse the body (400
-//! with the reason), recognise retries through a [`DedupeStore`], answer 200 at once and run the
-//! handler on a spawned task, so slow handling never makes P100 time out and retry. Because the
-//! answer comes first, a handler that fails cannot make P100 deliver again: persist the event
-//! (or queue it) before doing slow or fallible work.
+//! with the reason), recognise retries through a [`DedupeStore`], then, in one of two modes:
+//!
+//! - at most once ([`WebhookReceiver::new`], the default): answer 200 at once and run the handler
+//!   on a spawned task, so slow handling never makes P100 time out and retry. Because the answer
+//!   comes first, a handler that fails cannot make P100 deliver again: persist the event (or
+//!   queue it) before doing slow or fallible work.
+//! - at least once ([`WebhookReceiver::acknowledging`]): run the handler first, within a time
+//!   limit, and answer 200 only if it succeeded; otherwise forget the event's key and answer 500,
+//!   so that P100 delivers it again and the retry reaches the handler.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
@@ -15,10 +23,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use tracing::Instrument;
+use futures::FutureExt;
+use tokio::sync::watch;
+use tracing::{Instrument, Span};
 
 use super::{
-    detect, parse, DedupeKey, DedupeStore, InMemoryDedupeStore, Sighting, WebhookError,
+    detect, parse, BoxError, DedupeKey, DedupeStore, InMemoryDedupeStore, Sighting, WebhookError,
     WebhookEvent, WebhookKind, WebhookToken,
 };
 
@@ -57,6 +67,90 @@ where
     }
 }
 
+/// The time an [acknowledging receiver](WebhookReceiver::acknowledging) gives its handler by
+/// default before answering 500: 10 seconds.
+///
+/// P100 asks for a 200 "immediately" and counts a timeout as a failure, but does not say how
+/// long it waits. An answer it no longer waits for is lost: it retries anyway, and the handler
+/// may run again. 10 s is a guess that leaves a database insert or a queue push ample room
+/// while staying under the 30 s or more that HTTP clients commonly wait; it is not a documented
+/// figure. Change it with [`handler_time_limit`](WebhookReceiver::handler_time_limit).
+pub const DEFAULT_HANDLER_TIME_LIMIT: Duration = Duration::from_secs(10);
+
+/// What an [acknowledging receiver](WebhookReceiver::acknowledging) calls for each event, before
+/// answering P100: `Ok` makes the answer 200; an error, a panic or running out of time makes it
+/// 500 and lets P100's retry reach the handler again.
+///
+/// Any `Fn(WebhookEvent) -> impl Future<Output = Result<(), E>>` with `E: Into<BoxError>` is one
+/// (an `async fn` too); implement it on your own type to keep state (a database pool, a queue).
+///
+/// It may be called again for an event it already handled (at least once): when it failed,
+/// or succeeded but the answer did not reach P100 in time, so make it idempotent (an upsert, a
+/// unique constraint on the event's [`DedupeKey`]). It is never called twice at the same time
+/// for the same event by one receiver.
+///
+/// ```
+/// use p100_ergonomic::webhooks::{AcknowledgingHandler, BoxError, WebhookEvent};
+///
+/// struct Enqueue(tokio::sync::mpsc::Sender<WebhookEvent>);
+///
+/// impl AcknowledgingHandler for Enqueue {
+///     async fn handle(&self, event: WebhookEvent) -> Result<(), BoxError> {
+///         // A full or closed queue answers 500: P100 delivers the event again later.
+///         self.0.try_send(event)?;
+///         Ok(())
+///     }
+/// }
+/// ```
+pub trait AcknowledgingHandler: Send + Sync + 'static {
+    /// Handles one event; `Ok` once it is safely kept, since P100 then stops retrying it.
+    fn handle(&self, event: WebhookEvent) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+impl<F, Fut, E> AcknowledgingHandler for F
+where
+    F: Fn(WebhookEvent) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: Into<BoxError>,
+{
+    fn handle(&self, event: WebhookEvent) -> impl Future<Output = Result<(), BoxError>> + Send {
+        self(event).map(|result| result.map_err(Into::into))
+    }
+}
+
+/// The handler of an [acknowledging receiver](WebhookReceiver::acknowledging), with its time
+/// limit: the `H` of `WebhookReceiver<Acknowledging<H>, S>`. You name it only to write that type.
+///
+/// ```
+/// use p100_ergonomic::webhooks::{
+///     Acknowledging, AcknowledgingHandler, BoxError, WebhookEvent, WebhookReceiver,
+/// };
+///
+/// struct Save;
+///
+/// impl AcknowledgingHandler for Save {
+///     async fn handle(&self, _event: WebhookEvent) -> Result<(), BoxError> {
+///         Ok(())
+///     }
+/// }
+///
+/// fn receiver(token: String) -> WebhookReceiver<Acknowledging<Save>> {
+///     WebhookReceiver::acknowledging(token, Save)
+/// }
+/// ```
+pub struct Acknowledging<H> {
+    handler: H,
+    time_limit: Duration,
+}
+
+impl<H> std::fmt::Debug for Acknowledging<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Acknowledging")
+            .field("time_limit", &self.time_limit)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Builds an `axum::Router` that receives P100's webhooks and calls a handler once per event.
 ///
 /// ```no_run
@@ -86,8 +180,14 @@ impl<H: WebhookHandler> WebhookReceiver<H> {
     /// A receiver checking `token` and calling `handler`, with the defaults: every kind at
     /// [`DEFAULT_PATH`], an [`InMemoryDedupeStore`], bodies up to 1 MiB.
     pub fn new(token: impl Into<WebhookToken>, handler: H) -> Self {
+        Self::with_defaults(token.into(), handler)
+    }
+}
+
+impl<H> WebhookReceiver<H> {
+    fn with_defaults(token: WebhookToken, handler: H) -> Self {
         Self {
-            token: token.into(),
+            token,
             handler,
             store: InMemoryDedupeStore::new(),
             path: DEFAULT_PATH.to_owned(),
@@ -98,7 +198,62 @@ impl<H: WebhookHandler> WebhookReceiver<H> {
     }
 }
 
-impl<H: WebhookHandler, S: DedupeStore> WebhookReceiver<H, S> {
+impl<H: AcknowledgingHandler> WebhookReceiver<Acknowledging<H>> {
+    /// A receiver that answers P100 only once `handler` has handled the event (at least once),
+    /// with the same defaults as [`new`](WebhookReceiver::new) and a
+    /// [`DEFAULT_HANDLER_TIME_LIMIT`] of 10 s.
+    ///
+    /// P100 asks for a 200 at once, with the work done afterwards; this mode trades that for
+    /// not losing an event whose handling failed. Keep the handler to quick, durable work
+    /// (store or enqueue the event) so that the answer still comes promptly.
+    ///
+    /// Per event: the handler runs before the answer. `Ok` → 200, and P100's retries of the
+    /// event are answered 200 without calling it again. An error, a panic, or no answer within
+    /// the [time limit](Self::handler_time_limit) (the handler is then cancelled) → the event's
+    /// key is forgotten ([`DedupeStore::forget`], which a store of your own must implement) and
+    /// the answer is 500, so P100 delivers it again and the retry reaches the handler; each
+    /// failure is logged (`warn`) with the kind and the key. After P100's last attempt (about
+    /// 2 minutes) it stops: log or alert on the failures.
+    ///
+    /// A retry that arrives while the same event is still being handled (P100 gave up waiting
+    /// for the first answer) does not run the handler a second time: it waits for the first and
+    /// is answered like it, 200 or 500. Answering it 200 at once would stop P100's retries
+    /// while the first attempt may still fail, and nobody would hear of it again. This holds
+    /// within one receiver; with a store shared by several instances, such a retry reaching
+    /// another instance is answered 200 (the store only knows the key was recorded), so keep
+    /// the time limit short enough for P100 not to give up first. For the same reason, an
+    /// instance that dies while handling leaves the key in a shared store, and P100's retries
+    /// are then taken as handled (with the in-memory store the key dies with the process).
+    ///
+    /// Kinds marked [`without_dedupe`](WebhookReceiver::without_dedupe) are handled for every
+    /// delivery and answered by their own outcome.
+    ///
+    /// ```no_run
+    /// use p100_ergonomic::webhooks::{WebhookEvent, WebhookReceiver};
+    ///
+    /// async fn save(event: WebhookEvent) -> std::io::Result<()> {
+    ///     // Write the event to your database; an error makes P100 deliver it again.
+    ///     println!("{} {:?}", event.kind(), event.dedupe_key());
+    ///     Ok(())
+    /// }
+    ///
+    /// # async fn run() -> std::io::Result<()> {
+    /// let token = std::env::var("P100_WEBHOOK_TOKEN").unwrap_or_default();
+    /// let app = WebhookReceiver::acknowledging(token, save).into_router();
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+    /// axum::serve(listener, app).await
+    /// # }
+    /// ```
+    pub fn acknowledging(token: impl Into<WebhookToken>, handler: H) -> Self {
+        let handler = Acknowledging {
+            handler,
+            time_limit: DEFAULT_HANDLER_TIME_LIMIT,
+        };
+        Self::with_defaults(token.into(), handler)
+    }
+}
+
+impl<H, S> WebhookReceiver<H, S> {
     /// Where to mount: a path with `{kind}` mounts each kind at its own path (default
     /// [`DEFAULT_PATH`]). A path without `{kind}` mounts one route for every kind, which reads
     /// the kind from the body with [`detect`] (400 when ambiguous): use it only if P100 was given
@@ -153,16 +308,14 @@ impl<H: WebhookHandler, S: DedupeStore> WebhookReceiver<H, S> {
         self
     }
 
-    /// The router: `POST` only, at the configured path(s), with no state of its own. Merge it
-    /// into your app (`app.merge(router)`, once your app's state is applied) or serve it alone.
-    ///
-    /// # Panics
-    ///
-    /// Like `axum::Router::route`, if the path is not a valid route (e.g. unbalanced braces).
-    pub fn into_router(self) -> Router {
+    /// Mounts `dispatch` (the handler in its mode) at the configured path(s).
+    fn route<D: Dispatch>(self, dispatch: impl FnOnce(H) -> D) -> Router
+    where
+        S: DedupeStore,
+    {
         let shared = Arc::new(Shared {
             token: self.token,
-            handler: self.handler,
+            dispatch: dispatch(self.handler),
             store: self.store,
             undeduped: self.undeduped,
         });
@@ -187,6 +340,54 @@ impl<H: WebhookHandler, S: DedupeStore> WebhookReceiver<H, S> {
     }
 }
 
+impl<H: WebhookHandler, S: DedupeStore> WebhookReceiver<H, S> {
+    /// The router: `POST` only, at the configured path(s), with no state of its own. Merge it
+    /// into your app (`app.merge(router)`, once your app's state is applied) or serve it alone.
+    ///
+    /// # Panics
+    ///
+    /// Like `axum::Router::route`, if the path is not a valid route (e.g. unbalanced braces).
+    pub fn into_router(self) -> Router {
+        self.route(Spawned)
+    }
+}
+
+impl<H: AcknowledgingHandler, S: DedupeStore> WebhookReceiver<Acknowledging<H>, S> {
+    /// How long the handler may take before the delivery is answered 500 and the handler is
+    /// cancelled (default [`DEFAULT_HANDLER_TIME_LIMIT`], 10 s): past it P100 may have stopped
+    /// waiting, and retries anyway. Storing the event and answering is usually far quicker;
+    /// longer work belongs behind a queue.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use p100_ergonomic::webhooks::{BoxError, WebhookEvent, WebhookReceiver};
+    ///
+    /// let receiver = WebhookReceiver::acknowledging("s3cret", |_event: WebhookEvent| async {
+    ///     Ok::<(), BoxError>(())
+    /// })
+    /// .handler_time_limit(Duration::from_secs(5));
+    /// # let _ = receiver;
+    /// ```
+    pub fn handler_time_limit(mut self, limit: Duration) -> Self {
+        self.handler.time_limit = limit;
+        self
+    }
+
+    /// The router: `POST` only, at the configured path(s), with no state of its own. Merge it
+    /// into your app (`app.merge(router)`, once your app's state is applied) or serve it alone.
+    ///
+    /// # Panics
+    ///
+    /// Like `axum::Router::route`, if the path is not a valid route (e.g. unbalanced braces).
+    pub fn into_router(self) -> Router {
+        self.route(|acknowledging| Awaited {
+            handler: acknowledging.handler,
+            time_limit: acknowledging.time_limit,
+            in_flight: Mutex::default(),
+        })
+    }
+}
+
 impl<H, S> std::fmt::Debug for WebhookReceiver<H, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookReceiver")
@@ -199,15 +400,15 @@ impl<H, S> std::fmt::Debug for WebhookReceiver<H, S> {
     }
 }
 
-struct Shared<H, S> {
+struct Shared<D, S> {
     token: WebhookToken,
-    handler: H,
+    dispatch: D,
     store: S,
     undeduped: Vec<WebhookKind>,
 }
 
-async fn receive<H: WebhookHandler, S: DedupeStore>(
-    shared: Arc<Shared<H, S>>,
+async fn receive<D: Dispatch, S: DedupeStore>(
+    shared: Arc<Shared<D, S>>,
     kind: Option<WebhookKind>,
     request: Request,
 ) -> Response {
@@ -241,30 +442,230 @@ async fn receive<H: WebhookHandler, S: DedupeStore>(
         }
     };
 
-    let kind = event.kind();
-    if !shared.undeduped.contains(&kind) {
-        let key = DedupeKey::for_delivery(&event, &body);
-        match shared.store.record(&key).await {
-            Ok(Sighting::First) => {}
-            Ok(Sighting::Repeat) => {
-                tracing::debug!(parent: &span, %key, "P100 webhook repeated; already handled");
-                return StatusCode::OK.into_response();
+    let key =
+        (!shared.undeduped.contains(&event.kind())).then(|| DedupeKey::for_delivery(&event, &body));
+    D::deliver(shared, event, key, span).await
+}
+
+/// How a receiver runs its handler once the delivery is accepted: spawned after a 200
+/// ([`Spawned`]) or awaited before the answer ([`Awaited`]).
+trait Dispatch: Send + Sync + Sized + 'static {
+    /// Deduplicates by `key` (`None`: every delivery is handled), runs the handler, answers.
+    fn deliver<S: DedupeStore>(
+        shared: Arc<Shared<Self, S>>,
+        event: WebhookEvent,
+        key: Option<DedupeKey>,
+        span: Span,
+    ) -> impl Future<Output = Response> + Send;
+}
+
+/// At most once: 200 first, then the handler on its own task.
+struct Spawned<H>(H);
+
+impl<H: WebhookHandler> Dispatch for Spawned<H> {
+    async fn deliver<S: DedupeStore>(
+        shared: Arc<Shared<Self, S>>,
+        event: WebhookEvent,
+        key: Option<DedupeKey>,
+        span: Span,
+    ) -> Response {
+        if let Some(key) = key {
+            match shared.store.record(&key).await {
+                Ok(Sighting::First) => {}
+                Ok(Sighting::Repeat) => {
+                    tracing::debug!(parent: &span, %key, "P100 webhook repeated; already handled");
+                    return StatusCode::OK.into_response();
+                }
+                Err(error) => {
+                    // Handle it anyway: a possible duplicate is better than a lost event.
+                    tracing::error!(parent: &span, %key, %error, "dedupe store failed; handling the event");
+                }
             }
-            Err(error) => {
-                // Handle it anyway: a possible duplicate is better than a lost event.
-                tracing::error!(parent: &span, %key, %error, "dedupe store failed; handling the event");
+        }
+
+        tracing::debug!(parent: &span, kind = %event.kind(), "P100 webhook accepted");
+        tokio::spawn(
+            async move {
+                shared.dispatch.0.handle(event).await;
+            }
+            .instrument(span),
+        );
+        StatusCode::OK.into_response()
+    }
+}
+
+/// At least once: the handler first, the answer from its outcome.
+struct Awaited<H> {
+    handler: H,
+    time_limit: Duration,
+    /// The events being handled, by key, with their outcome once known: a repeat arriving
+    /// meanwhile waits for it instead of running the handler again.
+    in_flight: Mutex<HashMap<DedupeKey, watch::Receiver<Option<Outcome>>>>,
+}
+
+/// What P100 is told about one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// 200: handled (now, or by an earlier delivery).
+    Handled,
+    /// 500 with this reason: not handled, P100 should deliver again.
+    NotHandled(&'static str),
+}
+
+impl IntoResponse for Outcome {
+    fn into_response(self) -> Response {
+        match self {
+            Outcome::Handled => StatusCode::OK.into_response(),
+            Outcome::NotHandled(reason) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, reason).into_response()
             }
         }
     }
+}
 
-    tracing::debug!(parent: &span, %kind, "P100 webhook accepted");
-    tokio::spawn(
-        async move {
-            shared.handler.handle(event).await;
+impl<H: AcknowledgingHandler> Dispatch for Awaited<H> {
+    async fn deliver<S: DedupeStore>(
+        shared: Arc<Shared<Self, S>>,
+        event: WebhookEvent,
+        key: Option<DedupeKey>,
+        span: Span,
+    ) -> Response {
+        // The work runs on its own task, so that it completes (and forgets the key of a failed
+        // event) even if P100 hangs up and this request is dropped.
+        let Some(key) = key else {
+            let task = async move { shared.dispatch.run(event, None).await };
+            return finish(tokio::spawn(task.instrument(span))).await;
+        };
+
+        let entry = {
+            let mut in_flight = lock(&shared.dispatch.in_flight);
+            match in_flight.get(&key) {
+                Some(outcome) => Err(outcome.clone()),
+                None => {
+                    let (sender, outcome) = watch::channel(None);
+                    in_flight.insert(key.clone(), outcome.clone());
+                    Ok((sender, outcome))
+                }
+            }
+        };
+        match entry {
+            Ok((sender, outcome)) => {
+                let task = async move {
+                    // Removes the entry however the task ends, panic included, and only after
+                    // the key was forgotten: a delivery that no longer finds the entry must find
+                    // the store up to date.
+                    let _entry = InFlight {
+                        shared: Arc::clone(&shared),
+                        key: key.clone(),
+                        outcome,
+                    };
+                    let result = handle_once(&shared, event, &key).await;
+                    sender.send_replace(Some(result));
+                    result
+                };
+                finish(tokio::spawn(task.instrument(span))).await
+            }
+            Err(mut outcome) => {
+                tracing::debug!(parent: &span, %key, "P100 webhook repeated while being handled; answering as the first delivery");
+                let result = outcome
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()
+                    .and_then(|o| *o);
+                result
+                    .unwrap_or(Outcome::NotHandled("P100 webhook handling was interrupted"))
+                    .into_response()
+            }
         }
-        .instrument(span),
-    );
-    StatusCode::OK.into_response()
+    }
+}
+
+impl<H: AcknowledgingHandler> Awaited<H> {
+    /// Runs the handler within the time limit, a panic caught; logs a failure.
+    async fn run(&self, event: WebhookEvent, key: Option<&DedupeKey>) -> Outcome {
+        let kind = event.kind();
+        let key = key.map(DedupeKey::as_str);
+        // The call inside the block, so that a panic before the handler's first await is caught.
+        let handling = AssertUnwindSafe(async { self.handler.handle(event).await }).catch_unwind();
+        let (reason, error) = match tokio::time::timeout(self.time_limit, handling).await {
+            Ok(Ok(Ok(()))) => {
+                tracing::debug!(%kind, key, "P100 webhook handled");
+                return Outcome::Handled;
+            }
+            Ok(Ok(Err(error))) => ("P100 webhook handler failed", error),
+            Ok(Err(_panic)) => (
+                "P100 webhook handler panicked",
+                "the handler panicked".into(),
+            ),
+            Err(_elapsed) => (
+                "P100 webhook handler exceeded its time limit",
+                format!("no answer within {:?}", self.time_limit).into(),
+            ),
+        };
+        tracing::warn!(%kind, key, %error, "{reason}; answering 500 so that P100 delivers it again");
+        Outcome::NotHandled(reason)
+    }
+}
+
+/// The first delivery of `key` (as far as this receiver knows): recorded, handled, and forgotten
+/// again if handling failed.
+async fn handle_once<H: AcknowledgingHandler, S: DedupeStore>(
+    shared: &Shared<Awaited<H>, S>,
+    event: WebhookEvent,
+    key: &DedupeKey,
+) -> Outcome {
+    match shared.store.record(key).await {
+        Ok(Sighting::First) => {}
+        Ok(Sighting::Repeat) => {
+            tracing::debug!(%key, "P100 webhook repeated; already handled");
+            return Outcome::Handled;
+        }
+        Err(error) => {
+            // Handle it anyway: a possible duplicate is better than a lost event.
+            tracing::error!(%key, %error, "dedupe store failed; handling the event");
+        }
+    }
+    let outcome = shared.dispatch.run(event, Some(key)).await;
+    if outcome != Outcome::Handled {
+        if let Err(error) = shared.store.forget(key).await {
+            tracing::error!(%key, %error, "dedupe store could not forget a failed event: P100's retries of it will be taken as handled");
+        }
+    }
+    outcome
+}
+
+/// The entry of [`Awaited::in_flight`] a task owns, removed when the task ends.
+struct InFlight<H: AcknowledgingHandler, S: DedupeStore> {
+    shared: Arc<Shared<Awaited<H>, S>>,
+    key: DedupeKey,
+    outcome: watch::Receiver<Option<Outcome>>,
+}
+
+impl<H: AcknowledgingHandler, S: DedupeStore> Drop for InFlight<H, S> {
+    fn drop(&mut self) {
+        let mut in_flight = lock(&self.shared.dispatch.in_flight);
+        // Only this task's own entry (a later delivery may have made a new one).
+        if in_flight
+            .get(&self.key)
+            .is_some_and(|outcome| outcome.same_channel(&self.outcome))
+        {
+            in_flight.remove(&self.key);
+        }
+    }
+}
+
+/// The answer from a handling task; 500 if the task itself did not finish.
+async fn finish(task: tokio::task::JoinHandle<Outcome>) -> Response {
+    task.await
+        .unwrap_or(Outcome::NotHandled("P100 webhook handling was interrupted"))
+        .into_response()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while the map is locked; if something did, the map is still consistent.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn reject(error: &WebhookError) -> Response {
