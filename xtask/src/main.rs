@@ -7,6 +7,7 @@
 mod codegen;
 mod enums;
 mod spec;
+mod webhooks;
 
 use std::path::PathBuf;
 

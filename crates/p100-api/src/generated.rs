@@ -19457,3 +19457,225 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
         }
     }
 }
+/// What the spec's `x-webhooks` says about each webhook kind P100 sends.
+pub mod webhooks {
+    /// One webhook kind as the spec describes it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct WebhookSpec {
+        /// The catalog's name of the kind (`"crypto_deposit"`).
+        pub kind: &'static str,
+        /// The component schema of its body (a type in [`crate::types`]).
+        pub schema: &'static str,
+        /// The body fields the schema names, sorted.
+        pub known_fields: &'static [&'static str],
+        /// The fields the schema marks required.
+        pub required_fields: &'static [&'static str],
+        /// `x-p100-dedupe-key`: the fields that identify one event across P100's retries
+        /// (empty: the whole body does).
+        pub dedupe_fields: &'static [&'static str],
+    }
+    /// Every kind in the spec, sorted by name.
+    pub const ALL: [WebhookSpec; 18usize] = [
+        WebhookSpec {
+            kind: "card_3ds_code",
+            schema: "Card3dsCodeWebhook",
+            known_fields: &["code", "externalUserId"],
+            required_fields: &[],
+            dedupe_fields: &["externalUserId", "code"],
+        },
+        WebhookSpec {
+            kind: "card_activation_code",
+            schema: "CardActivationCodeWebhook",
+            known_fields: &["cardId", "code", "externalUserId"],
+            required_fields: &[],
+            dedupe_fields: &["cardId", "code"],
+        },
+        WebhookSpec {
+            kind: "card_transaction",
+            schema: "CardTransactionWebhook",
+            known_fields: &[],
+            required_fields: &[],
+            dedupe_fields: &[],
+        },
+        WebhookSpec {
+            kind: "create_wallet",
+            schema: "CreateWalletWebhook",
+            known_fields: &[],
+            required_fields: &[],
+            dedupe_fields: &[],
+        },
+        WebhookSpec {
+            kind: "crypto_deposit",
+            schema: "CryptoDepositWebhook",
+            known_fields: &[
+                "amount",
+                "createdAt",
+                "cryptoDepositId",
+                "currency",
+                "externalUserId",
+                "status",
+                "transactionHash",
+            ],
+            required_fields: &[
+                "externalUserId",
+                "cryptoDepositId",
+                "amount",
+                "currency",
+                "status",
+                "transactionHash",
+                "createdAt",
+            ],
+            dedupe_fields: &["cryptoDepositId", "status"],
+        },
+        WebhookSpec {
+            kind: "crypto_withdrawal",
+            schema: "CryptoWithdrawalWebhook",
+            known_fields: &[
+                "amount",
+                "createdAt",
+                "currency",
+                "destination",
+                "fee",
+                "id",
+                "status",
+                "transactionHash",
+                "user",
+            ],
+            required_fields: &["id", "status"],
+            dedupe_fields: &["id", "status"],
+        },
+        WebhookSpec {
+            kind: "exchange",
+            schema: "ExchangeWebhook",
+            known_fields: &["exchangeId", "status"],
+            required_fields: &[],
+            dedupe_fields: &["exchangeId", "status"],
+        },
+        WebhookSpec {
+            kind: "iban_status",
+            schema: "IbanStatusWebhook",
+            known_fields: &["status"],
+            required_fields: &[],
+            dedupe_fields: &[],
+        },
+        WebhookSpec {
+            kind: "kyc_file_added",
+            schema: "KycFileAddedWebhook",
+            known_fields: &["externalUserId", "status"],
+            required_fields: &["externalUserId", "status"],
+            dedupe_fields: &["externalUserId", "status"],
+        },
+        WebhookSpec {
+            kind: "kyc_verification_status",
+            schema: "KycVerificationStatusWebhook",
+            known_fields: &[
+                "attemptStatus",
+                "externalUserId",
+                "rejectionReason",
+                "verificationStatus",
+            ],
+            required_fields: &["externalUserId", "verificationStatus", "attemptStatus"],
+            dedupe_fields: &[
+                "externalUserId",
+                "verificationStatus",
+                "attemptStatus",
+                "rejectionReason",
+            ],
+        },
+        WebhookSpec {
+            kind: "order_status",
+            schema: "OrderStatusWebhook",
+            known_fields: &["orderId", "status"],
+            required_fields: &[],
+            dedupe_fields: &["orderId", "status"],
+        },
+        WebhookSpec {
+            kind: "p2p_transfer",
+            schema: "P2pTransferWebhook",
+            known_fields: &[
+                "amount",
+                "createdAt",
+                "currency",
+                "destinationExternalUserId",
+                "error",
+                "id",
+                "sourceExternalUserId",
+                "status",
+            ],
+            required_fields: &["id", "amount", "currency", "status", "createdAt"],
+            dedupe_fields: &["id", "status"],
+        },
+        WebhookSpec {
+            kind: "partner_sepa_transfer",
+            schema: "PartnerSepaTransferWebhook",
+            known_fields: &[
+                "amount",
+                "createdAt",
+                "currency",
+                "destinationIban",
+                "error",
+                "fee",
+                "id",
+                "receiverFirstName",
+                "receiverLastName",
+                "status",
+                "transferTitle",
+                "type",
+            ],
+            required_fields: &[],
+            dedupe_fields: &["id", "status"],
+        },
+        WebhookSpec {
+            kind: "payment_link",
+            schema: "PaymentLinkWebhook",
+            known_fields: &["paymentLinkId", "status"],
+            required_fields: &[],
+            dedupe_fields: &["paymentLinkId", "status"],
+        },
+        WebhookSpec {
+            kind: "poa_verification_status",
+            schema: "PoaVerificationStatusWebhook",
+            known_fields: &["externalUserId", "status"],
+            required_fields: &[],
+            dedupe_fields: &["externalUserId", "status"],
+        },
+        WebhookSpec {
+            kind: "sepa_deposit",
+            schema: "SepaDepositWebhook",
+            known_fields: &[],
+            required_fields: &[],
+            dedupe_fields: &[],
+        },
+        WebhookSpec {
+            kind: "user_balance_generation",
+            schema: "UserBalanceGenerationWebhook",
+            known_fields: &["externalUserId", "status"],
+            required_fields: &["externalUserId", "status"],
+            dedupe_fields: &["externalUserId", "status"],
+        },
+        WebhookSpec {
+            kind: "user_sepa_transfer",
+            schema: "UserSepaTransferWebhook",
+            known_fields: &[
+                "amount",
+                "createdAt",
+                "currency",
+                "destinationIban",
+                "error",
+                "fee",
+                "id",
+                "receiverFirstName",
+                "receiverLastName",
+                "status",
+                "transferTitle",
+                "type",
+            ],
+            required_fields: &["id", "status"],
+            dedupe_fields: &["id", "status"],
+        },
+    ];
+    /// The kind named `kind` (`"crypto_deposit"`), if the spec has it.
+    pub fn find(kind: &str) -> ::std::option::Option<&'static WebhookSpec> {
+        ALL.iter().find(|spec| spec.kind == kind)
+    }
+}

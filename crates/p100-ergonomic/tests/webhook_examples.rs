@@ -139,3 +139,14 @@ fn every_documented_example_parses_into_its_kind() {
     assert!(parsed >= 8, "only {parsed} documented examples parsed");
     insta::assert_snapshot!("documented_webhook_examples", report);
 }
+
+/// The other direction of `WebhookKind::spec` (which fails to compile for a kind the spec lacks):
+/// every kind of the spec's `x-webhooks` is a `WebhookKind`, with the generated payload type.
+#[test]
+fn every_kind_of_the_spec_is_a_webhook_kind() {
+    assert_eq!(p100_api::webhooks::ALL.len(), WebhookKind::ALL.len());
+    for spec in &p100_api::webhooks::ALL {
+        let kind: WebhookKind = spec.kind.parse().expect(spec.kind);
+        assert_eq!(kind.spec(), spec);
+    }
+}
