@@ -266,15 +266,65 @@ pub(crate) struct User {
 /// Countries where the legacy docs require proof of address.
 const POA_COUNTRIES: [&str; 7] = ["AM", "AR", "AZ", "GE", "IL", "MD", "UA"];
 
+/// How long a rate lock (exchange or order) can be used, and whether it was.
+#[derive(Clone, Debug)]
+struct Validity {
+    valid_until: VTime,
+    used: bool,
+    forced_expired: bool,
+}
+
+impl Validity {
+    fn new(now: VTime, ttl: Duration) -> Self {
+        Self {
+            valid_until: now.saturating_add(ttl),
+            used: false,
+            forced_expired: false,
+        }
+    }
+
+    /// Unused and not past its time (a forced expiry aside).
+    fn usable(&self, now: VTime) -> bool {
+        !self.used && self.valid_until >= now
+    }
+
+    /// Forces the expiry; whether the lock was still valid.
+    fn expire(&mut self, now: VTime) -> bool {
+        let valid = !self.forced_expired && self.usable(now);
+        self.forced_expired = true;
+        valid
+    }
+
+    /// Uses the lock `what id` once (`P432` when used or expired); `force_expired` expires it
+    /// first (injected fault).
+    fn take(
+        &mut self,
+        what: &str,
+        id: Uuid,
+        force_expired: bool,
+        now: VTime,
+    ) -> Result<(), ApiError> {
+        if self.used {
+            return Err(ApiError::invalid_lock(format!(
+                "{what} {id} was already used"
+            )));
+        }
+        if force_expired || self.forced_expired || now > self.valid_until {
+            self.forced_expired |= force_expired;
+            return Err(ApiError::invalid_lock(format!("{what} {id} has expired")));
+        }
+        self.used = true;
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Lock {
     owner: Holder,
     rates: BTreeMap<String, Decimal>,
     fee_percentage: Decimal,
     created_at: VTime,
-    valid_until: VTime,
-    used: bool,
-    forced_expired: bool,
+    validity: Validity,
 }
 
 #[derive(Clone, Debug)]
@@ -283,9 +333,7 @@ pub(crate) struct OrderLock {
     network: String,
     fiat_amount: Decimal,
     crypto_amount: Decimal,
-    valid_until: VTime,
-    used: bool,
-    forced_expired: bool,
+    validity: Validity,
 }
 
 #[derive(Clone, Debug)]
@@ -451,6 +499,101 @@ fn active_user<'a>(
     Ok(user)
 }
 
+/// A money movement (exchange, SEPA transfer, crypto withdrawal, internal transfer): its funds
+/// are reserved when it is created, it is pending for the settle delay, then it is final or
+/// FAILED with `P433`. The record kinds differ only in what they debit and what a settlement
+/// credits; this is what the shared create and settle steps need to know of them.
+trait Movement: Clone {
+    /// The table of records of this kind.
+    fn table(state: &mut State) -> &mut HashMap<Uuid, Self>;
+    /// The event that settles the record `id`.
+    fn settle_event(id: Uuid) -> Event;
+    /// Whose funds it takes, in which currency, and how much (amount plus fees); `None` when
+    /// the record names no debited side.
+    fn debit(&self) -> Option<(Holder, String, Decimal)>;
+    /// Whether the funds were reserved at creation.
+    fn reserved(&mut self) -> &mut bool;
+    /// Where it stands.
+    fn outcome(&mut self) -> &mut Outcome;
+}
+
+macro_rules! movement {
+    ($record:ty, $table:ident, $event:ident, |$rec:ident| $debit:expr) => {
+        impl Movement for $record {
+            fn table(state: &mut State) -> &mut HashMap<Uuid, Self> {
+                &mut state.$table
+            }
+            fn settle_event(id: Uuid) -> Event {
+                Event::$event(id)
+            }
+            fn debit(&self) -> Option<(Holder, String, Decimal)> {
+                let $rec = self;
+                $debit
+            }
+            fn reserved(&mut self) -> &mut bool {
+                &mut self.reserved
+            }
+            fn outcome(&mut self) -> &mut Outcome {
+                &mut self.outcome
+            }
+        }
+    };
+}
+
+movement!(Exchange, exchanges, SettleExchange, |e| Some((
+    e.owner.clone(),
+    e.from.clone(),
+    e.amount
+)));
+movement!(SepaTransfer, sepa, SettleSepa, |s| Some((
+    s.owner.clone(),
+    s.currency.clone(),
+    s.amount + s.fee
+)));
+movement!(Withdrawal, withdrawals, SettleWithdrawal, |w| Some((
+    w.owner.clone(),
+    w.currency.clone(),
+    w.amount + w.fee
+)));
+movement!(Transfer, transfers, SettleTransfer, |t| t
+    .sides()
+    .map(|(from, _)| (from, t.currency.clone(), t.amount)));
+
+impl Transfer {
+    /// The debited and the credited side: a user and the partner, one way or the other.
+    fn sides(&self) -> Option<(Holder, Holder)> {
+        match (&self.source, &self.destination) {
+            (Some(s), _) => Some((Holder::User(s.clone()), Holder::Partner)),
+            (None, Some(d)) => Some((Holder::Partner, Holder::User(d.clone()))),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The record `id` (a UUID) of a table, or the error `missing` when there is none.
+fn find<'a, R>(
+    table: &'a HashMap<Uuid, R>,
+    id: &str,
+    missing: impl FnOnce() -> ApiError,
+) -> Result<(Uuid, &'a R), ApiError> {
+    Uuid::parse_str(id)
+        .ok()
+        .and_then(|u| table.get(&u).map(|r| (u, r)))
+        .ok_or_else(missing)
+}
+
+/// A crypto currency the sandbox supports, lower-cased; `eur` and unknown ones are a `P403`.
+fn crypto_currency(currency: &str) -> Result<String, ApiError> {
+    let currency = currency.to_ascii_lowercase();
+    if currency == "eur" || !money::is_supported(&currency) {
+        return Err(ApiError::validation(format!(
+            "currency must be one of the following values: {}",
+            money::crypto_currencies().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(currency)
+}
+
 fn ts(clock: &Clock, at: VTime) -> chrono::DateTime<chrono::Utc> {
     clock.wall(at)
 }
@@ -519,6 +662,56 @@ impl State {
     fn settle_later(&mut self, now: VTime, event: Event) {
         let at = now.saturating_add(self.settle_after);
         self.schedule(at, event);
+    }
+
+    // ----------------------------------------------------------------- money movements
+
+    /// A user whose funds are to move must exist and not be suspended; the partner always can.
+    fn check_holder(&mut self, holder: &Holder) -> Result<(), ApiError> {
+        if let Holder::User(id) = holder {
+            active_user(&mut self.users, id)?;
+        }
+        Ok(())
+    }
+
+    /// Reserves the funds of a validated movement when there are enough, records it pending and
+    /// schedules its settlement; returns its id.
+    fn start_movement<R: Movement>(&mut self, mut record: R, now: VTime) -> Uuid {
+        let reserved = record.debit().is_some_and(|(holder, currency, amount)| {
+            self.account_mut(&holder)
+                .is_some_and(|a| a.debit(&currency, amount))
+        });
+        *record.reserved() = reserved;
+        *record.outcome() = Outcome::Pending;
+        let id = Uuid::new_v4();
+        R::table(self).insert(id, record);
+        self.settle_later(now, R::settle_event(id));
+        id
+    }
+
+    /// Settles the pending movement `id`: `complete` credits what a reserved one brings (and
+    /// decides its outcome); one without reserved funds fails with `P433`. Returns the record as
+    /// it was and the outcome stored, for the webhook; `None` when nothing was pending.
+    fn settle_movement<R: Movement>(
+        &mut self,
+        id: Uuid,
+        complete: impl FnOnce(&mut State, &R) -> Outcome,
+    ) -> Option<(R, Outcome)> {
+        let mut record = R::table(self).get(&id).cloned()?;
+        if *record.outcome() != Outcome::Pending {
+            return None;
+        }
+        let (holder, currency, needed) = record.debit()?;
+        let outcome = if *record.reserved() {
+            complete(self, &record)
+        } else {
+            let available = self.balance(&holder, &currency).unwrap_or_default();
+            Outcome::Failed(insufficient(&currency, needed, available))
+        };
+        if let Some(stored) = R::table(self).get_mut(&id) {
+            *stored.outcome() = outcome.clone();
+        }
+        Some((record, outcome))
     }
 
     /// When the next event is due.
@@ -1048,18 +1241,14 @@ impl State {
         now: VTime,
         clock: &Clock,
     ) -> Result<types::ExchangeLock, ApiError> {
-        if let Holder::User(id) = &owner {
-            active_user(&mut self.users, id)?;
-        }
+        self.check_holder(&owner)?;
         let id = Uuid::new_v4();
         let lock = Lock {
             owner,
             rates: self.walk.rates(now),
             fee_percentage: money::exchange_fee_percentage(),
             created_at: now,
-            valid_until: now.saturating_add(self.lock_ttl),
-            used: false,
-            forced_expired: false,
+            validity: Validity::new(now, self.lock_ttl),
         };
         let body = types::ExchangeLock {
             id,
@@ -1071,7 +1260,7 @@ impl State {
             ),
             fee_percentage: DecimalNumber(lock.fee_percentage),
             created_at: ts(clock, lock.created_at),
-            valid_until: ts(clock, lock.valid_until),
+            valid_until: ts(clock, lock.validity.valid_until),
         };
         self.locks.insert(id, lock);
         Ok(body)
@@ -1079,20 +1268,13 @@ impl State {
 
     /// Marks every lock (exchange and order) as expired; returns how many were still valid.
     pub(crate) fn expire_locks(&mut self, now: VTime) -> usize {
-        let mut n = 0;
-        for lock in self.locks.values_mut() {
-            if !lock.used && !lock.forced_expired && lock.valid_until >= now {
-                n += 1;
-            }
-            lock.forced_expired = true;
-        }
-        for lock in self.order_locks.values_mut() {
-            if !lock.used && !lock.forced_expired && lock.valid_until >= now {
-                n += 1;
-            }
-            lock.forced_expired = true;
-        }
-        n
+        let exchange = self.locks.values_mut().map(|l| &mut l.validity);
+        let order = self.order_locks.values_mut().map(|l| &mut l.validity);
+        exchange
+            .chain(order)
+            .map(|v| v.expire(now))
+            .filter(|valid| *valid)
+            .count()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1106,9 +1288,7 @@ impl State {
         force_expired: bool,
         now: VTime,
     ) -> Result<Uuid, ApiError> {
-        if let Holder::User(id) = &owner {
-            active_user(&mut self.users, id)?;
-        }
+        self.check_holder(&owner)?;
         if from == to {
             return Err(ApiError::same_currencies());
         }
@@ -1130,18 +1310,7 @@ impl State {
                 "Lock {lock_id} belongs to another account"
             )));
         }
-        if lock.used {
-            return Err(ApiError::invalid_lock(format!(
-                "Lock {lock_id} was already used"
-            )));
-        }
-        if force_expired || lock.forced_expired || now > lock.valid_until {
-            lock.forced_expired |= force_expired;
-            return Err(ApiError::invalid_lock(format!(
-                "Lock {lock_id} has expired"
-            )));
-        }
-        lock.used = true;
+        lock.validity.take("Lock", lock_id, force_expired, now)?;
         let rate_from = lock.rates.get(from).copied().unwrap_or(Decimal::ONE);
         let rate_to = lock.rates.get(to).copied().unwrap_or(Decimal::ONE);
         let fee = lock.fee_percentage;
@@ -1156,38 +1325,24 @@ impl State {
             amount * rate_from / rate_to
         };
         let amount_to = money::quantize(to, gross * (Decimal::ONE - fee / Decimal::ONE_HUNDRED));
-        let reserved = self
-            .account_mut(&owner)
-            .is_some_and(|a| a.debit(from, amount));
-        let id = Uuid::new_v4();
-        self.exchanges.insert(
-            id,
-            Exchange {
-                owner,
-                amount,
-                from: from.to_string(),
-                to: to.to_string(),
-                lock_id,
-                rate,
-                amount_to,
-                reserved,
-                outcome: Outcome::Pending,
-                created_at: now,
-            },
-        );
-        self.settle_later(now, Event::SettleExchange(id));
-        Ok(id)
+        let exchange = Exchange {
+            owner,
+            amount,
+            from: from.to_string(),
+            to: to.to_string(),
+            lock_id,
+            rate,
+            amount_to,
+            reserved: false,
+            outcome: Outcome::Pending,
+            created_at: now,
+        };
+        Ok(self.start_movement(exchange, now))
     }
 
     fn settle_exchange(&mut self, id: Uuid, at: VTime, _clock: &Clock) {
-        let Some(ex) = self.exchanges.get(&id).cloned() else {
-            return;
-        };
-        if ex.outcome != Outcome::Pending {
-            return;
-        }
-        let outcome = if ex.reserved {
-            match self.account_mut(&ex.owner) {
+        let settled =
+            self.settle_movement(id, |st, ex: &Exchange| match st.account_mut(&ex.owner) {
                 Some(account) => {
                     account.credit(&ex.to, ex.amount_to);
                     Outcome::Done
@@ -1195,19 +1350,12 @@ impl State {
                 None => Outcome::Failed(ApiError::user_not_found(
                     ex.owner.user_id().unwrap_or_default(),
                 )),
-            }
-        } else {
-            let available = self
-                .account(&ex.owner)
-                .map(|a| a.balance(&ex.from))
-                .unwrap_or_default();
-            Outcome::Failed(insufficient(&ex.from, ex.amount, available))
+            });
+        let Some((_, outcome)) = settled else {
+            return;
         };
         let error = outcome.error();
         let status = exchange_status(&outcome);
-        if let Some(rec) = self.exchanges.get_mut(&id) {
-            rec.outcome = outcome;
-        }
         let body = WithError {
             inner: types::ExchangeWebhook {
                 exchange_id: Some(id.to_string()),
@@ -1223,11 +1371,8 @@ impl State {
         id: &str,
         clock: &Clock,
     ) -> Result<WithError<types::ExchangeDetails>, ApiError> {
-        let ex = Uuid::parse_str(id)
-            .ok()
-            .and_then(|u| self.exchanges.get(&u).map(|e| (u, e)))
-            .ok_or_else(|| ApiError::not_found("exchange", id))?;
-        Ok(exchange_view(ex.0, ex.1, clock))
+        let (uuid, ex) = find(&self.exchanges, id, || ApiError::not_found("exchange", id))?;
+        Ok(exchange_view(uuid, ex, clock))
     }
 
     // ----------------------------------------------------------------- SEPA
@@ -1244,9 +1389,7 @@ impl State {
         last_name: Option<String>,
         now: VTime,
     ) -> Result<Uuid, ApiError> {
-        if let Holder::User(id) = &owner {
-            active_user(&mut self.users, id)?;
-        }
+        self.check_holder(&owner)?;
         if currency != "eur" {
             return Err(ApiError::validation(
                 "currency must be one of the following values: eur",
@@ -1263,50 +1406,28 @@ impl State {
         if title.trim().is_empty() {
             return Err(ApiError::validation("transferTitle should not be empty"));
         }
-        let fee = money::sepa_fee(amount);
-        let reserved = self
-            .account_mut(&owner)
-            .is_some_and(|a| a.debit(currency, amount + fee));
-        let id = Uuid::new_v4();
-        self.sepa.insert(
-            id,
-            SepaTransfer {
-                owner,
-                amount,
-                fee,
-                currency: currency.to_string(),
-                title: title.to_string(),
-                iban: iban.to_string(),
-                first_name,
-                last_name,
-                reserved,
-                outcome: Outcome::Pending,
-                created_at: now,
-            },
-        );
-        self.settle_later(now, Event::SettleSepa(id));
-        Ok(id)
+        let transfer = SepaTransfer {
+            owner,
+            amount,
+            fee: money::sepa_fee(amount),
+            currency: currency.to_string(),
+            title: title.to_string(),
+            iban: iban.to_string(),
+            first_name,
+            last_name,
+            reserved: false,
+            outcome: Outcome::Pending,
+            created_at: now,
+        };
+        Ok(self.start_movement(transfer, now))
     }
 
     fn settle_sepa(&mut self, id: Uuid, at: VTime, clock: &Clock) {
-        let Some(rec) = self.sepa.get(&id).cloned() else {
+        // The payout leaves P100: nothing is credited.
+        let Some((rec, outcome)) = self.settle_movement(id, |_, _: &SepaTransfer| Outcome::Done)
+        else {
             return;
         };
-        if rec.outcome != Outcome::Pending {
-            return;
-        }
-        let outcome = if rec.reserved {
-            Outcome::Done
-        } else {
-            let available = self
-                .account(&rec.owner)
-                .map(|a| a.balance(&rec.currency))
-                .unwrap_or_default();
-            Outcome::Failed(insufficient(&rec.currency, rec.amount + rec.fee, available))
-        };
-        if let Some(r) = self.sepa.get_mut(&id) {
-            r.outcome = outcome.clone();
-        }
         let error = outcome.error().map(|e| types::WebhookError {
             description: Some(e.description.clone()),
             status: Some(e.status.clone()),
@@ -1405,10 +1526,7 @@ impl State {
         id: &str,
         clock: &Clock,
     ) -> Result<WithError<types::SepaTransferDetails>, ApiError> {
-        let (uuid, rec) = Uuid::parse_str(id)
-            .ok()
-            .and_then(|u| self.sepa.get(&u).map(|r| (u, r)))
-            .ok_or_else(|| ApiError::sepa_transfer_not_found(id))?;
+        let (uuid, rec) = find(&self.sepa, id, || ApiError::sepa_transfer_not_found(id))?;
         let user = rec
             .owner
             .user_id()
@@ -1458,16 +1576,8 @@ impl State {
         address: &str,
         now: VTime,
     ) -> Result<Uuid, ApiError> {
-        if let Holder::User(id) = &owner {
-            active_user(&mut self.users, id)?;
-        }
-        let currency = currency.to_ascii_lowercase();
-        if currency == "eur" || !money::is_supported(&currency) {
-            return Err(ApiError::validation(format!(
-                "currency must be one of the following values: {}",
-                money::crypto_currencies().collect::<Vec<_>>().join(", ")
-            )));
-        }
+        self.check_holder(&owner)?;
+        let currency = crypto_currency(currency)?;
         check_amount("amount", amount, &currency)?;
         let network = money::network_for(&currency, network).map_err(ApiError::validation)?;
         if address.trim().is_empty() {
@@ -1475,50 +1585,31 @@ impl State {
         }
         let fee =
             money::withdrawal_fee(&currency, network) + money::network_fee(&currency, network);
-        let reserved = self
-            .account_mut(&owner)
-            .is_some_and(|a| a.debit(&currency, amount + fee));
-        let id = Uuid::new_v4();
-        self.withdrawals.insert(
-            id,
-            Withdrawal {
-                owner,
-                currency,
-                amount,
-                fee,
-                address: address.to_string(),
-                reserved,
-                outcome: Outcome::Pending,
-                tx_hash: None,
-                created_at: now,
-            },
-        );
-        self.settle_later(now, Event::SettleWithdrawal(id));
-        Ok(id)
+        let withdrawal = Withdrawal {
+            owner,
+            currency,
+            amount,
+            fee,
+            address: address.to_string(),
+            reserved: false,
+            outcome: Outcome::Pending,
+            tx_hash: None,
+            created_at: now,
+        };
+        Ok(self.start_movement(withdrawal, now))
     }
 
     fn settle_withdrawal(&mut self, id: Uuid, at: VTime, clock: &Clock) {
-        let seed = self.seed;
-        let Some(rec) = self.withdrawals.get(&id).cloned() else {
-            return;
-        };
-        if rec.outcome != Outcome::Pending {
-            return;
-        }
-        let outcome = if rec.reserved {
-            Outcome::Done
-        } else {
-            let available = self
-                .account(&rec.owner)
-                .map(|a| a.balance(&rec.currency))
-                .unwrap_or_default();
-            Outcome::Failed(insufficient(&rec.currency, rec.amount + rec.fee, available))
-        };
-        if let Some(r) = self.withdrawals.get_mut(&id) {
-            if outcome == Outcome::Done {
-                r.tx_hash = Some(format!("0x{}", hex(seed, key_of(&id.to_string()), 64)));
+        // The funds leave P100: nothing is credited, the chain transaction gets its hash.
+        let settled = self.settle_movement(id, |st, _: &Withdrawal| {
+            let tx_hash = format!("0x{}", hex(st.seed, key_of(&id.to_string()), 64));
+            if let Some(r) = st.withdrawals.get_mut(&id) {
+                r.tx_hash = Some(tx_hash);
             }
-            r.outcome = outcome;
+            Outcome::Done
+        });
+        if settled.is_none() {
+            return;
         }
         if let Ok(view) = self.withdrawal_details(&id.to_string(), clock) {
             let inner = view.inner;
@@ -1547,10 +1638,9 @@ impl State {
         id: &str,
         clock: &Clock,
     ) -> Result<WithError<types::CryptoWithdrawalDetails>, ApiError> {
-        let (uuid, rec) = Uuid::parse_str(id)
-            .ok()
-            .and_then(|u| self.withdrawals.get(&u).map(|r| (u, r)))
-            .ok_or_else(|| ApiError::not_found("crypto-withdrawal", id))?;
+        let (uuid, rec) = find(&self.withdrawals, id, || {
+            ApiError::not_found("crypto-withdrawal", id)
+        })?;
         let mut user = serde_json::Map::new();
         if let Some(u) = rec.owner.user_id().and_then(|u| self.users.get(u)) {
             user.insert("externalUserId".into(), u.external_id.clone().into());
@@ -1558,18 +1648,13 @@ impl State {
                 user.insert("email".into(), email.clone().into());
             }
         }
-        let status = match &rec.outcome {
-            Outcome::Pending => "PENDING",
-            Outcome::Done => "SUCCESSFUL",
-            Outcome::Failed(_) => "FAILED",
-        };
         Ok(WithError {
             inner: types::CryptoWithdrawalDetails {
                 id: Some(uuid.to_string()),
                 amount: Some(DecimalNumber(rec.amount)),
                 fee: Some(DecimalNumber(rec.fee)),
                 destination: Some(rec.address.clone()),
-                status: Some(types::CryptoWithdrawalStatus(status.to_string())),
+                status: Some(withdrawal_status(&rec.outcome)),
                 transaction_hash: rec.tx_hash.clone(),
                 currency: Some(serde_json::Value::String(rec.currency.clone())),
                 created_at: Some(ts_string(clock, rec.created_at)),
@@ -1589,22 +1674,17 @@ impl State {
         currency: &str,
         now: VTime,
     ) -> Result<Uuid, ApiError> {
-        let (from, _to) = match (&source, &destination) {
+        match (&source, &destination) {
             (None, None) => return Err(ApiError::source_or_destination_required()),
             (Some(_), Some(_)) => {
                 return Err(ApiError::validation(
                     "give either sourceExternalUserId or destinationExternalUserId: user-to-user transfers are not supported",
                 ))
             }
-            (Some(s), None) => {
-                active_user(&mut self.users, s)?;
-                (Holder::User(s.clone()), Holder::Partner)
+            (Some(user), None) | (None, Some(user)) => {
+                active_user(&mut self.users, user)?;
             }
-            (None, Some(d)) => {
-                active_user(&mut self.users, d)?;
-                (Holder::Partner, Holder::User(d.clone()))
-            }
-        };
+        }
         let currency = currency.to_ascii_lowercase();
         if !money::is_supported(&currency) {
             return Err(ApiError::validation(format!(
@@ -1613,62 +1693,40 @@ impl State {
             )));
         }
         check_amount("amount", amount, &currency)?;
-        let reserved = self
-            .account_mut(&from)
-            .is_some_and(|a| a.debit(&currency, amount));
-        let id = Uuid::new_v4();
-        self.transfers.insert(
-            id,
-            Transfer {
-                source,
-                destination,
-                amount,
-                currency,
-                reserved,
-                outcome: Outcome::Pending,
-                created_at: now,
-            },
-        );
-        self.settle_later(now, Event::SettleTransfer(id));
-        Ok(id)
+        let transfer = Transfer {
+            source,
+            destination,
+            amount,
+            currency,
+            reserved: false,
+            outcome: Outcome::Pending,
+            created_at: now,
+        };
+        Ok(self.start_movement(transfer, now))
     }
 
     fn settle_transfer(&mut self, id: Uuid, at: VTime, clock: &Clock) {
-        let Some(rec) = self.transfers.get(&id).cloned() else {
-            return;
-        };
-        if rec.outcome != Outcome::Pending {
-            return;
-        }
-        let (from, to) = match (&rec.source, &rec.destination) {
-            (Some(s), _) => (Holder::User(s.clone()), Holder::Partner),
-            (None, Some(d)) => (Holder::Partner, Holder::User(d.clone())),
-            (None, None) => return,
-        };
-        let outcome = if rec.reserved {
-            match self.account_mut(&to) {
+        let settled = self.settle_movement(id, |st, rec: &Transfer| {
+            let Some((from, to)) = rec.sides() else {
+                return Outcome::Pending;
+            };
+            match st.account_mut(&to) {
                 Some(account) => {
                     account.credit(&rec.currency, rec.amount);
                     Outcome::Done
                 }
                 None => {
                     // The receiving user was deleted meanwhile: give the funds back.
-                    if let Some(a) = self.account_mut(&from) {
+                    if let Some(a) = st.account_mut(&from) {
                         a.credit(&rec.currency, rec.amount);
                     }
                     Outcome::Failed(ApiError::user_not_found(to.user_id().unwrap_or_default()))
                 }
             }
-        } else {
-            let available = self
-                .account(&from)
-                .map(|a| a.balance(&rec.currency))
-                .unwrap_or_default();
-            Outcome::Failed(insufficient(&rec.currency, rec.amount, available))
+        });
+        let Some((rec, outcome)) = settled else {
+            return;
         };
-        if let Some(r) = self.transfers.get_mut(&id) {
-            r.outcome = outcome.clone();
-        }
         let body = WithError {
             inner: types::P2pTransferWebhook {
                 id,
@@ -1690,10 +1748,7 @@ impl State {
         id: &str,
         clock: &Clock,
     ) -> Result<WithError<types::TransferDetails>, ApiError> {
-        let (uuid, rec) = Uuid::parse_str(id)
-            .ok()
-            .and_then(|u| self.transfers.get(&u).map(|r| (u, r)))
-            .ok_or_else(|| ApiError::not_found("transfer", id))?;
+        let (uuid, rec) = find(&self.transfers, id, || ApiError::not_found("transfer", id))?;
         let email = |user: &Option<String>| -> Option<String> {
             match user {
                 None => Some("partner@sandbox.p100.invalid".to_string()),
@@ -1726,13 +1781,7 @@ impl State {
         now: VTime,
         clock: &Clock,
     ) -> Result<types::OrderLock, ApiError> {
-        let currency = currency.to_ascii_lowercase();
-        if currency == "eur" || !money::is_supported(&currency) {
-            return Err(ApiError::validation(format!(
-                "currency must be one of the following values: {}",
-                money::crypto_currencies().collect::<Vec<_>>().join(", ")
-            )));
-        }
+        let currency = crypto_currency(currency)?;
         let network = money::network_for(&currency, Some(network)).map_err(ApiError::validation)?;
         check_amount("amount", fiat_amount, "eur")?;
         let rate = self.walk.rate(&currency, now);
@@ -1747,15 +1796,13 @@ impl State {
             network: network.to_string(),
             fiat_amount,
             crypto_amount,
-            valid_until: now.saturating_add(self.lock_ttl),
-            used: false,
-            forced_expired: false,
+            validity: Validity::new(now, self.lock_ttl),
         };
         let body = types::OrderLock {
             lock_id: id,
             amount: DecimalNumber(crypto_amount),
             rate: DecimalString(rate),
-            expires_at: ts(clock, lock.valid_until),
+            expires_at: ts(clock, lock.validity.valid_until),
             currency: Some(currency),
             cryptocurrency: None,
             destination_currency: Some("eur".to_string()),
@@ -1774,18 +1821,8 @@ impl State {
         let lock = self.order_locks.get_mut(&lock_id).ok_or_else(|| {
             ApiError::invalid_lock(format!("Order lock {lock_id} does not exist"))
         })?;
-        if lock.used {
-            return Err(ApiError::invalid_lock(format!(
-                "Order lock {lock_id} was already used"
-            )));
-        }
-        if force_expired || lock.forced_expired || now > lock.valid_until {
-            lock.forced_expired |= force_expired;
-            return Err(ApiError::invalid_lock(format!(
-                "Order lock {lock_id} has expired"
-            )));
-        }
-        lock.used = true;
+        lock.validity
+            .take("Order lock", lock_id, force_expired, now)?;
         let lock = lock.clone();
         let id = Uuid::new_v4();
         self.orders.insert(
@@ -1859,10 +1896,7 @@ impl State {
         id: &str,
         clock: &Clock,
     ) -> Result<types::OrderDetails, ApiError> {
-        let (uuid, o) = Uuid::parse_str(id)
-            .ok()
-            .and_then(|u| self.orders.get(&u).map(|r| (u, r)))
-            .ok_or_else(|| ApiError::not_found("order", id))?;
+        let (uuid, o) = find(&self.orders, id, || ApiError::not_found("order", id))?;
         Ok(types::OrderDetails {
             order_id: uuid,
             lock_id: o.lock_id,
@@ -2227,17 +2261,12 @@ impl State {
             );
         }
         for w in self.withdrawals.values().filter(|w| &w.owner == holder) {
-            let status = match w.outcome {
-                Outcome::Pending => "PENDING",
-                Outcome::Done => "SUCCESSFUL",
-                Outcome::Failed(_) => "FAILED",
-            };
             push(
                 w.created_at,
                 "CRYPTO_WITHDRAWAL",
                 w.amount,
                 &w.currency,
-                status.to_string(),
+                withdrawal_status(&w.outcome).0,
             );
         }
         for t in self.transfers.values() {
@@ -2348,13 +2377,10 @@ impl State {
             locks: self
                 .locks
                 .values()
-                .filter(|l| !l.used && l.valid_until >= now)
-                .count()
-                + self
-                    .order_locks
-                    .values()
-                    .filter(|l| !l.used && l.valid_until >= now)
-                    .count(),
+                .map(|l| &l.validity)
+                .chain(self.order_locks.values().map(|l| &l.validity))
+                .filter(|v| v.usable(now))
+                .count(),
             exchanges: exchanges
                 .into_iter()
                 .map(|(id, e)| exchange_view(*id, e, clock))
@@ -2576,6 +2602,17 @@ fn sepa_status(o: &Outcome) -> types::SepaTransferStatus {
         Outcome::Done => types::SepaTransferStatus::Successful,
         Outcome::Failed(_) => types::SepaTransferStatus::Failed,
     }
+}
+
+fn withdrawal_status(o: &Outcome) -> types::CryptoWithdrawalStatus {
+    types::CryptoWithdrawalStatus(
+        match o {
+            Outcome::Pending => "PENDING",
+            Outcome::Done => "SUCCESSFUL",
+            Outcome::Failed(_) => "FAILED",
+        }
+        .to_string(),
+    )
 }
 
 fn transfer_status(o: &Outcome) -> types::TransferStatus {

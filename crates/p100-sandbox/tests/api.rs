@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::io::BufRead;
 
-use common::{api_error, manual_sandbox};
+use common::{api_error, assert_api_error, create_user, manual_sandbox};
 use p100_api::types;
 use p100_sandbox::{Config, Sandbox};
 
@@ -142,7 +142,7 @@ async fn invalid_bodies_are_p403_naming_the_field() {
 
     let client = sandbox.client();
     // Business rule: neither side of an internal transfer.
-    let (status, error) = api_error(
+    assert_api_error(
         client
             .transfer_create()
             .body(
@@ -152,8 +152,9 @@ async fn invalid_bodies_are_p403_naming_the_field() {
             )
             .send()
             .await,
+        400,
+        "P424",
     );
-    assert_eq!((status, error.error_code.as_str()), (400, "P424"));
     // An enum value the spec does not list.
     let response = http
         .post(format!("{}/v1/kyc", sandbox.base_url()))
@@ -178,14 +179,9 @@ async fn users_answer_the_documented_codes() {
     let sandbox = manual_sandbox(Config::default()).await;
     let client = sandbox.client();
 
-    let (status, error) = api_error(
-        client
-            .user_get_balances()
-            .external_user_id("nobody")
-            .send()
-            .await,
-    );
-    assert_eq!((status, error.error_code.as_str()), (400, "P412"));
+    let get_balances =
+        |user: &'static str| client.user_get_balances().external_user_id(user).send();
+    let error = assert_api_error(get_balances("nobody").await, 400, "P412");
     assert_eq!(error.error_name.as_deref(), Some("invalid-user"));
 
     let created = client
@@ -202,22 +198,17 @@ async fn users_answer_the_documented_codes() {
         .into_inner();
     assert_eq!(created.poa_required_for_extended, Some(true));
 
-    let (status, error) = api_error(
+    assert_api_error(
         client
             .user_create()
             .body(types::UserCreateRequest::builder().external_user_id("alice"))
             .send()
             .await,
+        400,
+        "P411",
     );
-    assert_eq!((status, error.error_code.as_str()), (400, "P411"));
 
-    let balances = client
-        .user_get_balances()
-        .external_user_id("alice")
-        .send()
-        .await
-        .expect("balances")
-        .into_inner();
+    let balances = get_balances("alice").await.expect("balances").into_inner();
     assert_eq!(balances.fiat_balances.len(), 1);
     assert_eq!(
         balances.fiat_balances[0].status,
@@ -227,23 +218,24 @@ async fn users_answer_the_documented_codes() {
     assert_eq!(balances.crypto_balances.len(), 7);
     assert!(balances.crypto_balances.iter().all(|b| b.amount.is_zero()));
 
-    let (status, error) = api_error(
+    assert_api_error(
         client
             .sepa_transfer_get()
             .transfer_id(uuid::Uuid::new_v4())
             .send()
             .await,
+        404,
+        "P428",
     );
-    assert_eq!((status, error.error_code.as_str()), (404, "P428"));
-
-    let (status, error) = api_error(
+    assert_api_error(
         client
             .kyc_get_status()
             .external_user_id("alice")
             .send()
             .await,
+        404,
+        "P445",
     );
-    assert_eq!((status, error.error_code.as_str()), (404, "P445"));
 
     client
         .user_suspend()
@@ -251,26 +243,20 @@ async fn users_answer_the_documented_codes() {
         .send()
         .await
         .expect("suspended");
-    let (status, error) = api_error(
+    let lock = || {
         client
             .exchange_create_lock()
             .external_user_id("alice")
             .send()
-            .await,
-    );
-    assert_eq!((status, error.error_code.as_str()), (400, "P455"));
+    };
+    assert_api_error(lock().await, 400, "P455");
     client
         .user_unsuspend()
         .external_user_id("alice")
         .send()
         .await
         .expect("unsuspended");
-    client
-        .exchange_create_lock()
-        .external_user_id("alice")
-        .send()
-        .await
-        .expect("lock after unsuspend");
+    lock().await.expect("lock after unsuspend");
 
     client
         .user_delete()
@@ -278,23 +264,18 @@ async fn users_answer_the_documented_codes() {
         .send()
         .await
         .expect("deleted");
-    let (status, _) = api_error(
-        client
-            .user_get_balances()
-            .external_user_id("alice")
-            .send()
-            .await,
-    );
+    let (status, _) = api_error(get_balances("alice").await);
     assert_eq!(status, 400);
 
-    let (status, error) = api_error(
+    assert_api_error(
         client
             .crypto_withdrawal_get_network_fee()
             .currency("xyz")
             .send()
             .await,
+        400,
+        "P410",
     );
-    assert_eq!((status, error.error_code.as_str()), (400, "P410"));
     let fee = client
         .crypto_withdrawal_get_network_fee()
         .currency("usdt")
@@ -544,12 +525,7 @@ async fn method_a_verification_and_proof_of_address() {
     let sandbox = manual_sandbox(Config::default()).await;
     let client = sandbox.client();
     let http = reqwest::Client::new();
-    client
-        .user_create()
-        .body(types::UserCreateRequest::builder().external_user_id("max"))
-        .send()
-        .await
-        .expect("user");
+    create_user(&client, "max").await;
     let mut body = serde_json::Map::new();
     body.insert("externalUserId".into(), "max".into());
     client
@@ -558,27 +534,22 @@ async fn method_a_verification_and_proof_of_address() {
         .send()
         .await
         .expect("verification data accepted");
-    let status = client
-        .kyc_get_status()
-        .external_user_id("max")
-        .send()
-        .await
-        .expect("status")
-        .into_inner();
+    let kyc = || async {
+        client
+            .kyc_get_status()
+            .external_user_id("max")
+            .send()
+            .await
+            .expect("status")
+            .into_inner()
+    };
     assert_eq!(
-        status.attempt_status,
+        kyc().await.attempt_status,
         Some(types::KycAttemptStatus::Verification)
     );
     sandbox.advance(common::SETTLE);
-    let status = client
-        .kyc_get_status()
-        .external_user_id("max")
-        .send()
-        .await
-        .expect("status")
-        .into_inner();
     assert_eq!(
-        status.verification_status,
+        kyc().await.verification_status,
         Some(types::KycVerificationStatus::Verified)
     );
 

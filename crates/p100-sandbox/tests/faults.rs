@@ -5,8 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{api_error, manual_sandbox, SETTLE};
-use p100_api::types::{self, DecimalNumber, DecimalString};
+use common::{
+    api_error, assert_api_error, create_user, json, manual_sandbox, partner_exchange, transfer_to,
+    SETTLE,
+};
+use p100_api::types;
 use p100_sandbox::{Config, Fault, FaultRule, Holder, Sandbox};
 
 #[tokio::test]
@@ -48,8 +51,7 @@ async fn unavailable_answers_p501_as_documented_or_with_a_chosen_status() {
     )
     .await;
     let client = sandbox.client();
-    let (status, error) = api_error(client.partner_get_balances().send().await);
-    assert_eq!((status, error.error_code.as_str()), (400, "P501"));
+    assert_api_error(client.partner_get_balances().send().await, 400, "P501");
     client
         .partner_get_balances()
         .send()
@@ -59,8 +61,7 @@ async fn unavailable_answers_p501_as_documented_or_with_a_chosen_status() {
     sandbox
         .add_fault(FaultRule::new(Fault::Unavailable { status: 503 }).times(2))
         .expect("rule");
-    let (status, error) = api_error(client.exchange_get_rate().send().await);
-    assert_eq!((status, error.error_code.as_str()), (503, "P501"));
+    assert_api_error(client.exchange_get_rate().send().await, 503, "P501");
     let (status, _) = api_error(client.partner_get_sepa_deposit_info().send().await);
     assert_eq!(status, 503);
     client.exchange_get_rate().send().await.expect("recovered");
@@ -98,12 +99,7 @@ async fn latency_delays_the_answer_by_the_scaled_amount() {
 async fn a_dropped_connection_hides_an_outcome_that_happened() {
     let sandbox = manual_sandbox(Config::default()).await;
     let client = sandbox.client();
-    client
-        .user_create()
-        .body(types::UserCreateRequest::builder().external_user_id("ann"))
-        .send()
-        .await
-        .expect("user");
+    create_user(&client, "ann").await;
     let partner_before = sandbox.balance(&Holder::Partner, "eur").expect("eur");
     sandbox
         .add_fault(
@@ -113,16 +109,7 @@ async fn a_dropped_connection_hides_an_outcome_that_happened() {
         )
         .expect("rule");
 
-    let outcome = client
-        .transfer_create()
-        .body(
-            types::CreateTransferRequest::builder()
-                .destination_external_user_id("ann".to_string())
-                .amount(DecimalString("75.00".parse().expect("amount")))
-                .currency("eur"),
-        )
-        .send()
-        .await;
+    let outcome = transfer_to(&client, "ann", "75.00", "eur").await;
     // The client sees a transport error, not an answer...
     match outcome {
         Err(p100_api::Error::CommunicationError(e)) => {
@@ -151,18 +138,7 @@ async fn a_dropped_connection_hides_an_outcome_that_happened() {
 async fn forced_lock_expiry_by_rule_and_by_admin_call() {
     let sandbox = manual_sandbox(Config::default()).await;
     let client = sandbox.client();
-    let exchange = |lock: uuid::Uuid| {
-        client
-            .partner_create_exchange()
-            .body(
-                types::PartnerCreateExchangeRequest::builder()
-                    .amount(DecimalNumber(1.into()))
-                    .currency_from("eth")
-                    .currency_to("eur")
-                    .lock_id(lock),
-            )
-            .send()
-    };
+    let exchange = |lock: uuid::Uuid| partner_exchange(&client, lock, "1", "eth", "eur");
     let lock = || client.partner_create_exchange_lock().send();
 
     // A rule: the next execution finds its (fresh) lock expired; a new lock then works.
@@ -174,8 +150,7 @@ async fn forced_lock_expiry_by_rule_and_by_admin_call() {
         )
         .expect("rule");
     let fresh = lock().await.expect("lock").into_inner().id;
-    let (status, error) = api_error(exchange(fresh).await);
-    assert_eq!((status, error.error_code.as_str()), (400, "P432"));
+    assert_api_error(exchange(fresh).await, 400, "P432");
     let next = lock().await.expect("lock").into_inner().id;
     exchange(next).await.expect("re-locked and executed");
 
@@ -204,14 +179,7 @@ async fn the_admin_api_drives_the_same_controls_over_http() {
         .await
         .expect("answer");
     assert_eq!(added.status(), 201);
-    let listed: serde_json::Value = http
-        .get(admin("faults"))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("json");
+    let listed = json(http.get(admin("faults"))).await;
     assert_eq!(listed[0]["kind"], "rate_limit");
     let (status, _) = api_error(sandbox.client().partner_get_balances().send().await);
     assert_eq!(status, 429);
@@ -231,14 +199,7 @@ async fn the_admin_api_drives_the_same_controls_over_http() {
         .await
         .expect("lock")
         .into_inner();
-    let expired: serde_json::Value = http
-        .post(admin("expire-locks"))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("json");
+    let expired = json(http.post(admin("expire-locks"))).await;
     assert_eq!(expired["expired"], 1);
     let _ = lock;
 
@@ -259,26 +220,12 @@ async fn the_admin_api_drives_the_same_controls_over_http() {
         .await
         .expect("answer");
     assert_eq!(emitted.status(), 201);
-    let deliveries: serde_json::Value = http
-        .get(admin("deliveries"))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("json");
+    let deliveries = json(http.get(admin("deliveries"))).await;
     assert_eq!(deliveries[0]["kind"], "card_3ds_code");
     assert_eq!(deliveries[0]["body"]["code"], "123456");
     assert_eq!(deliveries[0]["state"], "no_url");
 
-    let state: serde_json::Value = http
-        .get(admin("state"))
-        .send()
-        .await
-        .expect("answer")
-        .json()
-        .await
-        .expect("json");
+    let state = json(http.get(admin("state"))).await;
     assert_eq!(state["partner"]["balances"]["eur"], "1000000.00");
 
     let cleared = http.delete(admin("faults")).send().await.expect("answer");

@@ -6,14 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{api_error, funded_user, manual_sandbox, SETTLE};
+use common::{
+    api_error, assert_api_error, create_user, dec, funded_user, json, locked_partner_exchange,
+    manual_sandbox, partner_exchange, transfer_to, user_exchange, SETTLE,
+};
 use p100_api::types::{self, DecimalNumber, DecimalString};
 use p100_sandbox::{Config, Holder, Sandbox};
 use rust_decimal::Decimal;
-
-fn dec(s: &str) -> Decimal {
-    s.parse().expect("decimal")
-}
 
 fn user(id: &str) -> Holder {
     Holder::User(id.to_string())
@@ -24,21 +23,8 @@ async fn an_internal_transfer_settles_after_the_configured_delay() {
     let sandbox = manual_sandbox(Config::default()).await;
     let client = sandbox.client();
     let partner_eur = sandbox.balance(&Holder::Partner, "eur").expect("partner");
-    client
-        .user_create()
-        .body(types::UserCreateRequest::builder().external_user_id("alice"))
-        .send()
-        .await
-        .expect("user");
-    let id = client
-        .transfer_create()
-        .body(
-            types::CreateTransferRequest::builder()
-                .destination_external_user_id("alice".to_string())
-                .amount(DecimalString(dec("250.00")))
-                .currency("eur"),
-        )
-        .send()
+    create_user(&client, "alice").await;
+    let id = transfer_to(&client, "alice", "250.00", "eur")
         .await
         .expect("accepted")
         .into_inner()
@@ -109,32 +95,22 @@ async fn an_exchange_at_a_locked_rate_completes_and_moves_both_balances() {
     );
     let btc_rate = lock.rates["btc"].0;
 
-    let created = client
-        .exchange_create()
-        .body(
-            types::CreateExchangeRequest::builder()
-                .source_external_user_id("bob")
-                .amount(DecimalNumber(dec("100")))
-                .currency_from("eur".to_string())
-                .currency_to("btc".to_string())
-                .lock_id(lock.id),
-        )
-        .send()
+    let created = user_exchange(&client, "bob", lock.id, "100", "eur", "btc")
         .await
         .expect("accepted");
     assert_eq!(created.status(), 201);
     let id = created.into_inner().exchange_id;
     assert_eq!(sandbox.balance(&user("bob"), "eur"), Some(dec("900")));
 
-    let get = || client.exchange_get().exchange_id(id.to_string()).send();
-    let pending = get().await.expect("details").into_inner();
     assert_eq!(
-        pending.status,
+        exchange_status(&client, id).await,
         Some(types::ExchangeStatus::Unknown("PENDING".into()))
     );
     sandbox.advance(SETTLE);
-    let done = get().await.expect("details").into_inner();
-    assert_eq!(done.status, Some(types::ExchangeStatus::Completed));
+    assert_eq!(
+        exchange_status(&client, id).await,
+        Some(types::ExchangeStatus::Completed)
+    );
 
     // 100 EUR at the locked rate, less the 1.49 % fee, rounded down to 8 decimals.
     let expected = (dec("100") / btc_rate * dec("0.9851"))
@@ -158,17 +134,7 @@ async fn insufficient_funds_end_failed_with_p433_and_balances_unchanged() {
         .await
         .expect("lock")
         .into_inner();
-    let id = client
-        .exchange_create()
-        .body(
-            types::CreateExchangeRequest::builder()
-                .source_external_user_id("carol")
-                .amount(DecimalNumber(dec("500")))
-                .currency_from("eur".to_string())
-                .currency_to("eth".to_string())
-                .lock_id(lock.id),
-        )
-        .send()
+    let id = user_exchange(&client, "carol", lock.id, "500", "eur", "eth")
         .await
         .expect("accepted: business failures are not synchronous")
         .into_inner()
@@ -205,27 +171,18 @@ async fn insufficient_funds_end_failed_with_p433_and_balances_unchanged() {
     sandbox.advance(SETTLE);
 
     let http = reqwest::Client::new();
-    let raw = |path: String| {
-        let http = http.clone();
-        let key = sandbox.api_key().to_string();
-        let url = format!("{}{path}", sandbox.base_url());
-        async move {
-            http.get(url)
-                .header("x-api-key", key)
-                .send()
-                .await
-                .expect("answer")
-                .json::<serde_json::Value>()
-                .await
-                .expect("json")
-        }
+    let raw = |path: &str| {
+        json(
+            http.get(format!("{}{path}", sandbox.base_url()))
+                .header("x-api-key", sandbox.api_key()),
+        )
     };
     for (path, failed) in [
         (format!("/v1/exchange/details/{id}"), "FAILED"),
         (format!("/v1/sepa-transfer/details/{sepa}"), "FAILED"),
         (format!("/v1/transfer/details/{collect}"), "FAILED"),
     ] {
-        let record = raw(path.clone()).await;
+        let record = raw(&path).await;
         assert_eq!(record["status"], failed, "{path}: {record}");
         assert_eq!(record["error"]["errorCode"], "P433", "{path}: {record}");
         assert_eq!(record["error"]["errorName"], "insufficient-funds", "{path}");
@@ -233,14 +190,10 @@ async fn insufficient_funds_end_failed_with_p433_and_balances_unchanged() {
         assert_eq!(record["error"]["status"], "P433", "{path}");
     }
     // The typed client reads the failed record too (open enums).
-    let exchange = client
-        .exchange_get()
-        .exchange_id(id.to_string())
-        .send()
-        .await
-        .expect("details")
-        .into_inner();
-    assert_eq!(exchange.status, Some(types::ExchangeStatus::Failed));
+    assert_eq!(
+        exchange_status(&client, id).await,
+        Some(types::ExchangeStatus::Failed)
+    );
     // SEPA fee (0.1 %, min 1.00) made 49.50 + 1.00 > 50.00; nothing moved.
     assert_eq!(sandbox.balance(&user("carol"), "eur"), before_eur);
     assert_eq!(sandbox.balance(&user("carol"), "eth"), Some(Decimal::ZERO));
@@ -320,17 +273,8 @@ async fn withdrawals_and_payouts_debit_amount_and_fees() {
 async fn a_lock_expires_after_its_ttl_and_cannot_be_reused() {
     let sandbox = manual_sandbox(Config::default()).await;
     let client = sandbox.client();
-    let exchange = |lock: uuid::Uuid, from: &str, to: &str| {
-        client
-            .partner_create_exchange()
-            .body(
-                types::PartnerCreateExchangeRequest::builder()
-                    .amount(DecimalNumber(dec("1")))
-                    .currency_from(from)
-                    .currency_to(to)
-                    .lock_id(lock),
-            )
-            .send()
+    let exchange = |lock: uuid::Uuid, from: &'static str, to: &'static str| {
+        partner_exchange(&client, lock, "1", from, to)
     };
     let lock = || client.partner_create_exchange_lock().send();
 
@@ -339,16 +283,14 @@ async fn a_lock_expires_after_its_ttl_and_cannot_be_reused() {
     sandbox.advance(Duration::from_secs(60));
     let still_valid = lock().await.expect("lock").into_inner().id;
     sandbox.advance(Duration::from_millis(1));
-    let (status, error) = api_error(exchange(old, "eth", "eur").await);
-    assert_eq!((status, error.error_code.as_str()), (400, "P432"));
+    let error = assert_api_error(exchange(old, "eth", "eur").await, 400, "P432");
     assert!(error.error_message.unwrap_or_default().contains("expired"));
 
     // Valid until its validUntil, then used once only.
     exchange(still_valid, "eth", "eur")
         .await
         .expect("valid lock");
-    let (status, error) = api_error(exchange(still_valid, "eth", "eur").await);
-    assert_eq!((status, error.error_code.as_str()), (400, "P432"));
+    let error = assert_api_error(exchange(still_valid, "eth", "eur").await, 400, "P432");
     assert!(error
         .error_message
         .unwrap_or_default()
@@ -357,12 +299,7 @@ async fn a_lock_expires_after_its_ttl_and_cannot_be_reused() {
     // Unknown lock, and a user's lock used for the partner.
     let (_, error) = api_error(exchange(uuid::Uuid::new_v4(), "eth", "eur").await);
     assert_eq!(error.error_code, "P432");
-    client
-        .user_create()
-        .body(types::UserCreateRequest::builder().external_user_id("erin"))
-        .send()
-        .await
-        .expect("user");
+    create_user(&client, "erin").await;
     let users_lock = client
         .exchange_create_lock()
         .external_user_id("erin")
@@ -376,8 +313,7 @@ async fn a_lock_expires_after_its_ttl_and_cannot_be_reused() {
 
     // Same currency on both sides.
     let fresh = lock().await.expect("lock").into_inner().id;
-    let (status, error) = api_error(exchange(fresh, "eth", "eth").await);
-    assert_eq!((status, error.error_code.as_str()), (400, "P457"));
+    assert_api_error(exchange(fresh, "eth", "eth").await, 400, "P457");
 }
 
 #[tokio::test]
@@ -512,26 +448,7 @@ async fn settlement_happens_by_itself_on_a_scaled_real_clock() {
     .await
     .expect("start");
     let client = sandbox.client();
-    let lock = client
-        .partner_create_exchange_lock()
-        .send()
-        .await
-        .expect("lock")
-        .into_inner();
-    let id = client
-        .partner_create_exchange()
-        .body(
-            types::PartnerCreateExchangeRequest::builder()
-                .amount(DecimalNumber(dec("1")))
-                .currency_from("eth")
-                .currency_to("eur")
-                .lock_id(lock.id),
-        )
-        .send()
-        .await
-        .expect("accepted")
-        .into_inner()
-        .exchange_id;
+    let id = locked_partner_exchange(&client, "1", "eth", "eur").await;
     // The Exchange webhook is emitted (recorded even without a URL) when it settles.
     let deliveries = sandbox
         .wait_for_deliveries(Duration::from_secs(10), |d| {
@@ -540,14 +457,10 @@ async fn settlement_happens_by_itself_on_a_scaled_real_clock() {
         .await
         .expect("settled in time");
     assert_eq!(deliveries[0].json()["exchangeId"], id.to_string());
-    let details = client
-        .exchange_get()
-        .exchange_id(id.to_string())
-        .send()
-        .await
-        .expect("details")
-        .into_inner();
-    assert_eq!(details.status, Some(types::ExchangeStatus::Completed));
+    assert_eq!(
+        exchange_status(&client, id).await,
+        Some(types::ExchangeStatus::Completed)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -562,33 +475,25 @@ async fn tokio_s_paused_clock_drives_the_sandbox_too() {
     .await
     .expect("start");
     let client = sandbox.client();
-    let lock = client
-        .partner_create_exchange_lock()
-        .send()
-        .await
-        .expect("lock")
-        .into_inner();
-    let id = client
-        .partner_create_exchange()
-        .body(
-            types::PartnerCreateExchangeRequest::builder()
-                .amount(DecimalNumber(dec("1")))
-                .currency_from("eth")
-                .currency_to("eur")
-                .lock_id(lock.id),
-        )
-        .send()
-        .await
-        .expect("accepted")
-        .into_inner()
-        .exchange_id;
+    let id = locked_partner_exchange(&client, "1", "eth", "eur").await;
     tokio::time::sleep(SETTLE).await;
-    let details = client
+    assert_eq!(
+        exchange_status(&client, id).await,
+        Some(types::ExchangeStatus::Completed)
+    );
+}
+
+/// The status of the exchange `id`, as the typed client reads it.
+async fn exchange_status(
+    client: &p100_api::Client,
+    id: uuid::Uuid,
+) -> Option<types::ExchangeStatus> {
+    client
         .exchange_get()
         .exchange_id(id.to_string())
         .send()
         .await
         .expect("details")
-        .into_inner();
-    assert_eq!(details.status, Some(types::ExchangeStatus::Completed));
+        .into_inner()
+        .status
 }

@@ -5,8 +5,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{funded_user, manual_sandbox, Receiver, SETTLE};
-use p100_api::types::{self, DecimalNumber};
+use common::{
+    create_user, funded_user, locked_partner_exchange, manual_sandbox, transfer_to, Receiver,
+    SETTLE,
+};
+use p100_api::types;
 use p100_sandbox::{Config, DeliveryState, Sandbox};
 
 #[tokio::test]
@@ -19,21 +22,8 @@ async fn a_webhook_is_retried_on_the_schedule_until_acknowledged() {
     )
     .await;
     let client = sandbox.client();
-    client
-        .user_create()
-        .body(types::UserCreateRequest::builder().external_user_id("alice"))
-        .send()
-        .await
-        .expect("user");
-    let transfer = client
-        .transfer_create()
-        .body(
-            types::CreateTransferRequest::builder()
-                .destination_external_user_id("alice".to_string())
-                .amount("10".parse::<types::DecimalString>().expect("amount"))
-                .currency("eur"),
-        )
-        .send()
+    create_user(&client, "alice").await;
+    let transfer = transfer_to(&client, "alice", "10", "eur")
         .await
         .expect("accepted")
         .into_inner()
@@ -109,24 +99,7 @@ async fn p100_gives_up_after_five_attempts() {
     )
     .await;
     let client = sandbox.client();
-    let lock = client
-        .partner_create_exchange_lock()
-        .send()
-        .await
-        .expect("lock")
-        .into_inner();
-    client
-        .partner_create_exchange()
-        .body(
-            types::PartnerCreateExchangeRequest::builder()
-                .amount(DecimalNumber("2".parse().expect("amount")))
-                .currency_from("eth")
-                .currency_to("eur")
-                .lock_id(lock.id),
-        )
-        .send()
-        .await
-        .expect("accepted");
+    locked_partner_exchange(&client, "2", "eth", "eur").await;
     sandbox.advance(SETTLE);
     let waits = [8, 16, 32, 64, 3600];
     for n in 1..=5 {
@@ -174,24 +147,7 @@ async fn the_retry_schedule_is_scaled_by_the_time_factor() {
     .await
     .expect("start");
     let client = sandbox.client();
-    let lock = client
-        .partner_create_exchange_lock()
-        .send()
-        .await
-        .expect("lock")
-        .into_inner();
-    client
-        .partner_create_exchange()
-        .body(
-            types::PartnerCreateExchangeRequest::builder()
-                .amount(DecimalNumber("2".parse().expect("amount")))
-                .currency_from("eth")
-                .currency_to("eur")
-                .lock_id(lock.id),
-        )
-        .send()
-        .await
-        .expect("accepted");
+    locked_partner_exchange(&client, "2", "eth", "eur").await;
     let mut arrivals = Vec::new();
     for _ in 0..4 {
         arrivals.push(receiver.next().await.at);
@@ -215,12 +171,7 @@ async fn kyc_and_balance_webhooks_follow_the_onboarding() {
     )
     .await;
     let client = sandbox.client();
-    client
-        .user_create()
-        .body(types::UserCreateRequest::builder().external_user_id("kim"))
-        .send()
-        .await
-        .expect("user");
+    create_user(&client, "kim").await;
     let verification = client
         .kyc_create_verification()
         .body(
@@ -239,8 +190,7 @@ async fn kyc_and_balance_webhooks_follow_the_onboarding() {
         .into_inner();
     assert!(verification.verification_id.is_some());
 
-    let first: types::KycVerificationStatusWebhook =
-        serde_json::from_value(receiver.next().await.body).expect("kyc webhook");
+    let first: types::KycVerificationStatusWebhook = receiver.next_payload().await;
     assert_eq!(first.attempt_status, types::KycAttemptStatus::Pending);
     let status = || client.kyc_get_status().external_user_id("kim").send();
     assert_eq!(
@@ -252,18 +202,15 @@ async fn kyc_and_balance_webhooks_follow_the_onboarding() {
         Some(types::KycVerificationStatus::NotVerified)
     );
     sandbox.advance(SETTLE);
-    let second: types::KycVerificationStatusWebhook =
-        serde_json::from_value(receiver.next().await.body).expect("kyc webhook");
+    let second: types::KycVerificationStatusWebhook = receiver.next_payload().await;
     assert_eq!(second.attempt_status, types::KycAttemptStatus::Verification);
     sandbox.advance(SETTLE);
-    let third: types::KycVerificationStatusWebhook =
-        serde_json::from_value(receiver.next().await.body).expect("kyc webhook");
+    let third: types::KycVerificationStatusWebhook = receiver.next_payload().await;
     assert_eq!(
         third.verification_status,
         types::KycVerificationStatus::Verified
     );
-    let activated: types::UserBalanceGenerationWebhook =
-        serde_json::from_value(receiver.next().await.body).expect("balance webhook");
+    let activated: types::UserBalanceGenerationWebhook = receiver.next_payload().await;
     assert_eq!(activated.status, types::BalanceStatus::Active);
 
     let balances = client
@@ -297,8 +244,7 @@ async fn kyc_and_balance_webhooks_follow_the_onboarding() {
         .await
         .expect("upload");
     assert_eq!(response.status(), 200);
-    let added: types::KycFileAddedWebhook =
-        serde_json::from_value(receiver.next().await.body).expect("file webhook");
+    let added: types::KycFileAddedWebhook = receiver.next_payload().await;
     assert_eq!(added.status, types::KycFileStatus::Added);
 }
 
@@ -314,8 +260,7 @@ async fn a_crypto_deposit_waits_for_travel_rule_data() {
     let id = sandbox
         .simulate_crypto_deposit("lee", "eth", "0.001".parse().expect("amount"), true)
         .expect("deposit");
-    let waiting: types::CryptoDepositWebhook =
-        serde_json::from_value(receiver.next().await.body).expect("deposit webhook");
+    let waiting: types::CryptoDepositWebhook = receiver.next_payload().await;
     assert_eq!(waiting.status, types::CryptoDepositStatus::WaitingForTrData);
     assert_eq!(waiting.crypto_deposit_id, id);
     client
@@ -325,15 +270,13 @@ async fn a_crypto_deposit_waits_for_travel_rule_data() {
         .send()
         .await
         .expect("travel rule");
-    let verifying: types::CryptoDepositWebhook =
-        serde_json::from_value(receiver.next().await.body).expect("deposit webhook");
+    let verifying: types::CryptoDepositWebhook = receiver.next_payload().await;
     assert_eq!(
         verifying.status,
         types::CryptoDepositStatus::WaitingForVerification
     );
     sandbox.advance(SETTLE);
-    let done: types::CryptoDepositWebhook =
-        serde_json::from_value(receiver.next().await.body).expect("deposit webhook");
+    let done: types::CryptoDepositWebhook = receiver.next_payload().await;
     assert_eq!(done.status, types::CryptoDepositStatus::Successful);
     assert_eq!(
         sandbox.balance(&p100_sandbox::Holder::User("lee".into()), "eth"),

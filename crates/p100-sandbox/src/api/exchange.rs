@@ -5,9 +5,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Router};
 use p100_api::types::{self, DecimalNumber};
-use rust_decimal::Decimal;
+use uuid::Uuid;
 
-use super::{answer, ok, route, App, Body, ForceLockExpiry, Path};
+use super::{answer, change, ok, route, App, Body, ForceLockExpiry, Path};
 use crate::error::ApiError;
 use crate::state::Holder;
 
@@ -31,22 +31,50 @@ async fn rates(State(app): State<App>) -> Response {
     ))
 }
 
-async fn partner_lock(State(app): State<App>) -> Result<Response, ApiError> {
+/// A rate lock for the partner or a user: the same answer either way.
+fn lock_for(app: &App, holder: Holder) -> Result<Response, ApiError> {
     let now = app.now();
-    Ok(ok(&app.lock().create_lock(
-        Holder::Partner,
-        now,
-        &app.clock,
-    )?))
+    Ok(ok(&app.lock().create_lock(holder, now, &app.clock)?))
+}
+
+async fn partner_lock(State(app): State<App>) -> Result<Response, ApiError> {
+    lock_for(&app, Holder::Partner)
 }
 
 async fn user_lock(State(app): State<App>, Path(user): Path<String>) -> Result<Response, ApiError> {
-    let now = app.now();
-    Ok(ok(&app.lock().create_lock(
-        Holder::User(user),
-        now,
-        &app.clock,
-    )?))
+    lock_for(&app, Holder::User(user))
+}
+
+/// The fields both exchange requests (partner and user) carry.
+struct ExchangeFields {
+    amount: DecimalNumber,
+    currency_from: String,
+    currency_to: String,
+    lock_id: Uuid,
+}
+
+/// Executes an exchange of the partner or a user at a locked rate: 201 with its id.
+fn exchange_for(
+    app: &App,
+    holder: Holder,
+    fields: ExchangeFields,
+    expiry: Option<Extension<ForceLockExpiry>>,
+) -> Result<Response, ApiError> {
+    let id = change(app, |st, now| {
+        st.create_exchange(
+            holder,
+            fields.amount.0,
+            &fields.currency_from.to_ascii_lowercase(),
+            &fields.currency_to.to_ascii_lowercase(),
+            fields.lock_id,
+            expiry.is_some(),
+            now,
+        )
+    })?;
+    Ok(answer(
+        StatusCode::CREATED,
+        &types::ExchangeCreated { exchange_id: id },
+    ))
 }
 
 async fn partner_exchange(
@@ -54,21 +82,13 @@ async fn partner_exchange(
     expiry: Option<Extension<ForceLockExpiry>>,
     Body(body): Body<types::PartnerCreateExchangeRequest>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    let id = app.lock().create_exchange(
-        Holder::Partner,
-        body.amount.0,
-        &body.currency_from.to_ascii_lowercase(),
-        &body.currency_to.to_ascii_lowercase(),
-        body.lock_id,
-        expiry.is_some(),
-        now,
-    )?;
-    app.kick();
-    Ok(answer(
-        StatusCode::CREATED,
-        &types::ExchangeCreated { exchange_id: id },
-    ))
+    let fields = ExchangeFields {
+        amount: body.amount,
+        currency_from: body.currency_from,
+        currency_to: body.currency_to,
+        lock_id: body.lock_id,
+    };
+    exchange_for(&app, Holder::Partner, fields, expiry)
 }
 
 async fn user_exchange(
@@ -76,23 +96,14 @@ async fn user_exchange(
     expiry: Option<Extension<ForceLockExpiry>>,
     Body(body): Body<types::CreateExchangeRequest>,
 ) -> Result<Response, ApiError> {
-    let amount: Decimal = body.amount.0;
-    let (from, to, lock_id) = (body.currency_from, body.currency_to, body.lock_id);
-    let now = app.now();
-    let id = app.lock().create_exchange(
-        Holder::User(body.source_external_user_id),
-        amount,
-        &from.to_ascii_lowercase(),
-        &to.to_ascii_lowercase(),
-        lock_id,
-        expiry.is_some(),
-        now,
-    )?;
-    app.kick();
-    Ok(answer(
-        StatusCode::CREATED,
-        &types::ExchangeCreated { exchange_id: id },
-    ))
+    let fields = ExchangeFields {
+        amount: body.amount,
+        currency_from: body.currency_from,
+        currency_to: body.currency_to,
+        lock_id: body.lock_id,
+    };
+    let holder = Holder::User(body.source_external_user_id);
+    exchange_for(&app, holder, fields, expiry)
 }
 
 async fn details(State(app): State<App>, Path(id): Path<String>) -> Result<Response, ApiError> {

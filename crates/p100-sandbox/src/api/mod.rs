@@ -24,6 +24,7 @@ use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::clock::VTime;
 use crate::error::ApiError;
 use crate::faults::{self, Fault};
 use crate::server::{ConnKill, Shared};
@@ -354,6 +355,18 @@ pub(crate) fn answer<T: Serialize>(status: StatusCode, body: &T) -> Response {
         Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
         Err(e) => ApiError::validation(format!("cannot serialize the answer: {e}")).into_response(),
     }
+}
+
+/// Runs a change of the simulated P100 at the current sandbox time, then applies what fell due
+/// (`kick`), as every operation that changes the state must.
+pub(crate) fn change<T>(
+    app: &App,
+    f: impl FnOnce(&mut crate::state::State, VTime) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let now = app.now();
+    let out = f(&mut app.lock(), now)?;
+    app.kick();
+    Ok(out)
 }
 
 pub(crate) fn ok<T: Serialize>(body: &T) -> Response {

@@ -7,7 +7,7 @@ use axum::Router;
 use p100_api::types::{self, DecimalNumber};
 use serde::Deserialize;
 
-use super::{answer, known, ok, route, App, Body, OpenBody, Path, Query};
+use super::{answer, change, known, ok, route, App, Body, OpenBody, Path, Query};
 use crate::error::ApiError;
 use crate::money;
 use crate::state::Holder;
@@ -39,24 +39,47 @@ fn check_receiver(receiver_type: Option<&types::ReceiverType>) -> Result<(), Api
     Ok(())
 }
 
+/// The fields both SEPA transfer requests (partner and user) carry.
+struct Sepa {
+    amount: rust_decimal::Decimal,
+    currency: String,
+    destination_iban: String,
+    transfer_title: String,
+    receiver_first_name: Option<String>,
+    receiver_last_name: Option<String>,
+}
+
+/// Starts a SEPA payout of the partner or a user.
+fn sepa_for(app: &App, holder: Holder, sepa: Sepa) -> Result<Response, ApiError> {
+    let id = change(app, |st, now| {
+        st.create_sepa_transfer(
+            holder,
+            sepa.amount,
+            &sepa.currency.to_ascii_lowercase(),
+            &sepa.destination_iban,
+            &sepa.transfer_title,
+            sepa.receiver_first_name,
+            sepa.receiver_last_name,
+            now,
+        )
+    })?;
+    Ok(ok(&types::SepaTransferCreated { transfer_id: id }))
+}
+
 async fn partner_sepa(
     State(app): State<App>,
     Body(body): Body<types::PartnerCreateSepaTransferRequest>,
 ) -> Result<Response, ApiError> {
     check_receiver(body.receiver_type.as_ref())?;
-    let now = app.now();
-    let id = app.lock().create_sepa_transfer(
-        Holder::Partner,
-        body.amount.0,
-        &body.currency.to_ascii_lowercase(),
-        &body.destination_iban,
-        &body.transfer_title,
-        body.receiver_first_name,
-        body.receiver_last_name,
-        now,
-    )?;
-    app.kick();
-    Ok(ok(&types::SepaTransferCreated { transfer_id: id }))
+    let sepa = Sepa {
+        amount: body.amount.0,
+        currency: body.currency,
+        destination_iban: body.destination_iban,
+        transfer_title: body.transfer_title,
+        receiver_first_name: body.receiver_first_name,
+        receiver_last_name: body.receiver_last_name,
+    };
+    sepa_for(&app, Holder::Partner, sepa)
 }
 
 async fn user_sepa(
@@ -68,19 +91,15 @@ async fn user_sepa(
         .source_external_user_id
         .or(body.external_user_id)
         .ok_or_else(|| ApiError::validation("sourceExternalUserId should not be empty"))?;
-    let now = app.now();
-    let id = app.lock().create_sepa_transfer(
-        Holder::User(user),
-        body.amount.0,
-        &body.currency.to_ascii_lowercase(),
-        &body.destination_iban,
-        &body.transfer_title,
-        body.receiver_first_name,
-        body.receiver_last_name,
-        now,
-    )?;
-    app.kick();
-    Ok(ok(&types::SepaTransferCreated { transfer_id: id }))
+    let sepa = Sepa {
+        amount: body.amount.0,
+        currency: body.currency,
+        destination_iban: body.destination_iban,
+        transfer_title: body.transfer_title,
+        receiver_first_name: body.receiver_first_name,
+        receiver_last_name: body.receiver_last_name,
+    };
+    sepa_for(&app, Holder::User(user), sepa)
 }
 
 async fn sepa_details(
@@ -152,6 +171,23 @@ fn withdrawal_fields(
     })
 }
 
+/// Starts a crypto withdrawal of the partner or a user.
+fn withdrawal_for(app: &App, holder: Holder, w: Withdrawal) -> Result<Response, ApiError> {
+    let id = change(app, |st, now| {
+        st.create_withdrawal(
+            holder,
+            &w.currency,
+            w.amount,
+            w.network.as_deref(),
+            &w.wallet_address,
+            now,
+        )
+    })?;
+    Ok(ok(&types::CryptoWithdrawalCreated {
+        withdrawal_id: Some(id.to_string()),
+    }))
+}
+
 async fn partner_withdrawal(
     State(app): State<App>,
     Body(body): Body<types::PartnerCreateCryptoWithdrawalRequest>,
@@ -164,19 +200,7 @@ async fn partner_withdrawal(
         body.wallet_type.as_ref(),
         body.receiver_type.as_ref(),
     )?;
-    let now = app.now();
-    let id = app.lock().create_withdrawal(
-        Holder::Partner,
-        &w.currency,
-        w.amount,
-        w.network.as_deref(),
-        &w.wallet_address,
-        now,
-    )?;
-    app.kick();
-    Ok(ok(&types::CryptoWithdrawalCreated {
-        withdrawal_id: Some(id.to_string()),
-    }))
+    withdrawal_for(&app, Holder::Partner, w)
 }
 
 async fn user_withdrawal(
@@ -191,19 +215,7 @@ async fn user_withdrawal(
         Some(&body.wallet_type),
         Some(&body.receiver_type),
     )?;
-    let now = app.now();
-    let id = app.lock().create_withdrawal(
-        Holder::User(body.source_external_user_id),
-        &w.currency,
-        w.amount,
-        w.network.as_deref(),
-        &w.wallet_address,
-        now,
-    )?;
-    app.kick();
-    Ok(ok(&types::CryptoWithdrawalCreated {
-        withdrawal_id: Some(id.to_string()),
-    }))
+    withdrawal_for(&app, Holder::User(body.source_external_user_id), w)
 }
 
 async fn withdrawal_details(
@@ -218,9 +230,7 @@ async fn travel_rule(
     Path(id): Path<String>,
     OpenBody(_body): OpenBody<types::UpdateTravelRuleRequest>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    app.lock().update_travel_rule(&id, now, &app.clock)?;
-    app.kick();
+    change(&app, |st, now| st.update_travel_rule(&id, now, &app.clock))?;
     let mut answer = super::empty_object();
     answer.insert("cryptoDepositId".into(), id.into());
     answer.insert("status".into(), "WAITING_FOR_VERIFICATION".into());
@@ -231,15 +241,15 @@ async fn create_transfer(
     State(app): State<App>,
     Body(body): Body<types::CreateTransferRequest>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    let id = app.lock().create_transfer(
-        body.source_external_user_id,
-        body.destination_external_user_id,
-        body.amount.0,
-        &body.currency,
-        now,
-    )?;
-    app.kick();
+    let id = change(&app, |st, now| {
+        st.create_transfer(
+            body.source_external_user_id,
+            body.destination_external_user_id,
+            body.amount.0,
+            &body.currency,
+            now,
+        )
+    })?;
     Ok(answer(
         StatusCode::CREATED,
         &types::TransferCreated { transfer_id: id },

@@ -5,7 +5,7 @@ use axum::response::Response;
 use axum::{Extension, Router};
 use p100_api::types;
 
-use super::{ok, route, App, Body, ForceLockExpiry, OpenBody, Path};
+use super::{change, ok, route, App, Body, ForceLockExpiry, OpenBody, Path};
 use crate::error::ApiError;
 
 pub(super) fn routes(r: Router<App>) -> Router<App> {
@@ -43,11 +43,9 @@ async fn create_order(
     expiry: Option<Extension<ForceLockExpiry>>,
     Body(body): Body<types::CreateOrderRequest>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    let id = app
-        .lock()
-        .create_order(body.lock_id, expiry.is_some(), now)?;
-    app.kick();
+    let id = change(&app, |st, now| {
+        st.create_order(body.lock_id, expiry.is_some(), now)
+    })?;
     Ok(ok(&types::OrderCreated { order_id: id }))
 }
 
@@ -59,9 +57,7 @@ async fn create_link(
     State(app): State<App>,
     OpenBody(body): OpenBody<types::CreatePaymentLinkRequest>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    let id = app.lock().create_payment_link(&body, now)?;
-    app.kick();
+    let id = change(&app, |st, now| st.create_payment_link(&body, now))?;
     Ok(ok(&types::PaymentLinkCreated {
         payment_link_id: Some(id),
     }))
@@ -71,9 +67,7 @@ async fn create_checkout(
     State(app): State<App>,
     OpenBody(body): OpenBody<types::CreateCheckoutRequest>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    let id = app.lock().create_payment_link(&body, now)?;
-    app.kick();
+    let id = change(&app, |st, now| st.create_payment_link(&body, now))?;
     let mut answer = super::empty_object();
     answer.insert("checkoutId".into(), id.clone().into());
     answer.insert("paymentLinkId".into(), id.into());

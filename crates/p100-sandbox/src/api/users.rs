@@ -7,7 +7,7 @@ use axum::Router;
 use p100_api::types;
 
 use super::partner::Month;
-use super::{answer, empty_object, known, ok, route, App, Body, OpenBody, Path, Query};
+use super::{answer, change, empty_object, known, ok, route, App, Body, OpenBody, Path, Query};
 use crate::error::ApiError;
 use crate::state::{Holder, Profile};
 
@@ -221,9 +221,7 @@ async fn kyc_files(
 ) -> Result<Response, ApiError> {
     let parts = multipart(req).await?;
     let files = file_parts(&parts)?.len();
-    let now = app.now();
-    app.lock().kyc_files_added(&user, files, now)?;
-    app.kick();
+    change(&app, |st, now| st.kyc_files_added(&user, files, now))?;
     Ok(ok(&types::KycFilesAdded(empty_object())))
 }
 
@@ -253,9 +251,7 @@ async fn poa_files(
             return Err(ApiError::file_too_large(f.size));
         }
     }
-    let now = app.now();
-    app.lock().poa_files_added(&user, now)?;
-    app.kick();
+    change(&app, |st, now| st.poa_files_added(&user, now))?;
     Ok(answer(
         StatusCode::CREATED,
         &types::PoaFilesAdded(empty_object()),
@@ -312,11 +308,9 @@ async fn create_verification(
     if !missing.is_empty() {
         return Err(ApiError::validation(missing.join(". ")));
     }
-    let now = app.now();
-    let verification_id = app
-        .lock()
-        .create_kyc_verification(&body.external_user_id, now)?;
-    app.kick();
+    let verification_id = change(&app, |st, now| {
+        st.create_kyc_verification(&body.external_user_id, now)
+    })?;
     Ok(ok(&types::KycVerificationCreated {
         verification_id: Some(verification_id),
     }))
@@ -367,9 +361,7 @@ async fn add_verification(
             ))
         }
     };
-    let now = app.now();
-    app.lock().add_user_verification(&user, now)?;
-    app.kick();
+    change(&app, |st, now| st.add_user_verification(&user, now))?;
     Ok(ok(&types::UserVerificationAdded(empty_object())))
 }
 

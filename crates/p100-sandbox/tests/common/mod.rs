@@ -1,5 +1,6 @@
-//! Shared helpers of the sandbox tests: a sandbox on a manual clock, error inspection, a user
-//! with funds, and a webhook receiver that fails on demand and records what it got.
+//! Shared helpers of the sandbox tests: a sandbox on a manual clock, error inspection, the
+//! requests many tests make (a user, a funding transfer, a partner exchange), and a webhook
+//! receiver that fails on demand and records what it got.
 
 #![allow(dead_code)]
 
@@ -7,8 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
-use p100_api::types;
+use p100_api::types::{self, DecimalNumber, DecimalString};
+use p100_api::{Error, ResponseValue};
 use p100_sandbox::{Config, Sandbox};
+use rust_decimal::Decimal;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -37,6 +40,55 @@ pub fn api_error<T: std::fmt::Debug>(
     }
 }
 
+/// The status and P100 error code of a failed call are these; returns the error.
+pub fn assert_api_error<T: std::fmt::Debug>(
+    result: Result<T, p100_api::Error<types::Error>>,
+    status: u16,
+    code: &str,
+) -> types::Error {
+    let (got, error) = api_error(result);
+    assert_eq!(
+        (got, error.error_code.as_str()),
+        (status, code),
+        "{error:?}"
+    );
+    error
+}
+
+/// A decimal from its text.
+pub fn dec(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+/// Creates a user `id` with nothing but its id.
+pub async fn create_user(client: &p100_api::Client, id: &str) {
+    client
+        .user_create()
+        .body(types::UserCreateRequest::builder().external_user_id(id))
+        .send()
+        .await
+        .expect("user");
+}
+
+/// An internal transfer from the partner to the user `id`, as sent (not yet settled).
+pub async fn transfer_to(
+    client: &p100_api::Client,
+    id: &str,
+    amount: &str,
+    currency: &str,
+) -> Result<ResponseValue<types::TransferCreated>, Error<types::Error>> {
+    client
+        .transfer_create()
+        .body(
+            types::CreateTransferRequest::builder()
+                .destination_external_user_id(id.to_string())
+                .amount(amount.parse::<DecimalString>().expect("amount"))
+                .currency(currency),
+        )
+        .send()
+        .await
+}
+
 /// Creates a user `id` and funds it from the partner balance (settled).
 pub async fn funded_user(
     sandbox: &Sandbox,
@@ -57,18 +109,85 @@ pub async fn funded_user(
         .send()
         .await
         .expect("user created");
-    client
-        .transfer_create()
-        .body(
-            types::CreateTransferRequest::builder()
-                .destination_external_user_id(id.to_string())
-                .amount(amount.parse::<types::DecimalString>().expect("amount"))
-                .currency(currency),
-        )
-        .send()
+    transfer_to(client, id, amount, currency)
         .await
         .expect("funding accepted");
     sandbox.advance(SETTLE);
+}
+
+/// A partner exchange of `amount` at the lock `lock`, as answered.
+pub async fn partner_exchange(
+    client: &p100_api::Client,
+    lock: uuid::Uuid,
+    amount: &str,
+    from: &str,
+    to: &str,
+) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+    client
+        .partner_create_exchange()
+        .body(
+            types::PartnerCreateExchangeRequest::builder()
+                .amount(amount.parse::<DecimalNumber>().expect("amount"))
+                .currency_from(from)
+                .currency_to(to)
+                .lock_id(lock),
+        )
+        .send()
+        .await
+}
+
+/// A fresh partner lock, then a partner exchange at it (accepted); returns the exchange id.
+pub async fn locked_partner_exchange(
+    client: &p100_api::Client,
+    amount: &str,
+    from: &str,
+    to: &str,
+) -> uuid::Uuid {
+    let lock = client
+        .partner_create_exchange_lock()
+        .send()
+        .await
+        .expect("lock")
+        .into_inner();
+    partner_exchange(client, lock.id, amount, from, to)
+        .await
+        .expect("accepted")
+        .into_inner()
+        .exchange_id
+}
+
+/// A user exchange of `amount` at the lock `lock`, as answered.
+pub async fn user_exchange(
+    client: &p100_api::Client,
+    user: &str,
+    lock: uuid::Uuid,
+    amount: &str,
+    from: &str,
+    to: &str,
+) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+    client
+        .exchange_create()
+        .body(
+            types::CreateExchangeRequest::builder()
+                .source_external_user_id(user)
+                .amount(amount.parse::<DecimalNumber>().expect("amount"))
+                .currency_from(from.to_string())
+                .currency_to(to.to_string())
+                .lock_id(lock),
+        )
+        .send()
+        .await
+}
+
+/// Sends a request and reads its answer as JSON (whatever the status).
+pub async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("json")
 }
 
 /// One request the receiver got.
@@ -142,6 +261,12 @@ impl Receiver {
             .await
             .expect("a webhook arrives in time")
             .expect("receiver running")
+    }
+
+    /// The body of the next request, read as `T` (a webhook payload type of the spec).
+    pub async fn next_payload<T: serde::de::DeserializeOwned>(&mut self) -> T {
+        let body = self.next().await.body;
+        serde_json::from_value(body).expect("the spec's payload")
     }
 
     /// Whether a request is already waiting.
