@@ -8,7 +8,7 @@ use std::time::Duration;
 use httpmock::prelude::*;
 use p100_ergonomic::upload::UploadFile;
 use p100_ergonomic::{Client, ConfigError, Environment, ErrorKind, RetryPolicy};
-use support::{Captured, Reply, ScriptServer, KEY};
+use support::{get_balances, Captured, Reply, ScriptServer, KEY};
 
 #[test]
 fn builds_for_loopback_and_hides_the_key() {
@@ -219,16 +219,7 @@ async fn a_configured_user_agent_replaces_the_default() {
         .build()
         .expect("client");
 
-    client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
-        .await
-        .expect("balances");
+    get_balances(&client).await.expect("balances");
     mock.assert_async().await;
 }
 
@@ -253,14 +244,7 @@ async fn redirects_are_not_followed_so_the_key_stays_home() {
         .build()
         .expect("client");
 
-    let error = client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
+    let error = get_balances(&client)
         .await
         .expect_err("a redirect is not an answer");
 
@@ -286,16 +270,7 @@ async fn timeouts_are_reported_as_such() {
         .expect("client");
     let start = tokio::time::Instant::now();
 
-    let error = client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
-        .await
-        .expect_err("no answer");
+    let error = get_balances(&client).await.expect_err("no answer");
 
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert!(error.is_timeout() && error.is_retryable());
@@ -326,14 +301,7 @@ async fn each_call_is_traced_without_secrets() {
         RetryPolicy::default().with_jitter(p100_ergonomic::Jitter::none()),
     );
 
-    client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
+    get_balances(&client)
         .await
         .expect("second attempt succeeds");
 

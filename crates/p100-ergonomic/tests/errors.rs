@@ -9,7 +9,7 @@ use httpmock::prelude::*;
 use p100_ergonomic::{AuthFailure, Error, ErrorCode, ErrorKind, RetryPolicy};
 use reqwest::StatusCode;
 use serde_yaml::Value;
-use support::{facts_files, KEY};
+use support::{facts_files, get_balances, KEY};
 
 /// An error entry of the facts: a mapping with `code: P…`, wherever it is (endpoint `errors:`
 /// lists, guide tables, legacy tables), or a documented error body (`errorCode: P…`).
@@ -230,16 +230,7 @@ async fn every_documented_error_through_a_call() {
             })
             .await;
 
-        let error = client
-            .call(
-                client
-                    .raw()
-                    .user_get_balances()
-                    .external_user_id("u1")
-                    .send(),
-            )
-            .await
-            .expect_err("an error status");
+        let error = get_balances(&client).await.expect_err("an error status");
         mock.delete_async().await;
 
         assert_eq!(error.kind(), ErrorKind::Api, "{entry:?}");
@@ -320,16 +311,7 @@ async fn access_denied_keeps_status_and_reason_whatever_the_body() {
                 })
                 .await;
 
-            let error = client
-                .call(
-                    client
-                        .raw()
-                        .user_get_balances()
-                        .external_user_id("u1")
-                        .send(),
-                )
-                .await
-                .expect_err("401");
+            let error = get_balances(&client).await.expect_err("401");
             mock.delete_async().await;
 
             assert!(error.is_unauthorized(), "{body}: {error:?}");
@@ -393,16 +375,7 @@ async fn a_proxy_error_page_keeps_its_status() {
         .build()
         .expect("client");
 
-    let error = client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
-        .await
-        .expect_err("502");
+    let error = get_balances(&client).await.expect_err("502");
 
     assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
@@ -432,16 +405,7 @@ async fn an_undecodable_success_keeps_the_raw_body() {
         .build()
         .expect("client");
 
-    let error = client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
-        .await
-        .expect_err("decode error");
+    let error = get_balances(&client).await.expect_err("decode error");
 
     assert_eq!(error.kind(), ErrorKind::Decode);
     assert_eq!(error.status(), Some(StatusCode::OK));
@@ -464,16 +428,7 @@ async fn transport_errors_do_not_show_the_key() {
         .build()
         .expect("client");
 
-    let error = client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
-        .await
-        .expect_err("connection refused");
+    let error = get_balances(&client).await.expect_err("connection refused");
 
     assert_eq!(error.kind(), ErrorKind::Transport);
     assert!(error.is_connect() && error.is_retryable());

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use p100_ergonomic::{ErrorKind, Jitter, RetryPolicy};
-use support::{client, Reply, ScriptServer};
+use support::{client, get_balances, Reply, ScriptServer};
 
 const BALANCES: &str = r#"{"userId":"42","fiatBalances":[]}"#;
 const P501: &str = r#"{"errorCode":"P501","errorName":"service-unavailable","errorMessage":"Service temporarily unavailable"}"#;
@@ -18,20 +18,6 @@ fn fixed(attempts: u32) -> RetryPolicy {
         .with_initial_delay(Duration::from_millis(100))
         .with_max_delay(Duration::from_secs(1))
         .with_jitter(Jitter::none())
-}
-
-async fn get_balances(
-    client: &p100_ergonomic::Client,
-) -> Result<p100_ergonomic::types::UserBalances, p100_ergonomic::Error> {
-    client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
-        .await
 }
 
 #[tokio::test(start_paused = true)]
