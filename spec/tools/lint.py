@@ -88,6 +88,115 @@ for name, schema in components.items():
         problems.append(f"/components/schemas/{name}: only P100 sends it: use x-extensible-enum (open), not enum")
     elif "x-extensible-enum" in schema and name in in_requests:
         problems.append(f"/components/schemas/{name}: requests carry it: use enum (what P100 accepts)")
+
+# Behaviour extensions (spec/CONVENTIONS.md, "Behaviour"): effects, waiters, the error registry,
+# status classes and the delivery schedule, each in the one place the SDKs read it from.
+import re
+EFFECTS = {"read", "lock", "moves-money", "changes-state"}
+ERROR_CLASSES = {"accepted", "validation", "not-found", "business", "transient", "internal", "auth"}
+STATUS_CLASSES = {"succeeded", "failed", "in-progress", "state"}
+op_by_id = {}
+for path, item in (spec.get("paths") or {}).items():
+    for m, op in item.items():
+        if isinstance(op, dict) and "operationId" in op:
+            op_by_id[op["operationId"]] = (m, path, op)
+def schema_of(ref_holder):
+    r = (ref_holder or {}).get("$ref", "")
+    return components.get(r.rsplit("/", 1)[-1]) if r.startswith("#/components/schemas/") else None
+for oid, (m, path, op) in op_by_id.items():
+    effect = op.get("x-p100-effect")
+    if effect not in EFFECTS:
+        problems.append(f"{oid}: x-p100-effect {effect!r} is not one of {sorted(EFFECTS)}")
+    elif m == "get" and effect not in {"read", "lock"}:
+        problems.append(f"{oid}: a GET must be read or lock, not {effect}")
+    waiter = op.get("x-p100-waiter")
+    succ = {c: r for c, r in op.get("responses", {}).items() if str(c).startswith("2")}
+    if waiter is None:
+        if any((r or {}).get("links") for r in succ.values()):
+            problems.append(f"{oid}: links on a success response without x-p100-waiter")
+        continue
+    if effect not in {"moves-money", "changes-state"}:
+        problems.append(f"{oid}: x-p100-waiter on a {effect} operation")
+    link = waiter.get("link")
+    for code, r in succ.items():
+        l = ((r or {}).get("links") or {}).get(link)
+        if not l:
+            problems.append(f"{oid}: response {code} has no links.{link} (x-p100-waiter.link)")
+            continue
+        target = op_by_id.get(l.get("operationId"))
+        if not target:
+            problems.append(f"{oid}: link {link} names unknown operation {l.get('operationId')}")
+            continue
+        tparams = {p["name"] for p in target[2].get("parameters", []) if p.get("in") == "path"}
+        params = l.get("parameters") or {}
+        if set(params) != tparams:
+            problems.append(f"{oid}: link {link} sets {sorted(params)}, {l['operationId']} takes {sorted(tparams)}")
+        for name, expr in params.items():
+            mm = re.fullmatch(r"\$(response|request)\.body#/(\w+)", str(expr))
+            if not mm:
+                problems.append(f"{oid}: link parameter {name}: {expr!r} is not $response.body#/field or $request.body#/field")
+                continue
+            if mm.group(1) == "response":
+                body = schema_of(r.get("content", {}).get("application/json", {}).get("schema"))
+            else:
+                body = schema_of(op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema"))
+            if not body or mm.group(2) not in (body.get("properties") or {}):
+                problems.append(f"{oid}: link parameter {name}: the {mm.group(1)} body has no field {mm.group(2)}")
+        if target[2].get("x-p100-effect") != "read":
+            problems.append(f"{oid}: waiter operation {l['operationId']} is not a read")
+        details = schema_of(target[2]["responses"]["200"]["content"]["application/json"]["schema"])
+        statuses = waiter.get("status")
+        for field in statuses if isinstance(statuses, list) else [statuses]:
+            prop = (details or {}).get("properties", {}).get(field)
+            if prop is None:
+                problems.append(f"{oid}: waiter status field {field!r} is not a property of the details answer")
+                continue
+            ref = prop.get("$ref") or next((a["$ref"] for a in prop.get("allOf", []) if "$ref" in a), "")
+            if "x-p100-status-classes" not in (components.get(ref.rsplit("/", 1)[-1]) or {}):
+                problems.append(f"{oid}: waiter status field {field!r} has no status schema with x-p100-status-classes")
+        err = waiter.get("error")
+        if err is not None and err not in (details or {}).get("properties", {}):
+            problems.append(f"{oid}: waiter error field {err!r} is not a property of the details answer")
+for name, schema in components.items():
+    classes = schema.get("x-p100-status-classes") if isinstance(schema, dict) else None
+    known = schema.get("x-extensible-enum") or schema.get("enum") or [] if isinstance(schema, dict) else []
+    if name.endswith("Status") and schema.get("type") == "string" and classes is None:
+        problems.append(f"/components/schemas/{name}: a status schema without x-p100-status-classes")
+    if classes is None: continue
+    for v in known:
+        c = classes.get(v)
+        if not c: problems.append(f"/components/schemas/{name}: value {v} has no class")
+        elif c.get("knowledge") != "documented":
+            problems.append(f"/components/schemas/{name}: listed value {v} must be knowledge: documented")
+    for v, c in classes.items():
+        if (c or {}).get("class") not in STATUS_CLASSES:
+            problems.append(f"/components/schemas/{name}: {v}: class {(c or {}).get('class')!r} not in {sorted(STATUS_CLASSES)}")
+        if v not in known and (c or {}).get("knowledge") != "inferred":
+            problems.append(f"/components/schemas/{name}: {v} is not a listed value, so its knowledge must be inferred")
+registry = spec.get("x-p100-errors") or {}
+codes = registry.get("codes") or {}
+if not codes: problems.append("x-p100-errors.codes: missing")
+ids = set()
+for code, e in codes.items():
+    at = f"x-p100-errors.codes.{code}"
+    if not re.fullmatch(r"P\d{3}", str(code)): problems.append(f"{at}: not a P-code")
+    for key in ("identifier", "http", "class", "facts", "description"):
+        if key not in e: problems.append(f"{at}: {key} missing")
+    if e.get("class") not in ERROR_CLASSES: problems.append(f"{at}: class {e.get('class')!r} not in {sorted(ERROR_CLASSES)}")
+    if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", str(e.get("identifier"))): problems.append(f"{at}: identifier not kebab-case")
+    if e.get("identifier") in ids: problems.append(f"{at}: identifier {e.get('identifier')} used twice")
+    ids.add(e.get("identifier"))
+    if not ("title" in e or "errorName" in e): problems.append(f"{at}: neither title nor errorName: the docs must show one")
+    for k in e.get("inferred", []):
+        if k not in e: problems.append(f"{at}: inferred names {k}, which the entry lacks")
+    if not re.fullmatch(r"[\w-]+\.yaml#.+", str(e.get("facts"))): problems.append(f"{at}: facts is not file.yaml#title")
+auth = registry.get("auth") or {}
+if auth.get("http") != 401 or not auth.get("reasons"): problems.append("x-p100-errors.auth: needs http 401 and reasons")
+for code, e in (registry.get("undocumented") or {}).items():
+    if str(e.get("code", "")).startswith("P"): problems.append(f"x-p100-errors.undocumented.{code}: its code must not look like a P-code")
+schedule = (spec.get("x-p100-delivery-schedule") or {}).get("retry-delays-seconds")
+if not (isinstance(schedule, list) and schedule and all(isinstance(s, int) and s > 0 for s in schedule)):
+    problems.append("x-p100-delivery-schedule.retry-delays-seconds: a list of positive integers is required")
 for pr in problems: print("LINT", pr)
 print(f"{len(ops)} operations, {len(have)} webhooks, {len(schemas)} schemas, {len(problems)} problems")
 sys.exit(1 if problems else 0)
