@@ -848,6 +848,11 @@ details for failed withdrawals, whose shapes are unknown. None is guaranteed.
         ///Destination wallet address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub destination: ::std::option::Option<::std::string::String>,
+        /**Why the movement failed, when it did: P100's error object, as the transfer webhooks carry
+it (its fields were never seen filled; read with care). Absent while in flight or on success.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<WebhookError>,
         ///Fee charged.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
@@ -1026,6 +1031,11 @@ status, timestamps and user details. The fields below are those the exchange pag
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub currency_to: ::std::option::Option<::std::string::String>,
+        /**Why the movement failed, when it did: P100's error object, as the transfer webhooks carry
+it (its fields were never seen filled; read with care). Absent while in flight or on success.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<WebhookError>,
         ///The exchange id (name assumed).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -2084,6 +2094,11 @@ field P100 sends is kept as an unknown property.
         ///Receiving IBAN.
         #[serde(rename = "destinationIban")]
         pub destination_iban: ::std::string::String,
+        /**Why the movement failed, when it did: P100's error object, as the transfer webhooks carry
+it (its fields were never seen filled; read with care). Absent while in flight or on success.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<WebhookError>,
         ///Fee charged for the transfer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
@@ -2274,6 +2289,11 @@ user-id fields and `createdAt` are not in it and are named after the P2P Transfe
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub destination_external_user_id: ::std::option::Option<::std::string::String>,
+        /**Why the movement failed, when it did: P100's error object, as the transfer webhooks carry
+it (its fields were never seen filled; read with care). Absent while in flight or on success.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<WebhookError>,
         ///The transfer id.
         pub id: ::uuid::Uuid,
         ///E-mail of the sending side.
@@ -5844,6 +5864,10 @@ assumes the same two).
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::WebhookError>,
+                ::std::string::String,
+            >,
             fee: ::std::result::Result<
                 ::std::option::Option<::p100_api::types::DecimalNumber>,
                 ::std::string::String,
@@ -5872,6 +5896,7 @@ assumes the same two).
                     created_at: Ok(Default::default()),
                     currency: Ok(Default::default()),
                     destination: Ok(Default::default()),
+                    error: Ok(Default::default()),
                     fee: Ok(Default::default()),
                     id: Ok(Default::default()),
                     status: Ok(Default::default()),
@@ -5928,6 +5953,18 @@ assumes the same two).
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
                     });
                 self
             }
@@ -6009,6 +6046,7 @@ assumes the same two).
                     created_at: value.created_at?,
                     currency: value.currency?,
                     destination: value.destination?,
+                    error: value.error?,
                     fee: value.fee?,
                     id: value.id?,
                     status: value.status?,
@@ -6025,6 +6063,7 @@ assumes the same two).
                     created_at: Ok(value.created_at),
                     currency: Ok(value.currency),
                     destination: Ok(value.destination),
+                    error: Ok(value.error),
                     fee: Ok(value.fee),
                     id: Ok(value.id),
                     status: Ok(value.status),
@@ -6378,6 +6417,10 @@ assumes the same two).
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::WebhookError>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -6402,6 +6445,7 @@ assumes the same two).
                     created_at: Ok(Default::default()),
                     currency_from: Ok(Default::default()),
                     currency_to: Ok(Default::default()),
+                    error: Ok(Default::default()),
                     id: Ok(Default::default()),
                     lock_id: Ok(Default::default()),
                     rate: Ok(Default::default()),
@@ -6457,6 +6501,18 @@ assumes the same two).
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for currency_to: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
                     });
                 self
             }
@@ -6521,6 +6577,7 @@ assumes the same two).
                     created_at: value.created_at?,
                     currency_from: value.currency_from?,
                     currency_to: value.currency_to?,
+                    error: value.error?,
                     id: value.id?,
                     lock_id: value.lock_id?,
                     rate: value.rate?,
@@ -6535,6 +6592,7 @@ assumes the same two).
                     created_at: Ok(value.created_at),
                     currency_from: Ok(value.currency_from),
                     currency_to: Ok(value.currency_to),
+                    error: Ok(value.error),
                     id: Ok(value.id),
                     lock_id: Ok(value.lock_id),
                     rate: Ok(value.rate),
@@ -9470,6 +9528,10 @@ assumes the same two).
                 ::std::string::String,
                 ::std::string::String,
             >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::WebhookError>,
+                ::std::string::String,
+            >,
             fee: ::std::result::Result<
                 ::std::option::Option<::p100_api::types::DecimalNumber>,
                 ::std::string::String,
@@ -9506,6 +9568,7 @@ assumes the same two).
                     destination_iban: Err(
                         "no value supplied for destination_iban".to_string(),
                     ),
+                    error: Ok(Default::default()),
                     fee: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
                     receiver_first_name: Ok(Default::default()),
@@ -9569,6 +9632,18 @@ assumes the same two).
                         format!(
                             "error converting supplied value for destination_iban: {e}"
                         )
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
                     });
                 self
             }
@@ -9688,6 +9763,7 @@ assumes the same two).
                     created_at: value.created_at?,
                     currency: value.currency?,
                     destination_iban: value.destination_iban?,
+                    error: value.error?,
                     fee: value.fee?,
                     id: value.id?,
                     receiver_first_name: value.receiver_first_name?,
@@ -9706,6 +9782,7 @@ assumes the same two).
                     created_at: Ok(value.created_at),
                     currency: Ok(value.currency),
                     destination_iban: Ok(value.destination_iban),
+                    error: Ok(value.error),
                     fee: Ok(value.fee),
                     id: Ok(value.id),
                     receiver_first_name: Ok(value.receiver_first_name),
@@ -10164,6 +10241,10 @@ assumes the same two).
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            error: ::std::result::Result<
+                ::std::option::Option<super::WebhookError>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
             source_email: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -10186,6 +10267,7 @@ assumes the same two).
                     currency: Err("no value supplied for currency".to_string()),
                     destination_email: Ok(Default::default()),
                     destination_external_user_id: Ok(Default::default()),
+                    error: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
                     source_email: Ok(Default::default()),
                     source_external_user_id: Ok(Default::default()),
@@ -10260,6 +10342,18 @@ assumes the same two).
                     });
                 self
             }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::uuid::Uuid>,
@@ -10320,6 +10414,7 @@ assumes the same two).
                     currency: value.currency?,
                     destination_email: value.destination_email?,
                     destination_external_user_id: value.destination_external_user_id?,
+                    error: value.error?,
                     id: value.id?,
                     source_email: value.source_email?,
                     source_external_user_id: value.source_external_user_id?,
@@ -10335,6 +10430,7 @@ assumes the same two).
                     currency: Ok(value.currency),
                     destination_email: Ok(value.destination_email),
                     destination_external_user_id: Ok(value.destination_external_user_id),
+                    error: Ok(value.error),
                     id: Ok(value.id),
                     source_email: Ok(value.source_email),
                     source_external_user_id: Ok(value.source_external_user_id),
@@ -19455,227 +19551,5 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
             > as ::serde::Deserialize>::deserialize(deserializer)?;
             Ok(Self::from(value.into_owned()))
         }
-    }
-}
-/// What the spec's `x-webhooks` says about each webhook kind P100 sends.
-pub mod webhooks {
-    /// One webhook kind as the spec describes it.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-    pub struct WebhookSpec {
-        /// The catalog's name of the kind (`"crypto_deposit"`).
-        pub kind: &'static str,
-        /// The component schema of its body (a type in [`crate::types`]).
-        pub schema: &'static str,
-        /// The body fields the schema names, sorted.
-        pub known_fields: &'static [&'static str],
-        /// The fields the schema marks required.
-        pub required_fields: &'static [&'static str],
-        /// `x-p100-dedupe-key`: the fields that identify one event across P100's retries
-        /// (empty: the whole body does).
-        pub dedupe_fields: &'static [&'static str],
-    }
-    /// Every kind in the spec, sorted by name.
-    pub const ALL: [WebhookSpec; 18usize] = [
-        WebhookSpec {
-            kind: "card_3ds_code",
-            schema: "Card3dsCodeWebhook",
-            known_fields: &["code", "externalUserId"],
-            required_fields: &[],
-            dedupe_fields: &["externalUserId", "code"],
-        },
-        WebhookSpec {
-            kind: "card_activation_code",
-            schema: "CardActivationCodeWebhook",
-            known_fields: &["cardId", "code", "externalUserId"],
-            required_fields: &[],
-            dedupe_fields: &["cardId", "code"],
-        },
-        WebhookSpec {
-            kind: "card_transaction",
-            schema: "CardTransactionWebhook",
-            known_fields: &[],
-            required_fields: &[],
-            dedupe_fields: &[],
-        },
-        WebhookSpec {
-            kind: "create_wallet",
-            schema: "CreateWalletWebhook",
-            known_fields: &[],
-            required_fields: &[],
-            dedupe_fields: &[],
-        },
-        WebhookSpec {
-            kind: "crypto_deposit",
-            schema: "CryptoDepositWebhook",
-            known_fields: &[
-                "amount",
-                "createdAt",
-                "cryptoDepositId",
-                "currency",
-                "externalUserId",
-                "status",
-                "transactionHash",
-            ],
-            required_fields: &[
-                "externalUserId",
-                "cryptoDepositId",
-                "amount",
-                "currency",
-                "status",
-                "transactionHash",
-                "createdAt",
-            ],
-            dedupe_fields: &["cryptoDepositId", "status"],
-        },
-        WebhookSpec {
-            kind: "crypto_withdrawal",
-            schema: "CryptoWithdrawalWebhook",
-            known_fields: &[
-                "amount",
-                "createdAt",
-                "currency",
-                "destination",
-                "fee",
-                "id",
-                "status",
-                "transactionHash",
-                "user",
-            ],
-            required_fields: &["id", "status"],
-            dedupe_fields: &["id", "status"],
-        },
-        WebhookSpec {
-            kind: "exchange",
-            schema: "ExchangeWebhook",
-            known_fields: &["exchangeId", "status"],
-            required_fields: &[],
-            dedupe_fields: &["exchangeId", "status"],
-        },
-        WebhookSpec {
-            kind: "iban_status",
-            schema: "IbanStatusWebhook",
-            known_fields: &["status"],
-            required_fields: &[],
-            dedupe_fields: &[],
-        },
-        WebhookSpec {
-            kind: "kyc_file_added",
-            schema: "KycFileAddedWebhook",
-            known_fields: &["externalUserId", "status"],
-            required_fields: &["externalUserId", "status"],
-            dedupe_fields: &["externalUserId", "status"],
-        },
-        WebhookSpec {
-            kind: "kyc_verification_status",
-            schema: "KycVerificationStatusWebhook",
-            known_fields: &[
-                "attemptStatus",
-                "externalUserId",
-                "rejectionReason",
-                "verificationStatus",
-            ],
-            required_fields: &["externalUserId", "verificationStatus", "attemptStatus"],
-            dedupe_fields: &[
-                "externalUserId",
-                "verificationStatus",
-                "attemptStatus",
-                "rejectionReason",
-            ],
-        },
-        WebhookSpec {
-            kind: "order_status",
-            schema: "OrderStatusWebhook",
-            known_fields: &["orderId", "status"],
-            required_fields: &[],
-            dedupe_fields: &["orderId", "status"],
-        },
-        WebhookSpec {
-            kind: "p2p_transfer",
-            schema: "P2pTransferWebhook",
-            known_fields: &[
-                "amount",
-                "createdAt",
-                "currency",
-                "destinationExternalUserId",
-                "error",
-                "id",
-                "sourceExternalUserId",
-                "status",
-            ],
-            required_fields: &["id", "amount", "currency", "status", "createdAt"],
-            dedupe_fields: &["id", "status"],
-        },
-        WebhookSpec {
-            kind: "partner_sepa_transfer",
-            schema: "PartnerSepaTransferWebhook",
-            known_fields: &[
-                "amount",
-                "createdAt",
-                "currency",
-                "destinationIban",
-                "error",
-                "fee",
-                "id",
-                "receiverFirstName",
-                "receiverLastName",
-                "status",
-                "transferTitle",
-                "type",
-            ],
-            required_fields: &[],
-            dedupe_fields: &["id", "status"],
-        },
-        WebhookSpec {
-            kind: "payment_link",
-            schema: "PaymentLinkWebhook",
-            known_fields: &["paymentLinkId", "status"],
-            required_fields: &[],
-            dedupe_fields: &["paymentLinkId", "status"],
-        },
-        WebhookSpec {
-            kind: "poa_verification_status",
-            schema: "PoaVerificationStatusWebhook",
-            known_fields: &["externalUserId", "status"],
-            required_fields: &[],
-            dedupe_fields: &["externalUserId", "status"],
-        },
-        WebhookSpec {
-            kind: "sepa_deposit",
-            schema: "SepaDepositWebhook",
-            known_fields: &[],
-            required_fields: &[],
-            dedupe_fields: &[],
-        },
-        WebhookSpec {
-            kind: "user_balance_generation",
-            schema: "UserBalanceGenerationWebhook",
-            known_fields: &["externalUserId", "status"],
-            required_fields: &["externalUserId", "status"],
-            dedupe_fields: &["externalUserId", "status"],
-        },
-        WebhookSpec {
-            kind: "user_sepa_transfer",
-            schema: "UserSepaTransferWebhook",
-            known_fields: &[
-                "amount",
-                "createdAt",
-                "currency",
-                "destinationIban",
-                "error",
-                "fee",
-                "id",
-                "receiverFirstName",
-                "receiverLastName",
-                "status",
-                "transferTitle",
-                "type",
-            ],
-            required_fields: &["id", "status"],
-            dedupe_fields: &["id", "status"],
-        },
-    ];
-    /// The kind named `kind` (`"crypto_deposit"`), if the spec has it.
-    pub fn find(kind: &str) -> ::std::option::Option<&'static WebhookSpec> {
-        ALL.iter().find(|spec| spec.kind == kind)
     }
 }
