@@ -161,11 +161,10 @@ impl<'a> Doc<'a> {
         let name = schema_name(reference)
             .with_context(|| format!("{at}: the JSON body is not a $ref to a component schema"))?;
         // Re-borrow from the document so the lifetime is the document's.
-        Ok(self
-            .schemas
+        self.schemas
             .get_key_value(name)
             .map(|(k, _)| k.as_str())
-            .with_context(|| format!("{at}: schema {name} does not exist"))?)
+            .with_context(|| format!("{at}: schema {name} does not exist"))
     }
 
     fn property_schema(&self, schema: &str, field: &str) -> Option<&'a str> {
@@ -530,6 +529,13 @@ fn errors(doc: &Doc) -> Result<TokenStream> {
                         #(#auth_from)*
                         _ => ::core::option::Option::None,
                     })
+            }
+        }
+
+        impl ::core::fmt::Display for AuthFailure {
+            /// `xo1 (The request carried no API key.)`
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::write!(f, "{} ({})", self.reason_code(), self.description())
             }
         }
 
@@ -1101,12 +1107,16 @@ fn kinds(doc: &Doc) -> Result<Vec<Kind>> {
             status_set,
         });
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
-fn webhooks(doc: &Doc) -> Result<TokenStream> {
-    let kinds = kinds(doc)?;
+fn webhooks(doc: &Doc, order: &[String]) -> Result<TokenStream> {
+    // The rows of the callback macro keep the spec's order (the order users read the kinds in);
+    // `ALL` is sorted by name.
+    let mut in_spec_order = kinds(doc)?;
+    in_spec_order.sort_by_key(|k| order.iter().position(|name| name == &k.name));
+    let mut kinds: Vec<&Kind> = in_spec_order.iter().collect();
+    kinds.sort_by(|a, b| a.name.cmp(&b.name));
     let schedule = doc
         .doc
         .pointer("/x-p100-delivery-schedule/retry-delays-seconds")
@@ -1158,7 +1168,7 @@ fn webhooks(doc: &Doc) -> Result<TokenStream> {
     // title, payload schema, carrier type (boxed when the body has more than two fields, so that
     // an event stays small; the undocumented carrier when the spec knows no field) and the Rust
     // field names of the dedupe key.
-    let rows = kinds.iter().map(|k| {
+    let rows = in_spec_order.iter().map(|k| {
         let variant = pascal(&k.name);
         let name = &k.name;
         let title = &k.title;
@@ -1170,8 +1180,15 @@ fn webhooks(doc: &Doc) -> Result<TokenStream> {
         } else {
             quote!(::p100_api::types::#schema)
         };
-        let dedupe = k.dedupe.iter().map(|f| snake(f));
-        quote!((#variant, #name, #title, #schema, #carrier, [#(#dedupe),*]),)
+        let dedupe = if !k.documented {
+            quote!(whole)
+        } else if k.dedupe.is_empty() {
+            quote!(none)
+        } else {
+            let fields = k.dedupe.iter().map(|f| snake(f));
+            quote!([#(#fields),*])
+        };
+        quote!((#variant, #name, #title, #schema, #carrier, #dedupe),)
     });
     let count = kinds.len();
     let retries = schedule.len();
@@ -1220,9 +1237,12 @@ fn webhooks(doc: &Doc) -> Result<TokenStream> {
             pub const SCHEDULE_FACTS: &str = #schedule_facts;
         }
 
-        /// Calls `$m! { (Variant, "name", "title", PayloadSchema, CarrierType, [dedupe_field, …]), … }`
-        /// with one row per webhook kind of the spec; `$undocumented` is the carrier type of the
-        /// kinds whose body the docs never show. For crates that build per-kind code.
+        /// Calls `$m! { (Variant, "name", "title", PayloadSchema, CarrierType, Dedupe), … }` with one
+        /// row per webhook kind of the spec; `$undocumented` is the carrier type of the kinds whose
+        /// body the docs never show. `Dedupe` is `[field, …]` (the Rust field names of
+        /// `x-p100-dedupe-key`), `whole` (an undocumented body: the whole body is the key) or
+        /// `none` (no key fields, and the type keeps only part of the body). For crates that build
+        /// per-kind code.
         #[doc(hidden)]
         #[macro_export]
         macro_rules! with_webhook_kinds {
@@ -1233,14 +1253,15 @@ fn webhooks(doc: &Doc) -> Result<TokenStream> {
     })
 }
 
-/// The catalog module's source.
-pub fn generate(doc: &Value) -> Result<TokenStream> {
+/// The catalog module's source. `webhook_order` is the spec's order of the `x-webhooks` kinds
+/// (the JSON form of the spec has lost it).
+pub fn generate(doc: &Value, webhook_order: &[String]) -> Result<TokenStream> {
     let doc = Doc::new(doc)?;
     let errors = errors(&doc)?;
     let sets = status_sets(&doc)?;
     let statuses = statuses(&sets)?;
     let (operations, _) = operations(&doc)?;
-    let webhooks = webhooks(&doc)?;
+    let webhooks = webhooks(&doc, webhook_order)?;
     Ok(quote! {
         //! What P100 does, as the spec's behaviour extensions say (spec/CONVENTIONS.md,
         //! "Behaviour"): the error registry, each operation's effect, the waiters, the classes of

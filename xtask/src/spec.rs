@@ -49,6 +49,23 @@ pub fn load(path: &Path) -> Result<Value> {
     serde_json::to_value(yaml).context("converting the spec to JSON")
 }
 
+/// The kinds of `x-webhooks` in the order the spec lists them.
+pub fn webhook_order(path: &Path) -> Result<Vec<String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(yaml
+        .get("x-webhooks")
+        .and_then(serde_yaml::Value::as_mapping)
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// Checks the type rules (DESIGN.md, spec/CONVENTIONS.md) and strips what progenitor cannot take.
 pub fn prepare(mut doc: Value) -> Result<Prepared> {
     let mut problems = Vec::new();

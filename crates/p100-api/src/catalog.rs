@@ -725,6 +725,12 @@ impl AuthFailure {
             })
     }
 }
+impl ::core::fmt::Display for AuthFailure {
+    /// `xo1 (The request carried no API key.)`
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        ::core::write!(f, "{} ({})", self.reason_code(), self.description())
+    }
+}
 /// An answer the docs never show that a faithful simulation still has to give
 /// (`x-p100-errors.undocumented`). Its code is the sandbox's own, never a P-code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -2348,52 +2354,54 @@ pub mod webhooks {
     /// The facts entry of the schedule.
     pub const SCHEDULE_FACTS: &str = "webhooks.yaml#Webhooks (overview)";
 }
-/// Calls `$m! { (Variant, "name", "title", PayloadSchema, CarrierType, [dedupe_field, …]), … }`
-/// with one row per webhook kind of the spec; `$undocumented` is the carrier type of the
-/// kinds whose body the docs never show. For crates that build per-kind code.
+/// Calls `$m! { (Variant, "name", "title", PayloadSchema, CarrierType, Dedupe), … }` with one
+/// row per webhook kind of the spec; `$undocumented` is the carrier type of the kinds whose
+/// body the docs never show. `Dedupe` is `[field, …]` (the Rust field names of
+/// `x-p100-dedupe-key`), `whole` (an undocumented body: the whole body is the key) or
+/// `none` (no key fields, and the type keeps only part of the body). For crates that build
+/// per-kind code.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! with_webhook_kinds {
     ($m:ident, $undocumented:ty) => {
-        $m ! { (Card3dsCode, "card_3ds_code", "Card 3DS Code Webhook",
-        Card3dsCodeWebhook, ::p100_api::types::Card3dsCodeWebhook, [external_user_id,
-        code]), (CardActivationCode, "card_activation_code",
-        "Card Activation Code Webhook", CardActivationCodeWebhook, Box <
-        ::p100_api::types::CardActivationCodeWebhook >, [card_id, code]),
-        (CardTransaction, "card_transaction", "Card Transaction Webhook",
-        CardTransactionWebhook, $undocumented, []), (CreateWallet, "create_wallet",
-        "Create Wallet Webhook", CreateWalletWebhook, $undocumented, []), (CryptoDeposit,
-        "crypto_deposit", "Crypto Deposit Webhook", CryptoDepositWebhook, Box <
-        ::p100_api::types::CryptoDepositWebhook >, [crypto_deposit_id, status]),
-        (CryptoWithdrawal, "crypto_withdrawal", "Crypto Withdrawal Webhook",
-        CryptoWithdrawalWebhook, Box < ::p100_api::types::CryptoWithdrawalWebhook >, [id,
-        status]), (Exchange, "exchange", "Exchange Webhook", ExchangeWebhook,
-        ::p100_api::types::ExchangeWebhook, [exchange_id, status]), (IbanStatus,
-        "iban_status", "IBAN Status Webhook", IbanStatusWebhook,
-        ::p100_api::types::IbanStatusWebhook, []), (KycFileAdded, "kyc_file_added",
-        "KYC File Added Webhook", KycFileAddedWebhook,
+        $m ! { (UserBalanceGeneration, "user_balance_generation",
+        "User Balance Generation Webhook", UserBalanceGenerationWebhook,
+        ::p100_api::types::UserBalanceGenerationWebhook, [external_user_id, status]),
+        (KycFileAdded, "kyc_file_added", "KYC File Added Webhook", KycFileAddedWebhook,
         ::p100_api::types::KycFileAddedWebhook, [external_user_id, status]),
+        (PoaVerificationStatus, "poa_verification_status",
+        "POA Verification Status Webhook", PoaVerificationStatusWebhook,
+        ::p100_api::types::PoaVerificationStatusWebhook, [external_user_id, status]),
         (KycVerificationStatus, "kyc_verification_status",
         "KYC Verification Status Webhook", KycVerificationStatusWebhook, Box <
         ::p100_api::types::KycVerificationStatusWebhook >, [external_user_id,
-        verification_status, attempt_status, rejection_reason]), (OrderStatus,
-        "order_status", "Order status Webhook", OrderStatusWebhook,
-        ::p100_api::types::OrderStatusWebhook, [order_id, status]), (P2pTransfer,
-        "p2p_transfer", "P2P Transfer Webhook", P2pTransferWebhook, Box <
-        ::p100_api::types::P2pTransferWebhook >, [id, status]), (PartnerSepaTransfer,
-        "partner_sepa_transfer", "Partner SEPA Transfer Webhook",
+        verification_status, attempt_status, rejection_reason]), (CreateWallet,
+        "create_wallet", "Create Wallet Webhook", CreateWalletWebhook, $undocumented,
+        whole), (P2pTransfer, "p2p_transfer", "P2P Transfer Webhook", P2pTransferWebhook,
+        Box < ::p100_api::types::P2pTransferWebhook >, [id, status]),
+        (PartnerSepaTransfer, "partner_sepa_transfer", "Partner SEPA Transfer Webhook",
         PartnerSepaTransferWebhook, Box < ::p100_api::types::PartnerSepaTransferWebhook
-        >, [id, status]), (PaymentLink, "payment_link", "Payment Link Webhook",
-        PaymentLinkWebhook, ::p100_api::types::PaymentLinkWebhook, [payment_link_id,
-        status]), (PoaVerificationStatus, "poa_verification_status",
-        "POA Verification Status Webhook", PoaVerificationStatusWebhook,
-        ::p100_api::types::PoaVerificationStatusWebhook, [external_user_id, status]),
-        (SepaDeposit, "sepa_deposit", "SEPA Deposit Webhook", SepaDepositWebhook,
-        $undocumented, []), (UserBalanceGeneration, "user_balance_generation",
-        "User Balance Generation Webhook", UserBalanceGenerationWebhook,
-        ::p100_api::types::UserBalanceGenerationWebhook, [external_user_id, status]),
-        (UserSepaTransfer, "user_sepa_transfer", "User SEPA Transfer Webhook",
-        UserSepaTransferWebhook, Box < ::p100_api::types::UserSepaTransferWebhook >, [id,
-        status]), }
+        >, [id, status]), (UserSepaTransfer, "user_sepa_transfer",
+        "User SEPA Transfer Webhook", UserSepaTransferWebhook, Box <
+        ::p100_api::types::UserSepaTransferWebhook >, [id, status]), (SepaDeposit,
+        "sepa_deposit", "SEPA Deposit Webhook", SepaDepositWebhook, $undocumented,
+        whole), (IbanStatus, "iban_status", "IBAN Status Webhook", IbanStatusWebhook,
+        ::p100_api::types::IbanStatusWebhook, none), (CryptoWithdrawal,
+        "crypto_withdrawal", "Crypto Withdrawal Webhook", CryptoWithdrawalWebhook, Box <
+        ::p100_api::types::CryptoWithdrawalWebhook >, [id, status]), (CryptoDeposit,
+        "crypto_deposit", "Crypto Deposit Webhook", CryptoDepositWebhook, Box <
+        ::p100_api::types::CryptoDepositWebhook >, [crypto_deposit_id, status]),
+        (Exchange, "exchange", "Exchange Webhook", ExchangeWebhook,
+        ::p100_api::types::ExchangeWebhook, [exchange_id, status]), (CardTransaction,
+        "card_transaction", "Card Transaction Webhook", CardTransactionWebhook,
+        $undocumented, whole), (OrderStatus, "order_status", "Order status Webhook",
+        OrderStatusWebhook, ::p100_api::types::OrderStatusWebhook, [order_id, status]),
+        (PaymentLink, "payment_link", "Payment Link Webhook", PaymentLinkWebhook,
+        ::p100_api::types::PaymentLinkWebhook, [payment_link_id, status]), (Card3dsCode,
+        "card_3ds_code", "Card 3DS Code Webhook", Card3dsCodeWebhook,
+        ::p100_api::types::Card3dsCodeWebhook, [external_user_id, code]),
+        (CardActivationCode, "card_activation_code", "Card Activation Code Webhook",
+        CardActivationCodeWebhook, Box < ::p100_api::types::CardActivationCodeWebhook >,
+        [card_id, code]), }
     };
 }

@@ -1,8 +1,8 @@
 //! Retries of calls that are safe to repeat: the [`RetryPolicy`] (attempts, exponential backoff
 //! with full [`Jitter`], an elapsed-time budget, `Retry-After`) and the loop that applies it.
 //!
-//! Only GET operations and rate-lock creation are repeated ([`is_safe_to_repeat`]): repeating
-//! them cannot move money. Everything else (POST, PATCH, DELETE) is sent once and its transient
+//! Only operations whose spec effect is `read` or `lock` are repeated ([`is_safe_to_repeat`],
+//! from `p100_api::catalog`): repeating them cannot move money. Everything else (POST, PATCH, DELETE) is sent once and its transient
 //! failure is returned unchanged, because P100 may have executed it.
 //!
 //! Transient means: a connection error (refused, reset, closed before the answer, timeout),
@@ -21,16 +21,10 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
 
-/// Operations that are not GETs but only create a rate lock: repeating them moves no money.
-const LOCK_OPERATIONS: &[&str] = &[
-    "exchange_create_lock",
-    "partner_create_exchange_lock",
-    "order_create_lock",
-];
-
-/// Whether the client may send a request again after a transient failure: GET (and HEAD,
-/// OPTIONS) operations, and the operations that create a rate lock (`exchange_create_lock`,
-/// `partner_create_exchange_lock`, `order_create_lock`).
+/// Whether the client may send a request again after a transient failure: the operations whose
+/// effect in the spec (`x-p100-effect`, [`p100_api::catalog::Effect`]) is `read` or `lock`
+/// (creating a rate lock moves no money). An operation the catalog does not know is repeated
+/// only if its method is GET, HEAD or OPTIONS.
 ///
 /// ```
 /// use p100_ergonomic::retry::is_safe_to_repeat;
@@ -41,8 +35,10 @@ const LOCK_OPERATIONS: &[&str] = &[
 /// assert!(!is_safe_to_repeat(&Method::POST, "exchange_create"));
 /// ```
 pub fn is_safe_to_repeat(method: &Method, operation_id: &str) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        || LOCK_OPERATIONS.contains(&operation_id)
+    match p100_api::catalog::operation(operation_id) {
+        Some(op) => op.effect.is_safe_to_repeat(),
+        None => matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS),
+    }
 }
 
 /// How the client retries safe calls after a transient failure.

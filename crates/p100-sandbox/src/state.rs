@@ -1547,6 +1547,7 @@ impl State {
             });
         Ok(WithError {
             inner: types::SepaTransferDetails {
+                error: None,
                 id: uuid,
                 type_: "external".to_string(),
                 amount: DecimalString(money::quantize("eur", rec.amount)),
@@ -1650,6 +1651,7 @@ impl State {
         }
         Ok(WithError {
             inner: types::CryptoWithdrawalDetails {
+                error: None,
                 id: Some(uuid.to_string()),
                 amount: Some(DecimalNumber(rec.amount)),
                 fee: Some(DecimalNumber(rec.fee)),
@@ -1757,6 +1759,7 @@ impl State {
         };
         Ok(WithError {
             inner: types::TransferDetails {
+                error: None,
                 id: uuid,
                 source_email: email(&rec.source),
                 destination_email: email(&rec.destination),
@@ -2645,6 +2648,7 @@ fn payment_link_status(o: &Outcome) -> types::PaymentLinkStatus {
 fn exchange_view(id: Uuid, e: &Exchange, clock: &Clock) -> WithError<types::ExchangeDetails> {
     WithError {
         inner: types::ExchangeDetails {
+            error: None,
             id: Some(id.to_string()),
             amount: Some(DecimalNumber(e.amount)),
             currency_from: Some(e.from.clone()),

@@ -68,14 +68,21 @@ impl DedupeKey {
         Self(text.into())
     }
 
-    fn fields(kind: WebhookKind, values: &[Option<&str>]) -> Option<Self> {
+    fn fields(kind: WebhookKind, values: &[Option<String>]) -> Option<Self> {
+        // The first field is the business id: without it the event cannot name itself.
+        if values.first().is_none_or(Option::is_none) {
+            return None;
+        }
         let mut text = format!("{kind}:[");
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
                 text.push(',');
             }
             // JSON quoting keeps the encoding injective whatever the values contain.
-            text.push_str(&serde_json::Value::from(*value.as_ref()?).to_string());
+            match value {
+                Some(value) => text.push_str(&serde_json::Value::from(value.as_str()).to_string()),
+                None => text.push_str("null"),
+            }
         }
         text.push(']');
         Some(Self(text.into()))
@@ -100,98 +107,52 @@ impl AsRef<str> for DedupeKey {
     }
 }
 
-impl WebhookEvent {
-    /// The event's business key: its kind plus the values of the kind's
-    /// [`dedupe_fields`](WebhookKind::dedupe_fields) (e.g. `cryptoDepositId` + `status`).
-    ///
-    /// For the kinds whose body is kept whole (`create_wallet`, `sepa_deposit`,
-    /// `card_transaction`) it is the digest of the body. `None` when the event cannot name
-    /// itself: a key field is absent (all fields of the inferred kinds are optional), or the
-    /// kind names no fields and its type keeps only part of the body (`iban_status`). Then use
-    /// [`DedupeKey::for_delivery`] with the raw body.
-    pub fn dedupe_key(&self) -> Option<DedupeKey> {
-        use WebhookEvent as E;
-        let kind = self.kind();
-        fn text(s: &str) -> Option<&str> {
-            Some(s)
+/// The key of one event from the spec's `x-p100-dedupe-key` (the rows of
+/// `p100_api::with_webhook_kinds!`), so that a field added to a kind's key in the spec changes
+/// the key by regenerating.
+macro_rules! define_dedupe_key {
+    ($(($variant:ident, $name:literal, $title:literal, $payload:ident, $carrier:ty, $dedupe:tt)),* $(,)?) => {
+        impl WebhookEvent {
+            /// The event's business key: its kind plus the values of the kind's
+            /// [`dedupe_fields`](WebhookKind::dedupe_fields) (e.g. `cryptoDepositId` + `status`);
+            /// a field after the first (the business id) that is absent reads as `null`.
+            ///
+            /// For the kinds whose body is kept whole (`create_wallet`, `sepa_deposit`,
+            /// `card_transaction`) it is the digest of the body. `None` when the event cannot name
+            /// itself: its business id is absent (all fields of the inferred kinds are optional),
+            /// or the kind names no fields and its type keeps only part of the body
+            /// (`iban_status`). Then use [`DedupeKey::for_delivery`] with the raw body.
+            pub fn dedupe_key(&self) -> Option<DedupeKey> {
+                let kind = self.kind();
+                match self {
+                    $(WebhookEvent::$variant(e) => dedupe_key!(kind, e, $dedupe),)*
+                }
+            }
         }
-        match self {
-            E::UserBalanceGeneration(e) => {
-                DedupeKey::fields(kind, &[text(&e.external_user_id), text(e.status.as_str())])
-            }
-            E::KycFileAdded(e) => {
-                DedupeKey::fields(kind, &[text(&e.external_user_id), text(e.status.as_str())])
-            }
-            E::PoaVerificationStatus(e) => DedupeKey::fields(
-                kind,
-                &[
-                    e.external_user_id.as_deref(),
-                    e.status.as_ref().map(|s| s.as_str()),
-                ],
-            ),
-            E::KycVerificationStatus(e) => DedupeKey::fields(
-                kind,
-                &[
-                    text(&e.external_user_id),
-                    text(e.verification_status.as_str()),
-                    text(e.attempt_status.as_str()),
-                    // A second rejection for another reason is news; absent reads as "".
-                    Some(e.rejection_reason.as_deref().unwrap_or_default()),
-                ],
-            ),
-            E::P2pTransfer(e) => {
-                DedupeKey::fields(kind, &[text(&e.id.to_string()), text(e.status.as_str())])
-            }
-            E::PartnerSepaTransfer(e) => DedupeKey::fields(
-                kind,
-                &[
-                    e.id.map(|id| id.to_string()).as_deref(),
-                    e.status.as_ref().map(|s| s.as_str()),
-                ],
-            ),
-            E::UserSepaTransfer(e) => {
-                DedupeKey::fields(kind, &[text(&e.id.to_string()), text(e.status.as_str())])
-            }
-            E::CryptoWithdrawal(e) => DedupeKey::fields(kind, &[text(&e.id), text(&e.status)]),
-            E::CryptoDeposit(e) => DedupeKey::fields(
-                kind,
-                &[
-                    text(&e.crypto_deposit_id.to_string()),
-                    text(e.status.as_str()),
-                ],
-            ),
-            E::Exchange(e) => DedupeKey::fields(
-                kind,
-                &[
-                    e.exchange_id.as_deref(),
-                    e.status.as_ref().map(|s| s.as_str()),
-                ],
-            ),
-            E::OrderStatus(e) => DedupeKey::fields(
-                kind,
-                &[e.order_id.as_deref(), e.status.as_ref().map(|s| s.as_str())],
-            ),
-            E::PaymentLink(e) => DedupeKey::fields(
-                kind,
-                &[
-                    e.payment_link_id.as_deref(),
-                    e.status.as_ref().map(|s| s.as_str()),
-                ],
-            ),
-            E::Card3dsCode(e) => {
-                DedupeKey::fields(kind, &[e.external_user_id.as_deref(), e.code.as_deref()])
-            }
-            E::CardActivationCode(e) => {
-                DedupeKey::fields(kind, &[e.card_id.as_deref(), e.code.as_deref()])
-            }
-            // The payload is the whole body: its digest is the body's.
-            E::CreateWallet(e) => Some(map_digest(kind, e)),
-            E::SepaDeposit(e) => Some(map_digest(kind, e)),
-            E::CardTransaction(e) => Some(map_digest(kind, e)),
-            // Only `status` is typed; the rest of the body is dropped, so a digest of the
-            // payload would merge different events.
-            E::IbanStatus(_) => None,
-        }
+    };
+}
+
+macro_rules! dedupe_key {
+    ($kind:ident, $e:ident, whole) => {
+        Some(map_digest($kind, $e))
+    };
+    ($kind:ident, $e:ident, none) => {{
+        let _ = $e;
+        None
+    }};
+    ($kind:ident, $e:ident, [$($field:ident),*]) => {
+        DedupeKey::fields($kind, &[$(key_part(&$e.$field)),*])
+    };
+}
+
+p100_api::with_webhook_kinds!(define_dedupe_key, crate::webhooks::UndocumentedPayload);
+
+/// The text of one key field as it serializes (a string, a status, a UUID); `None` when absent.
+fn key_part<T: serde::Serialize>(value: &T) -> Option<String> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => Some(text),
+        Ok(serde_json::Value::Null) | Err(_) => None,
+        Ok(other) => Some(other.to_string()),
     }
 }
 

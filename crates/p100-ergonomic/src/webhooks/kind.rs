@@ -35,7 +35,7 @@ const fn spec_index(kind: &str) -> usize {
 }
 
 macro_rules! define_kind {
-    ($(($variant:ident, $name:literal, $title:literal, $payload:ident, $carrier:ty)),* $(,)?) => {
+    ($(($variant:ident, $name:literal, $title:literal, $payload:ident, $carrier:ty, $dedupe:tt)),* $(,)?) => {
         /// One kind of webhook, as named in P100's catalog. P100 delivers each kind to its own URL
         /// and puts no event name in the body, so the kind comes from where the body arrived.
         ///
@@ -94,7 +94,7 @@ macro_rules! define_kind {
     };
 }
 
-with_webhook_kinds!(define_kind);
+p100_api::with_webhook_kinds!(define_kind, crate::webhooks::UndocumentedPayload);
 
 impl WebhookKind {
     /// The body fields that identify one event of this kind, from the spec's
@@ -121,30 +121,17 @@ impl WebhookKind {
     /// if the kind has a closed list without it, `None` if the kind's statuses are unknown (or it
     /// has no `status` field).
     pub(crate) fn documents_status(self, value: &str) -> Option<bool> {
-        use p100_api::types as t;
-        use WebhookKind as K;
-        let known = match self {
-            K::UserBalanceGeneration => !t::BalanceStatus::from(value).is_unknown(),
-            K::KycFileAdded => !t::KycFileStatus::from(value).is_unknown(),
-            K::PoaVerificationStatus => !t::PoaVerificationStatus::from(value).is_unknown(),
-            K::P2pTransfer => !t::TransferStatus::from(value).is_unknown(),
-            K::PartnerSepaTransfer | K::UserSepaTransfer => {
-                !t::SepaTransferStatus::from(value).is_unknown()
-            }
-            K::IbanStatus => !t::IbanStatus::from(value).is_unknown(),
-            K::CryptoDeposit => !t::CryptoDepositStatus::from(value).is_unknown(),
-            K::Exchange => !t::ExchangeStatus::from(value).is_unknown(),
-            K::OrderStatus => !t::OrderStatus::from(value).is_unknown(),
-            K::KycVerificationStatus
-            | K::CreateWallet
-            | K::SepaDeposit
-            | K::CryptoWithdrawal
-            | K::CardTransaction
-            | K::PaymentLink
-            | K::Card3dsCode
-            | K::CardActivationCode => return None,
-        };
-        Some(known)
+        // The set of the body's `status` field (`x-p100-status-classes`); a set whose every value
+        // is inferred documents nothing, like a kind without a status.
+        let set = self.spec().status?;
+        if set
+            .values
+            .iter()
+            .all(|v| v.knowledge == p100_api::catalog::Knowledge::Inferred)
+        {
+            return None;
+        }
+        Some(set.documents(value))
     }
 }
 

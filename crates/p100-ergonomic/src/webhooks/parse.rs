@@ -9,7 +9,7 @@ use p100_api::types;
 use super::{WebhookError, WebhookKind};
 
 macro_rules! define_event {
-    ($(($variant:ident, $name:literal, $title:literal, $payload:ident, $carrier:ty)),* $(,)?) => {
+    ($(($variant:ident, $name:literal, $title:literal, $payload:ident, $carrier:ty, $dedupe:tt)),* $(,)?) => {
         /// One webhook delivery, typed: one variant per [`WebhookKind`], carrying the generated
         /// payload type of that kind.
         ///
@@ -73,7 +73,7 @@ macro_rules! define_event {
     };
 }
 
-with_webhook_kinds!(define_event);
+p100_api::with_webhook_kinds!(define_event, crate::webhooks::UndocumentedPayload);
 
 /// Reads the body of a delivery of a known kind (the kind comes from the URL it was sent to).
 ///
