@@ -34,7 +34,10 @@ async fn rate_limit_answers_429_with_retry_after_then_lets_requests_through() {
     assert_eq!(limited.status(), 429);
     assert_eq!(limited.headers()["retry-after"], "7");
     let error: types::Error = limited.json().await.expect("Error body");
-    assert_eq!(error.error_code, "P429");
+    assert_eq!(
+        error.error_code,
+        p100_api::catalog::undocumented::RATE_LIMITED.code
+    );
     assert_eq!(get().await.expect("answer").status(), 200);
     // Other operations were never affected, and the rule is used up.
     assert!(sandbox.faults().is_empty());

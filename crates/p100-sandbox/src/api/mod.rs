@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use bytes::Bytes;
+use p100_api::catalog::AuthFailure;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -166,9 +167,9 @@ async fn api_layer(State(app): State<App>, mut req: Request, next: Next) -> Resp
     };
     if op.id != "kyc_redirect_to_verification" {
         match req.headers().get("x-api-key") {
-            None => return ApiError::access_denied("xo1").into_response(),
+            None => return ApiError::access_denied(AuthFailure::MissingApiKey).into_response(),
             Some(key) if key.as_bytes() != app.api_key.as_bytes() => {
-                return ApiError::access_denied("xo2").into_response()
+                return ApiError::access_denied(AuthFailure::WrongApiKey).into_response()
             }
             Some(_) => {}
         }
