@@ -584,7 +584,7 @@ struct StatusSet {
     values: Vec<(String, String, bool)>,
 }
 
-fn status_sets(doc: &Doc) -> Result<Vec<StatusSet>> {
+fn status_sets(doc: &Doc, ordered: &serde_yaml::Value) -> Result<Vec<StatusSet>> {
     let mut out = Vec::new();
     for (name, schema) in doc.schemas {
         let Some(classes) = schema.get("x-p100-status-classes") else {
@@ -604,6 +604,12 @@ fn status_sets(doc: &Doc) -> Result<Vec<StatusSet>> {
             };
             values.push((value.clone(), class, documented));
         }
+        // The spec's order: the first value of a class is the one a simulation reports.
+        let order = crate::spec::keys_in_order(
+            ordered,
+            &["components", "schemas", name, "x-p100-status-classes"],
+        );
+        values.sort_by_key(|(value, _, _)| order.iter().position(|v| v == value));
         out.push(StatusSet {
             schema: name.clone(),
             values,
@@ -718,6 +724,26 @@ fn statuses(sets: &[StatusSet]) -> Result<TokenStream> {
             pub fn documents(&self, value: &str) -> bool {
                 self.find(value).is_some_and(|v| v.knowledge == Knowledge::Documented)
             }
+
+            /// The value to report for a record in `class`: the first documented value of that
+            /// class, else the first inferred one. A `const fn`, so that a simulation can take its
+            /// words at compile time and fail to build if the spec loses one.
+            pub const fn first(&self, class: StatusClass) -> ::core::option::Option<&'static str> {
+                let mut pass = 0;
+                while pass < 2 {
+                    let mut i = 0;
+                    while i < self.values.len() {
+                        let v = &self.values[i];
+                        let documented = matches!(v.knowledge, Knowledge::Documented);
+                        if v.class as u8 == class as u8 && (documented || pass == 1) {
+                            return ::core::option::Option::Some(v.value);
+                        }
+                        i += 1;
+                    }
+                    pass += 1;
+                }
+                ::core::option::Option::None
+            }
         }
 
         /// Every status set, by schema name.
@@ -739,6 +765,7 @@ fn statuses(sets: &[StatusSet]) -> Result<TokenStream> {
 // ---------------------------------------------------------------- operations and waiters
 
 struct Waiter {
+    record: String,
     create: String,
     details: String,
     details_path: String,
@@ -816,7 +843,9 @@ fn waiter(doc: &Doc, id: &str, op: &Value) -> Result<Option<Waiter>> {
         bail!("{at}: no status field");
     }
     let error = opt_str(w, "error").map(str::to_owned);
+    let record = str_at(w, "record", &at)?.to_owned();
     Ok(Some(Waiter {
+        record,
         create: id.to_owned(),
         details,
         details_path: details_path.clone(),
@@ -870,6 +899,7 @@ fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
     let count = entries.len();
     let waiter_entries = waiters.iter().map(|w| {
         let Waiter {
+            record,
             create,
             details,
             details_path,
@@ -892,6 +922,7 @@ fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
         let error = option(error.as_deref());
         quote! {
             WaiterSpec {
+                record: #record,
                 create: #create,
                 details: #details,
                 details_path: #details_path,
@@ -904,6 +935,68 @@ fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
         }
     });
     let waiter_count = waiters.len();
+    let mut polled: Vec<&Waiter> = Vec::new();
+    for w in &waiters {
+        match polled.iter().find(|p| p.details == w.details) {
+            Some(p) if p.record != w.record || p.status != w.status => bail!(
+                "{} and {} poll {} but name another record or other status fields",
+                p.create,
+                w.create,
+                w.details
+            ),
+            Some(_) => {}
+            None => polled.push(w),
+        }
+    }
+    let waiter_rows = polled.iter().map(|w| {
+        let schema = format_ident!("{}", w.details_schema);
+        let record = &w.record;
+        let details = &w.details;
+        let path = &w.details_path;
+        let fields = w.status.iter().map(|(f, _)| snake(f));
+        quote!((#schema, #record, #details, #path, [#(#fields),*]),)
+    });
+    let mut status_types: Vec<&str> = Vec::new();
+    for (_, set) in waiters.iter().flat_map(|w| &w.status) {
+        if !status_types.contains(&set.as_str()) {
+            status_types.push(set);
+        }
+    }
+    let status_impls = status_types.iter().map(|set| {
+        let ty = format_ident!("{}", set);
+        let is_enum = doc
+            .schemas
+            .get(*set)
+            .is_some_and(|s| s.get("enum").is_some() || s.get("x-extensible-enum").is_some());
+        let text = if is_enum {
+            quote!(self.as_str())
+        } else {
+            quote!(self.0.as_str())
+        };
+        quote! {
+            impl StatusText for crate::types::#ty {
+                fn status_text(&self) -> ::core::option::Option<&str> {
+                    ::core::option::Option::Some(#text)
+                }
+            }
+        }
+    });
+    let status_text = quote! {
+        /// The text of a status value as P100 sent it, for the status types the waiters read
+        /// (and `Option`s of them).
+        pub trait StatusText {
+            /// The value's text; `None` for an absent field.
+            fn status_text(&self) -> ::core::option::Option<&str>;
+        }
+
+        impl<T: StatusText> StatusText for ::core::option::Option<T> {
+            fn status_text(&self) -> ::core::option::Option<&str> {
+                self.as_ref().and_then(StatusText::status_text)
+            }
+        }
+
+        #(#status_impls)*
+    };
     let tokens = quote! {
         /// What an operation does to P100's state (`x-p100-effect`), which decides whether a
         /// client may send it again.
@@ -987,6 +1080,8 @@ fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
         /// How the outcome of a create is polled (`x-p100-waiter` and the response's `links`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub struct WaiterSpec {
+            /// What is waited for, in words (`"exchange"`, `"SEPA transfer"`).
+            pub record: &'static str,
             /// The create (`"exchange_create"`).
             pub create: &'static str,
             /// The details operation polled (`"exchange_get"`).
@@ -999,8 +1094,9 @@ fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
             pub parameter: &'static str,
             /// Where the parameter's value comes from.
             pub id: IdSource,
-            /// The status fields of the answer. With several, the record has succeeded when
-            /// any field's value succeeded; otherwise the first field present decides.
+            /// The status fields of the answer, from the general to the specific. With several,
+            /// the record has succeeded when any field's value succeeded; otherwise the last field
+            /// present (the most specific) decides.
             pub status: &'static [StatusField],
             /// The answer's field holding P100's error object, if the spec names one.
             pub error_field: ::core::option::Option<&'static str>,
@@ -1017,8 +1113,21 @@ fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
                 if classes.clone().any(|c| c == ::core::option::Option::Some(::core::option::Option::Some(StatusClass::Succeeded))) {
                     return ::core::option::Option::Some(StatusClass::Succeeded);
                 }
-                classes.flatten().next().flatten()
+                classes.flatten().last().flatten()
             }
+        }
+
+        #status_text
+
+        /// Calls `$m! { (DetailsSchema, "record", "details_operation", "path", [status_field, …]), … }`
+        /// with one row per details operation a waiter polls (the status fields as the Rust
+        /// field names of the answer type). For crates that build per-kind code.
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! with_waiters {
+            ($m:ident) => {
+                $m! { #(#waiter_rows)* }
+            };
         }
 
         /// Every waiter of the spec, in the order of [`OPERATIONS`].
@@ -1253,15 +1362,15 @@ fn webhooks(doc: &Doc, order: &[String]) -> Result<TokenStream> {
     })
 }
 
-/// The catalog module's source. `webhook_order` is the spec's order of the `x-webhooks` kinds
-/// (the JSON form of the spec has lost it).
-pub fn generate(doc: &Value, webhook_order: &[String]) -> Result<TokenStream> {
+/// The catalog module's source. `ordered` is the spec as YAML, for the order of status values
+/// and webhook kinds (the JSON form has sorted every mapping).
+pub fn generate(doc: &Value, ordered: &serde_yaml::Value) -> Result<TokenStream> {
     let doc = Doc::new(doc)?;
     let errors = errors(&doc)?;
-    let sets = status_sets(&doc)?;
+    let sets = status_sets(&doc, ordered)?;
     let statuses = statuses(&sets)?;
     let (operations, _) = operations(&doc)?;
-    let webhooks = webhooks(&doc, webhook_order)?;
+    let webhooks = webhooks(&doc, &crate::spec::keys_in_order(ordered, &["x-webhooks"]))?;
     Ok(quote! {
         //! What P100 does, as the spec's behaviour extensions say (spec/CONVENTIONS.md,
         //! "Behaviour"): the error registry, each operation's effect, the waiters, the classes of

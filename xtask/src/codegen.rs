@@ -23,7 +23,7 @@ struct Output {
 pub fn run(root: &Path, spec_path: &Path, check: bool) -> Result<()> {
     let raw = spec::load(spec_path)?;
     // The catalog reads the whole spec: progenitor never sees the upload operations.
-    let catalog = format_tokens(catalog::generate(&raw, &spec::webhook_order(spec_path)?)?)?;
+    let catalog = format_tokens(catalog::generate(&raw, &spec::load_ordered(spec_path)?)?)?;
     let prepared = spec::prepare(raw)?;
     let mut outputs = generate(root, &prepared)?;
     outputs.push(Output {

@@ -49,21 +49,30 @@ pub fn load(path: &Path) -> Result<Value> {
     serde_json::to_value(yaml).context("converting the spec to JSON")
 }
 
-/// The kinds of `x-webhooks` in the order the spec lists them.
-pub fn webhook_order(path: &Path) -> Result<Vec<String>> {
+/// The spec as YAML, which keeps the order of every mapping (the JSON form sorts keys): the
+/// catalog reads the order of status values and webhook kinds from it.
+pub fn load_ordered(path: &Path) -> Result<serde_yaml::Value> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let yaml: serde_yaml::Value =
-        serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    Ok(yaml
-        .get("x-webhooks")
-        .and_then(serde_yaml::Value::as_mapping)
+    serde_yaml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// The keys of the mapping at `path` in the order the spec lists them (empty if absent).
+pub fn keys_in_order(doc: &serde_yaml::Value, path: &[&str]) -> Vec<String> {
+    let mut node = doc;
+    for key in path {
+        match node.get(*key) {
+            Some(next) => node = next,
+            None => return Vec::new(),
+        }
+    }
+    node.as_mapping()
         .map(|m| {
             m.keys()
                 .filter_map(|k| k.as_str().map(str::to_owned))
                 .collect()
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// Checks the type rules (DESIGN.md, spec/CONVENTIONS.md) and strips what progenitor cannot take.

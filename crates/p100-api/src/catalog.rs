@@ -835,6 +835,28 @@ impl StatusSet {
     pub fn documents(&self, value: &str) -> bool {
         self.find(value).is_some_and(|v| v.knowledge == Knowledge::Documented)
     }
+    /// The value to report for a record in `class`: the first documented value of that
+    /// class, else the first inferred one. A `const fn`, so that a simulation can take its
+    /// words at compile time and fail to build if the spec loses one.
+    pub const fn first(
+        &self,
+        class: StatusClass,
+    ) -> ::core::option::Option<&'static str> {
+        let mut pass = 0;
+        while pass < 2 {
+            let mut i = 0;
+            while i < self.values.len() {
+                let v = &self.values[i];
+                let documented = matches!(v.knowledge, Knowledge::Documented);
+                if v.class as u8 == class as u8 && (documented || pass == 1) {
+                    return ::core::option::Option::Some(v.value);
+                }
+                i += 1;
+            }
+            pass += 1;
+        }
+        ::core::option::Option::None
+    }
 }
 /// Every status set, by schema name.
 pub mod status_sets {
@@ -849,12 +871,12 @@ pub mod status_sets {
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
-                value: "WAITING_FOR_ACTIVATION",
+                value: "WAITING_TO_BE_ACTIVATED",
                 class: StatusClass::InProgress,
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
-                value: "WAITING_TO_BE_ACTIVATED",
+                value: "WAITING_FOR_ACTIVATION",
                 class: StatusClass::InProgress,
                 knowledge: Knowledge::Documented,
             },
@@ -870,22 +892,22 @@ pub mod status_sets {
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
-                value: "BLOCKED",
-                class: StatusClass::State,
-                knowledge: Knowledge::Documented,
-            },
-            StatusValue {
-                value: "DELETED",
-                class: StatusClass::State,
-                knowledge: Knowledge::Documented,
-            },
-            StatusValue {
                 value: "LOCKED_BY_USER",
                 class: StatusClass::State,
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
+                value: "BLOCKED",
+                class: StatusClass::State,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
                 value: "SUSPENDED",
+                class: StatusClass::State,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
+                value: "DELETED",
                 class: StatusClass::State,
                 knowledge: Knowledge::Documented,
             },
@@ -896,6 +918,16 @@ pub mod status_sets {
         schema: "CryptoDepositStatus",
         values: &[
             StatusValue {
+                value: "WAITING_FOR_VERIFICATION",
+                class: StatusClass::InProgress,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
+                value: "WAITING_FOR_TR_DATA",
+                class: StatusClass::InProgress,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
                 value: "SUCCESSFUL",
                 class: StatusClass::Succeeded,
                 knowledge: Knowledge::Documented,
@@ -905,22 +937,17 @@ pub mod status_sets {
                 class: StatusClass::Failed,
                 knowledge: Knowledge::Documented,
             },
-            StatusValue {
-                value: "WAITING_FOR_TR_DATA",
-                class: StatusClass::InProgress,
-                knowledge: Knowledge::Documented,
-            },
-            StatusValue {
-                value: "WAITING_FOR_VERIFICATION",
-                class: StatusClass::InProgress,
-                knowledge: Knowledge::Documented,
-            },
         ],
     };
     ///The classes of `CryptoWithdrawalStatus`'s values.
     pub const CRYPTO_WITHDRAWAL_STATUS: StatusSet = StatusSet {
         schema: "CryptoWithdrawalStatus",
         values: &[
+            StatusValue {
+                value: "SUCCESSFUL",
+                class: StatusClass::Succeeded,
+                knowledge: Knowledge::Inferred,
+            },
             StatusValue {
                 value: "COMPLETED",
                 class: StatusClass::Succeeded,
@@ -932,8 +959,8 @@ pub mod status_sets {
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "IN_PROGRESS",
-                class: StatusClass::InProgress,
+                value: "UNSUCCESSFUL",
+                class: StatusClass::Failed,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
@@ -947,13 +974,8 @@ pub mod status_sets {
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "SUCCESSFUL",
-                class: StatusClass::Succeeded,
-                knowledge: Knowledge::Inferred,
-            },
-            StatusValue {
-                value: "UNSUCCESSFUL",
-                class: StatusClass::Failed,
+                value: "IN_PROGRESS",
+                class: StatusClass::InProgress,
                 knowledge: Knowledge::Inferred,
             },
         ],
@@ -973,17 +995,17 @@ pub mod status_sets {
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
-                value: "IN_PROGRESS",
-                class: StatusClass::InProgress,
-                knowledge: Knowledge::Inferred,
-            },
-            StatusValue {
                 value: "PENDING",
                 class: StatusClass::InProgress,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
                 value: "PROCESSING",
+                class: StatusClass::InProgress,
+                knowledge: Knowledge::Inferred,
+            },
+            StatusValue {
+                value: "IN_PROGRESS",
                 class: StatusClass::InProgress,
                 knowledge: Knowledge::Inferred,
             },
@@ -994,13 +1016,13 @@ pub mod status_sets {
         schema: "IbanStatus",
         values: &[
             StatusValue {
-                value: "APPROVED",
-                class: StatusClass::Succeeded,
+                value: "PENDING",
+                class: StatusClass::InProgress,
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
-                value: "PENDING",
-                class: StatusClass::InProgress,
+                value: "APPROVED",
+                class: StatusClass::Succeeded,
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
@@ -1020,6 +1042,11 @@ pub mod status_sets {
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
+                value: "VERIFICATION",
+                class: StatusClass::InProgress,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
                 value: "REJECTED_BY_PROVIDER",
                 class: StatusClass::Failed,
                 knowledge: Knowledge::Documented,
@@ -1027,11 +1054,6 @@ pub mod status_sets {
             StatusValue {
                 value: "SUCCESSFUL",
                 class: StatusClass::Succeeded,
-                knowledge: Knowledge::Documented,
-            },
-            StatusValue {
-                value: "VERIFICATION",
-                class: StatusClass::InProgress,
                 knowledge: Knowledge::Documented,
             },
         ],
@@ -1057,11 +1079,6 @@ pub mod status_sets {
         schema: "KycVerificationStatus",
         values: &[
             StatusValue {
-                value: "EXPIRED",
-                class: StatusClass::Failed,
-                knowledge: Knowledge::Documented,
-            },
-            StatusValue {
                 value: "NOT_VERIFIED",
                 class: StatusClass::InProgress,
                 knowledge: Knowledge::Documented,
@@ -1071,6 +1088,11 @@ pub mod status_sets {
                 class: StatusClass::Succeeded,
                 knowledge: Knowledge::Documented,
             },
+            StatusValue {
+                value: "EXPIRED",
+                class: StatusClass::Failed,
+                knowledge: Knowledge::Documented,
+            },
         ],
     };
     ///The classes of `OrderStatus`'s values.
@@ -1078,18 +1100,18 @@ pub mod status_sets {
         schema: "OrderStatus",
         values: &[
             StatusValue {
+                value: "WAITING_FOR_WALLET_ADDRESS",
+                class: StatusClass::InProgress,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
+                value: "WAITING_FOR_CONFIRMATION",
+                class: StatusClass::InProgress,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
                 value: "COMPLETED",
                 class: StatusClass::Succeeded,
-                knowledge: Knowledge::Inferred,
-            },
-            StatusValue {
-                value: "EXPIRED",
-                class: StatusClass::Failed,
-                knowledge: Knowledge::Inferred,
-            },
-            StatusValue {
-                value: "FAILED",
-                class: StatusClass::Failed,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
@@ -1098,19 +1120,19 @@ pub mod status_sets {
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
+                value: "FAILED",
+                class: StatusClass::Failed,
+                knowledge: Knowledge::Inferred,
+            },
+            StatusValue {
                 value: "UNSUCCESSFUL",
                 class: StatusClass::Failed,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "WAITING_FOR_CONFIRMATION",
-                class: StatusClass::InProgress,
-                knowledge: Knowledge::Documented,
-            },
-            StatusValue {
-                value: "WAITING_FOR_WALLET_ADDRESS",
-                class: StatusClass::InProgress,
-                knowledge: Knowledge::Documented,
+                value: "EXPIRED",
+                class: StatusClass::Failed,
+                knowledge: Knowledge::Inferred,
             },
         ],
     };
@@ -1124,8 +1146,13 @@ pub mod status_sets {
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "EXPIRED",
-                class: StatusClass::Failed,
+                value: "SUCCESSFUL",
+                class: StatusClass::Succeeded,
+                knowledge: Knowledge::Inferred,
+            },
+            StatusValue {
+                value: "PAID",
+                class: StatusClass::Succeeded,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
@@ -1134,13 +1161,13 @@ pub mod status_sets {
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "IN_PROGRESS",
-                class: StatusClass::InProgress,
+                value: "UNSUCCESSFUL",
+                class: StatusClass::Failed,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "PAID",
-                class: StatusClass::Succeeded,
+                value: "EXPIRED",
+                class: StatusClass::Failed,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
@@ -1154,13 +1181,8 @@ pub mod status_sets {
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "SUCCESSFUL",
-                class: StatusClass::Succeeded,
-                knowledge: Knowledge::Inferred,
-            },
-            StatusValue {
-                value: "UNSUCCESSFUL",
-                class: StatusClass::Failed,
+                value: "IN_PROGRESS",
+                class: StatusClass::InProgress,
                 knowledge: Knowledge::Inferred,
             },
         ],
@@ -1170,13 +1192,13 @@ pub mod status_sets {
         schema: "PoaVerificationStatus",
         values: &[
             StatusValue {
-                value: "APPROVED",
-                class: StatusClass::Succeeded,
+                value: "WAITING",
+                class: StatusClass::InProgress,
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
-                value: "QUESTIONED",
-                class: StatusClass::Failed,
+                value: "APPROVED",
+                class: StatusClass::Succeeded,
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
@@ -1185,8 +1207,8 @@ pub mod status_sets {
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
-                value: "WAITING",
-                class: StatusClass::InProgress,
+                value: "QUESTIONED",
+                class: StatusClass::Failed,
                 knowledge: Knowledge::Documented,
             },
         ],
@@ -1196,13 +1218,18 @@ pub mod status_sets {
         schema: "SepaTransferStatus",
         values: &[
             StatusValue {
+                value: "SUCCESSFUL",
+                class: StatusClass::Succeeded,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
                 value: "FAILED",
                 class: StatusClass::Failed,
                 knowledge: Knowledge::Documented,
             },
             StatusValue {
-                value: "IN_PROGRESS",
-                class: StatusClass::InProgress,
+                value: "UNSUCCESSFUL",
+                class: StatusClass::Failed,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
@@ -1216,13 +1243,8 @@ pub mod status_sets {
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "SUCCESSFUL",
-                class: StatusClass::Succeeded,
-                knowledge: Knowledge::Documented,
-            },
-            StatusValue {
-                value: "UNSUCCESSFUL",
-                class: StatusClass::Failed,
+                value: "IN_PROGRESS",
+                class: StatusClass::InProgress,
                 knowledge: Knowledge::Inferred,
             },
         ],
@@ -1232,13 +1254,18 @@ pub mod status_sets {
         schema: "TransferStatus",
         values: &[
             StatusValue {
+                value: "SUCCESSFUL",
+                class: StatusClass::Succeeded,
+                knowledge: Knowledge::Documented,
+            },
+            StatusValue {
                 value: "FAILED",
                 class: StatusClass::Failed,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "IN_PROGRESS",
-                class: StatusClass::InProgress,
+                value: "UNSUCCESSFUL",
+                class: StatusClass::Failed,
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
@@ -1252,13 +1279,8 @@ pub mod status_sets {
                 knowledge: Knowledge::Inferred,
             },
             StatusValue {
-                value: "SUCCESSFUL",
-                class: StatusClass::Succeeded,
-                knowledge: Knowledge::Documented,
-            },
-            StatusValue {
-                value: "UNSUCCESSFUL",
-                class: StatusClass::Failed,
+                value: "IN_PROGRESS",
+                class: StatusClass::InProgress,
                 knowledge: Knowledge::Inferred,
             },
         ],
@@ -1846,6 +1868,8 @@ pub struct StatusField {
 /// How the outcome of a create is polled (`x-p100-waiter` and the response's `links`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WaiterSpec {
+    /// What is waited for, in words (`"exchange"`, `"SEPA transfer"`).
+    pub record: &'static str,
     /// The create (`"exchange_create"`).
     pub create: &'static str,
     /// The details operation polled (`"exchange_get"`).
@@ -1858,8 +1882,9 @@ pub struct WaiterSpec {
     pub parameter: &'static str,
     /// Where the parameter's value comes from.
     pub id: IdSource,
-    /// The status fields of the answer. With several, the record has succeeded when
-    /// any field's value succeeded; otherwise the first field present decides.
+    /// The status fields of the answer, from the general to the specific. With several,
+    /// the record has succeeded when any field's value succeeded; otherwise the last field
+    /// present (the most specific) decides.
     pub status: &'static [StatusField],
     /// The answer's field holding P100's error object, if the spec names one.
     pub error_field: ::core::option::Option<&'static str>,
@@ -1888,12 +1913,84 @@ impl WaiterSpec {
         {
             return ::core::option::Option::Some(StatusClass::Succeeded);
         }
-        classes.flatten().next().flatten()
+        classes.flatten().last().flatten()
     }
+}
+/// The text of a status value as P100 sent it, for the status types the waiters read
+/// (and `Option`s of them).
+pub trait StatusText {
+    /// The value's text; `None` for an absent field.
+    fn status_text(&self) -> ::core::option::Option<&str>;
+}
+impl<T: StatusText> StatusText for ::core::option::Option<T> {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        self.as_ref().and_then(StatusText::status_text)
+    }
+}
+impl StatusText for crate::types::CryptoWithdrawalStatus {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        ::core::option::Option::Some(self.0.as_str())
+    }
+}
+impl StatusText for crate::types::ExchangeStatus {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        ::core::option::Option::Some(self.as_str())
+    }
+}
+impl StatusText for crate::types::KycVerificationStatus {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        ::core::option::Option::Some(self.as_str())
+    }
+}
+impl StatusText for crate::types::KycAttemptStatus {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        ::core::option::Option::Some(self.as_str())
+    }
+}
+impl StatusText for crate::types::OrderStatus {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        ::core::option::Option::Some(self.as_str())
+    }
+}
+impl StatusText for crate::types::SepaTransferStatus {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        ::core::option::Option::Some(self.as_str())
+    }
+}
+impl StatusText for crate::types::PaymentLinkStatus {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        ::core::option::Option::Some(self.0.as_str())
+    }
+}
+impl StatusText for crate::types::TransferStatus {
+    fn status_text(&self) -> ::core::option::Option<&str> {
+        ::core::option::Option::Some(self.as_str())
+    }
+}
+/// Calls `$m! { (DetailsSchema, "record", "details_operation", "path", [status_field, …]), … }`
+/// with one row per details operation a waiter polls (the status fields as the Rust
+/// field names of the answer type). For crates that build per-kind code.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_waiters {
+    ($m:ident) => {
+        $m ! { (CryptoWithdrawalDetails, "crypto withdrawal", "crypto_withdrawal_get",
+        "/v1/crypto-withdrawal/details/{withdrawalId}", [status]), (ExchangeDetails,
+        "exchange", "exchange_get", "/v1/exchange/details/{exchangeId}", [status]),
+        (KycStatus, "KYC verification", "kyc_get_status",
+        "/v1/kyc/status/{externalUserId}", [verification_status, attempt_status]),
+        (OrderDetails, "order", "order_get", "/v1/order/details/{orderId}", [status]),
+        (SepaTransferDetails, "SEPA transfer", "sepa_transfer_get",
+        "/v1/sepa-transfer/details/{transferId}", [status]), (PaymentLinkDetails,
+        "payment link", "payment_link_get", "/v1/payment-link/details/{paymentLinkId}",
+        [status]), (TransferDetails, "transfer", "transfer_get",
+        "/v1/transfer/details/{transferId}", [status]), }
+    };
 }
 /// Every waiter of the spec, in the order of [`OPERATIONS`].
 pub const WAITERS: [WaiterSpec; 10usize] = [
     WaiterSpec {
+        record: "crypto withdrawal",
         create: "crypto_withdrawal_create",
         details: "crypto_withdrawal_get",
         details_path: "/v1/crypto-withdrawal/details/{withdrawalId}",
@@ -1909,6 +2006,7 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         error_field: ::core::option::Option::Some("error"),
     },
     WaiterSpec {
+        record: "exchange",
         create: "exchange_create",
         details: "exchange_get",
         details_path: "/v1/exchange/details/{exchangeId}",
@@ -1924,6 +2022,7 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         error_field: ::core::option::Option::Some("error"),
     },
     WaiterSpec {
+        record: "KYC verification",
         create: "kyc_create_verification",
         details: "kyc_get_status",
         details_path: "/v1/kyc/status/{externalUserId}",
@@ -1932,17 +2031,18 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         id: IdSource::RequestBody("externalUserId"),
         status: &[
             StatusField {
-                field: "attemptStatus",
-                set: &status_sets::KYC_ATTEMPT_STATUS,
-            },
-            StatusField {
                 field: "verificationStatus",
                 set: &status_sets::KYC_VERIFICATION_STATUS,
+            },
+            StatusField {
+                field: "attemptStatus",
+                set: &status_sets::KYC_ATTEMPT_STATUS,
             },
         ],
         error_field: ::core::option::Option::Some("rejectionReason"),
     },
     WaiterSpec {
+        record: "order",
         create: "order_create",
         details: "order_get",
         details_path: "/v1/order/details/{orderId}",
@@ -1958,6 +2058,7 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         error_field: ::core::option::Option::None,
     },
     WaiterSpec {
+        record: "crypto withdrawal",
         create: "partner_create_crypto_withdrawal",
         details: "crypto_withdrawal_get",
         details_path: "/v1/crypto-withdrawal/details/{withdrawalId}",
@@ -1973,6 +2074,7 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         error_field: ::core::option::Option::Some("error"),
     },
     WaiterSpec {
+        record: "exchange",
         create: "partner_create_exchange",
         details: "exchange_get",
         details_path: "/v1/exchange/details/{exchangeId}",
@@ -1988,6 +2090,7 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         error_field: ::core::option::Option::Some("error"),
     },
     WaiterSpec {
+        record: "SEPA transfer",
         create: "partner_create_sepa_transfer",
         details: "sepa_transfer_get",
         details_path: "/v1/sepa-transfer/details/{transferId}",
@@ -2003,6 +2106,7 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         error_field: ::core::option::Option::Some("error"),
     },
     WaiterSpec {
+        record: "payment link",
         create: "payment_link_create",
         details: "payment_link_get",
         details_path: "/v1/payment-link/details/{paymentLinkId}",
@@ -2018,6 +2122,7 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         error_field: ::core::option::Option::None,
     },
     WaiterSpec {
+        record: "SEPA transfer",
         create: "sepa_transfer_create",
         details: "sepa_transfer_get",
         details_path: "/v1/sepa-transfer/details/{transferId}",
@@ -2033,6 +2138,7 @@ pub const WAITERS: [WaiterSpec; 10usize] = [
         error_field: ::core::option::Option::Some("error"),
     },
     WaiterSpec {
+        record: "transfer",
         create: "transfer_create",
         details: "transfer_get",
         details_path: "/v1/transfer/details/{transferId}",

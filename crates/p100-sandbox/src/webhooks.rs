@@ -12,35 +12,32 @@ use serde::{Serialize, Serializer};
 
 use crate::clock::VTime;
 
-/// The 18 webhook kinds: the keys of the spec's `x-webhooks`.
-pub const WEBHOOK_KINDS: [&str; 18] = [
-    "user_balance_generation",
-    "kyc_file_added",
-    "poa_verification_status",
-    "kyc_verification_status",
-    "create_wallet",
-    "p2p_transfer",
-    "partner_sepa_transfer",
-    "user_sepa_transfer",
-    "sepa_deposit",
-    "iban_status",
-    "crypto_withdrawal",
-    "crypto_deposit",
-    "exchange",
-    "card_transaction",
-    "order_status",
-    "payment_link",
-    "card_3ds_code",
-    "card_activation_code",
-];
+const KIND_COUNT: usize = p100_api::webhooks::ALL.len();
 
-/// Delays before the 2nd, 3rd, 4th and 5th attempt, after the previous one failed.
-pub const RETRY_DELAYS: [Duration; 4] = [
-    Duration::from_secs(8),
-    Duration::from_secs(16),
-    Duration::from_secs(32),
-    Duration::from_secs(64),
-];
+/// The webhook kinds: the keys of the spec's `x-webhooks` (from `p100_api::webhooks`), sorted.
+pub const WEBHOOK_KINDS: [&str; KIND_COUNT] = {
+    let mut kinds = [""; KIND_COUNT];
+    let mut i = 0;
+    while i < KIND_COUNT {
+        kinds[i] = p100_api::webhooks::ALL[i].kind;
+        i += 1;
+    }
+    kinds
+};
+
+const RETRIES: usize = p100_api::webhooks::RETRY_DELAYS_SECS.len();
+
+/// Delays before the 2nd, 3rd, 4th and 5th attempt, after the previous one failed: the spec's
+/// `x-p100-delivery-schedule`.
+pub const RETRY_DELAYS: [Duration; RETRIES] = {
+    let mut delays = [Duration::ZERO; RETRIES];
+    let mut i = 0;
+    while i < RETRIES {
+        delays[i] = Duration::from_secs(p100_api::webhooks::RETRY_DELAYS_SECS[i]);
+        i += 1;
+    }
+    delays
+};
 
 /// One emitted webhook event and what became of it.
 #[derive(Clone, Debug, Serialize)]

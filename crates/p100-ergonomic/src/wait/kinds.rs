@@ -14,6 +14,7 @@ use super::waiter::Waiter;
 use crate::types;
 #[cfg(doc)]
 use crate::Client;
+use p100_api::catalog::{self, StatusText};
 
 /// What a status means to a waiter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,75 +37,6 @@ impl StatusClass {
         matches!(self, StatusClass::Succeeded | StatusClass::Failed)
     }
 }
-
-/// The status words of one kind, compared without regard to case.
-struct Statuses {
-    succeeded: &'static [&'static str],
-    failed: &'static [&'static str],
-    in_progress: &'static [&'static str],
-}
-
-impl Statuses {
-    fn classify(&self, status: Option<&str>) -> StatusClass {
-        let Some(status) = status else {
-            return StatusClass::Unrecognized;
-        };
-        let listed = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(status));
-        if listed(self.succeeded) {
-            StatusClass::Succeeded
-        } else if listed(self.failed) {
-            StatusClass::Failed
-        } else if listed(self.in_progress) {
-            StatusClass::InProgress
-        } else {
-            StatusClass::Unrecognized
-        }
-    }
-}
-
-/// Exchanges: COMPLETED or FAILED (Create and Finalize an Exchange, both editions).
-const EXCHANGE: Statuses = Statuses {
-    succeeded: &["COMPLETED"],
-    failed: &["FAILED"],
-    in_progress: IN_FLIGHT,
-};
-
-/// The words P100 uses elsewhere for something under way (KYC attempts and IBAN checks are
-/// `PENDING`), taken as "not final yet" for the money movements whose in-flight status the docs
-/// never show, so that a normal wait does not log a warning on every poll. Inferred.
-const IN_FLIGHT: &[&str] = &["PENDING", "PROCESSING", "IN_PROGRESS"];
-
-/// SEPA transfers: SUCCESSFUL in the details examples, FAILED in the transfer webhooks;
-/// UNSUCCESSFUL is P100's other failure word (deposits).
-const SEPA_TRANSFER: Statuses = Statuses {
-    succeeded: &["SUCCESSFUL"],
-    failed: &["FAILED", "UNSUCCESSFUL"],
-    in_progress: IN_FLIGHT,
-};
-
-/// Internal transfers: SUCCESSFUL documented; the failure value "presumably FAILED".
-const TRANSFER: Statuses = SEPA_TRANSFER;
-
-/// Crypto withdrawals: no value was ever documented; P100's money-movement words.
-const CRYPTO_WITHDRAWAL: Statuses = Statuses {
-    succeeded: &["SUCCESSFUL", "COMPLETED"],
-    failed: &["FAILED", "UNSUCCESSFUL"],
-    in_progress: IN_FLIGHT,
-};
-
-/// Orders: the two waiting states are documented, the final ones are not.
-const ORDER: Statuses = Statuses {
-    succeeded: &["COMPLETED", "SUCCESSFUL"],
-    failed: &["FAILED", "UNSUCCESSFUL", "EXPIRED"],
-    in_progress: &["WAITING_FOR_WALLET_ADDRESS", "WAITING_FOR_CONFIRMATION"],
-};
-
-/// Payment links: no value was ever documented.
-const PAYMENT_LINK: Statuses = Statuses {
-    succeeded: &["COMPLETED", "SUCCESSFUL", "PAID"],
-    failed: &["FAILED", "UNSUCCESSFUL", "EXPIRED"],
-    in_progress: IN_FLIGHT,
-};
 
 mod sealed {
     pub trait Sealed {}
@@ -131,119 +63,86 @@ pub trait Waitable:
     /// What the status means.
     fn classify(&self) -> StatusClass;
 
-    /// P100's explanation of a failed state, read from the record's JSON: by default its
-    /// `error` object (`description`, `status`).
-    fn failure_reason(raw: &serde_json::Value) -> Option<FailureReason> {
-        FailureReason::from_error_field(raw)
-    }
+    /// P100's explanation of a failed state, read from the record's JSON: the field the spec's
+    /// waiter names (`error`, with `description` and `status`; KYC: `rejectionReason`).
+    fn failure_reason(raw: &serde_json::Value) -> Option<FailureReason>;
 }
 
-/// The text of the status types the details records use.
-trait StatusText {
-    fn status_text(&self) -> Option<&str>;
-}
+/// The status fields, record noun, details operation and path of every kind a waiter polls come
+/// from the spec (`x-p100-waiter`, through `p100_api::with_waiters!`); what each status value
+/// means comes from its `x-p100-status-classes` ([`catalog::WaiterSpec::classify`]): with several
+/// status fields (KYC: `verificationStatus`, `attemptStatus`), a success in any field is success,
+/// otherwise the most specific field present decides.
+macro_rules! define_waitable {
+    ($(($record:ident, $noun:literal, $operation:literal, $path:literal, [$($field:ident),*])),* $(,)?) => {$(
+        impl sealed::Sealed for types::$record {}
 
-impl<T: StatusText> StatusText for Option<T> {
-    fn status_text(&self) -> Option<&str> {
-        self.as_ref().and_then(StatusText::status_text)
-    }
-}
-
-macro_rules! status_text {
-    ($($status:ty => |$s:ident| $text:expr;)*) => {$(
-        impl StatusText for $status {
-            fn status_text(&self) -> Option<&str> {
-                let $s = self;
-                Some($text)
-            }
-        }
-    )*};
-}
-
-status_text! {
-    types::ExchangeStatus => |s| s.as_str();
-    types::SepaTransferStatus => |s| s.as_str();
-    types::TransferStatus => |s| s.as_str();
-    types::OrderStatus => |s| s.as_str();
-    types::CryptoWithdrawalStatus => |s| s.0.as_str();
-    types::PaymentLinkStatus => |s| s.0.as_str();
-}
-
-macro_rules! waitable {
-    ($($record:ty: $kind:literal, $operation:literal, $path:literal, $statuses:ident;)*) => {$(
-        impl sealed::Sealed for $record {}
-
-        impl Waitable for $record {
-            const KIND: &'static str = $kind;
+        impl Waitable for types::$record {
+            const KIND: &'static str = $noun;
             const OPERATION_ID: &'static str = $operation;
             const PATH: &'static str = $path;
 
             fn status(&self) -> Option<Cow<'_, str>> {
-                self.status.status_text().map(Cow::Borrowed)
+                joined(&[$(self.$field.status_text()),*])
             }
 
             fn classify(&self) -> StatusClass {
-                $statuses.classify(self.status.status_text())
+                classify($operation, &[$(self.$field.status_text()),*])
+            }
+
+            fn failure_reason(raw: &serde_json::Value) -> Option<FailureReason> {
+                failure_reason($operation, raw)
             }
         }
     )*};
 }
 
-waitable! {
-    types::ExchangeDetails: "exchange", "exchange_get", "/v1/exchange/details/{exchangeId}", EXCHANGE;
-    types::SepaTransferDetails: "SEPA transfer", "sepa_transfer_get",
-        "/v1/sepa-transfer/details/{transferId}", SEPA_TRANSFER;
-    types::CryptoWithdrawalDetails: "crypto withdrawal", "crypto_withdrawal_get",
-        "/v1/crypto-withdrawal/details/{withdrawalId}", CRYPTO_WITHDRAWAL;
-    types::TransferDetails: "transfer", "transfer_get", "/v1/transfer/details/{transferId}", TRANSFER;
-    types::OrderDetails: "order", "order_get", "/v1/order/details/{orderId}", ORDER;
-    types::PaymentLinkDetails: "payment link", "payment_link_get",
-        "/v1/payment-link/details/{paymentLinkId}", PAYMENT_LINK;
+p100_api::with_waiters!(define_waitable);
+
+/// The present status values, joined by `/` (KYC: `NOT_VERIFIED/PENDING`).
+fn joined<'a>(values: &[Option<&'a str>]) -> Option<Cow<'a, str>> {
+    let mut present = values.iter().flatten();
+    let first = present.next()?;
+    match present.next() {
+        None => Some(Cow::Borrowed(first)),
+        Some(second) => {
+            let mut text = format!("{first}/{second}");
+            for more in present {
+                text.push('/');
+                text.push_str(more);
+            }
+            Some(Cow::Owned(text))
+        }
+    }
 }
 
-impl sealed::Sealed for types::KycStatus {}
+fn waiter(operation: &str) -> Option<&'static catalog::WaiterSpec> {
+    catalog::waiters_polling(operation).next()
+}
 
-/// KYC: the overall `verificationStatus` and the current `attemptStatus` (KYC Verification
-/// Status webhook; the status endpoint's body was never seen and is assumed to mirror it).
-impl Waitable for types::KycStatus {
-    const KIND: &'static str = "KYC verification";
-    const OPERATION_ID: &'static str = "kyc_get_status";
-    const PATH: &'static str = "/v1/kyc/status/{externalUserId}";
-
-    fn status(&self) -> Option<Cow<'_, str>> {
-        let verification = self.verification_status.as_ref().map(|s| s.as_str());
-        let attempt = self.attempt_status.as_ref().map(|s| s.as_str());
-        match (verification, attempt) {
-            (Some(v), Some(a)) => Some(Cow::Owned(format!("{v}/{a}"))),
-            (Some(one), None) | (None, Some(one)) => Some(Cow::Borrowed(one)),
-            (None, None) => None,
-        }
+fn classify(operation: &str, values: &[Option<&str>]) -> StatusClass {
+    match waiter(operation).and_then(|w| w.classify(values)) {
+        Some(catalog::StatusClass::Succeeded) => StatusClass::Succeeded,
+        Some(catalog::StatusClass::Failed) => StatusClass::Failed,
+        Some(catalog::StatusClass::InProgress) => StatusClass::InProgress,
+        // A record state that is no outcome, or a value the spec does not list.
+        _ => StatusClass::Unrecognized,
     }
+}
 
-    fn classify(&self) -> StatusClass {
-        use types::{KycAttemptStatus as Attempt, KycVerificationStatus as Verification};
-        match (&self.verification_status, &self.attempt_status) {
-            (Some(Verification::Verified), _) | (_, Some(Attempt::Successful)) => {
-                StatusClass::Succeeded
-            }
-            (_, Some(Attempt::RejectedByProvider)) | (Some(Verification::Expired), None) => {
-                StatusClass::Failed
-            }
-            (_, Some(Attempt::Pending | Attempt::Verification))
-            | (Some(Verification::NotVerified), None) => StatusClass::InProgress,
-            _ => StatusClass::Unrecognized,
-        }
+/// P100's explanation of a failed state: the field the spec's waiter names (`error`: the
+/// `description`/`status` object of the transfer webhooks; KYC: `rejectionReason`).
+fn failure_reason(operation: &str, raw: &serde_json::Value) -> Option<FailureReason> {
+    let field = waiter(operation)?.error_field?;
+    let value = raw.get(field)?;
+    if value.is_object() {
+        return FailureReason::from_error_field(raw, field);
     }
-
-    /// The provider's `rejectionReason` (e.g. `NO_FACE_FOUND`).
-    fn failure_reason(raw: &serde_json::Value) -> Option<FailureReason> {
-        let reason = raw.get("rejectionReason")?;
-        Some(FailureReason {
-            description: None,
-            code: reason.as_str().map(String::from),
-            raw: reason.clone(),
-        })
-    }
+    Some(FailureReason {
+        description: None,
+        code: value.as_str().map(String::from),
+        raw: value.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -252,14 +151,20 @@ mod tests {
 
     #[test]
     fn statuses_are_compared_without_case() {
-        assert_eq!(EXCHANGE.classify(Some("completed")), StatusClass::Succeeded);
-        assert_eq!(EXCHANGE.classify(Some("FAILED")), StatusClass::Failed);
-        assert_eq!(EXCHANGE.classify(Some("pending")), StatusClass::InProgress);
-        assert_eq!(EXCHANGE.classify(Some("REVIEW")), StatusClass::Unrecognized);
-        assert_eq!(EXCHANGE.classify(None), StatusClass::Unrecognized);
+        let exchange = |s: Option<&str>| classify("exchange_get", &[s]);
+        assert_eq!(exchange(Some("completed")), StatusClass::Succeeded);
+        assert_eq!(exchange(Some("FAILED")), StatusClass::Failed);
+        assert_eq!(exchange(Some("pending")), StatusClass::InProgress);
+        assert_eq!(exchange(Some("REVIEW")), StatusClass::Unrecognized);
+        assert_eq!(exchange(None), StatusClass::Unrecognized);
         assert_eq!(
-            ORDER.classify(Some("WAITING_FOR_CONFIRMATION")),
+            classify("order_get", &[Some("WAITING_FOR_CONFIRMATION")]),
             StatusClass::InProgress
+        );
+        // A details operation no waiter polls classifies nothing.
+        assert_eq!(
+            classify("user_get_balances", &[Some("COMPLETED")]),
+            StatusClass::Unrecognized
         );
     }
 

@@ -25,8 +25,8 @@ pub struct FailureReason {
 }
 
 impl FailureReason {
-    pub(super) fn from_error_field(raw: &serde_json::Value) -> Option<FailureReason> {
-        let error = raw.get("error")?;
+    pub(super) fn from_error_field(raw: &serde_json::Value, field: &str) -> Option<FailureReason> {
+        let error = raw.get(field)?;
         let text = |key: &str| error.get(key).and_then(|v| v.as_str()).map(String::from);
         match error {
             serde_json::Value::Null => None,
@@ -267,7 +267,7 @@ mod tests {
     #[test]
     fn failure_reasons() {
         let raw = serde_json::json!({"status": "FAILED", "error": {"description": "Insufficient funds", "status": "INSUFFICIENT_FUNDS"}});
-        let reason = FailureReason::from_error_field(&raw);
+        let reason = FailureReason::from_error_field(&raw, "error");
         assert_eq!(
             reason.as_ref().and_then(|r| r.description.as_deref()),
             Some("Insufficient funds")
@@ -277,7 +277,7 @@ mod tests {
             Some("INSUFFICIENT_FUNDS: Insufficient funds")
         );
         assert_eq!(
-            FailureReason::from_error_field(&serde_json::json!({"error": null})),
+            FailureReason::from_error_field(&serde_json::json!({"error": null}), "error"),
             None
         );
         let kyc = types::KycStatus::failure_reason(
