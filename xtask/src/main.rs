@@ -7,6 +7,7 @@
 mod catalog;
 mod codegen;
 mod enums;
+mod readme;
 mod spec;
 
 use std::path::PathBuf;
