@@ -2,7 +2,7 @@
 # PostgreSQL server for the tests of the webhook store (p100-ergonomic, feature `postgres`).
 #
 # Installs Debian's `postgresql` unless a server is already installed, makes a data directory
-# under target/ci-pg, starts the server on 127.0.0.1:$P100_PG_PORT (default 55432) as the
+# under target/ci-pg (under /tmp if the postgres user cannot reach the work tree), starts the server on 127.0.0.1:$P100_PG_PORT (default 55432) as the
 # `postgres` user when run as root (the server refuses root), with trust authentication on
 # loopback, creates the database `p100_test`, and exports:
 #   DATABASE_URL           postgres://postgres@127.0.0.1:55432/p100_test
@@ -12,10 +12,11 @@
 #                          starts it again
 # `p100_pg_stop` stops the server; .ci/run calls it on exit.
 
-p100_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+p100_pg_bin() { { ls -d /usr/lib/postgresql/*/bin 2>/dev/null || true; } | sort -V | tail -n 1; }
 
 p100_pg_as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /, which the postgres user can always enter.
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 p100_pg_start() {
@@ -29,20 +30,26 @@ p100_pg_start() {
     bin="$(p100_pg_bin)"
   fi
   local dir="$PWD/target/ci-pg"
-  local data="$dir/data"
   # A server left running by an interrupted run of this script holds the port: stop it first.
-  if [ -f "$data/postmaster.pid" ]; then
-    p100_pg_as_owner "$bin/pg_ctl" -D "$data" stop -m immediate >/dev/null 2>&1 || true
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    p100_pg_as_owner "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1 || true
   fi
   rm -rf "$dir"
   mkdir -p "$dir"
   if [ "$(id -u)" = 0 ]; then
     chown -R postgres: "$dir"
     if ! runuser -u postgres -- test -w "$dir"; then
-      echo "the postgres user cannot reach $dir (a parent directory is not searchable)" >&2
-      return 1
+      # A parent of the work tree is closed to other users (e.g. /root): use /tmp instead.
+      dir="$(mktemp -d /tmp/p100-ci-pg.XXXXXX)"
+      chown postgres: "$dir"
+      echo "the postgres user cannot reach target/ci-pg; the server's data is in $dir"
     fi
   fi
+  local data="$dir/data"
+  # Known before the start, so that p100_pg_stop can stop a server whose start went wrong.
+  export P100_PG_CTL="$bin/pg_ctl"
+  export P100_PG_DATA="$data"
+  export P100_PG_LOG="$dir/server.log"
   p100_pg_as_owner "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-locale \
     --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
   cat >>"$data/postgresql.conf" <<EOF
@@ -56,9 +63,6 @@ EOF
   p100_pg_as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres p100_test
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/p100_test"
   export P100_REQUIRE_DATABASE=1
-  export P100_PG_CTL="$bin/pg_ctl"
-  export P100_PG_DATA="$data"
-  export P100_PG_LOG="$dir/server.log"
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') at $DATABASE_URL"
 }
 

@@ -80,7 +80,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = PgDedupeStore::builder().url(&url).build()?;
     store.migrate().await?; // the keys table, idempotent
     store.pool().get().await?.batch_execute(LEDGER).await?;
-    tokio::spawn(store.clone().purge_every(std::time::Duration::from_secs(300)));
+    tokio::spawn(
+        store
+            .clone()
+            .purge_every(std::time::Duration::from_secs(300)),
+    );
 
     let Ok(token) = std::env::var("P100_WEBHOOK_TOKEN") else {
         return demo(&url, store).await;
@@ -105,7 +109,8 @@ async fn demo(url: &str, first: PgDedupeStore) -> Result<(), Box<dyn std::error:
     };
     let mut instances = Vec::new();
     for store in [first.clone(), PgDedupeStore::builder().url(url).build()?] {
-        let app = WebhookReceiver::transactional(token.clone(), store, handler.clone()).into_router();
+        let app =
+            WebhookReceiver::transactional(token.clone(), store, handler.clone()).into_router();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         instances.push(format!("http://{}", listener.local_addr()?));
         tokio::spawn(async move { axum::serve(listener, app).await });

@@ -90,7 +90,10 @@ async fn a_full_pool_answers_500_records_nothing_and_says_so() {
     let busy = store.pool().get().await.expect("the only connection");
     let (status, body) = post_deposit(&app, id).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body, "P100 webhook not recorded: no free database connection");
+    assert_eq!(
+        body,
+        "P100 webhook not recorded: no free database connection"
+    );
     assert_eq!(handler.calls.load(Ordering::SeqCst), 0);
     assert!(!tables.has_key(&client, &deposit_key(id)).await);
     let lines = lines_about(id);
@@ -128,17 +131,20 @@ async fn a_slow_database_answers_500_within_the_time_limit_and_records_nothing()
     // Another session holds the keys table: every statement on it waits.
     let mut blocker = connect(&url).await;
     let lock = blocker.transaction().await.unwrap();
-    lock.batch_execute(&format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", tables.keys))
-        .await
-        .unwrap();
+    lock.batch_execute(&format!(
+        "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+        tables.keys
+    ))
+    .await
+    .unwrap();
     let (status, body) = post_deposit(&app, id).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body, "P100 webhook not handled within the time limit");
     let lines = lines_about(id);
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("WARN") && l.contains("within the time limit") && l.contains("300ms")),
+        lines.iter().any(|l| l.contains("WARN")
+            && l.contains("within the time limit")
+            && l.contains("300ms")),
         "{lines:#?}"
     );
     // The store's own operations are bounded too.
@@ -154,7 +160,10 @@ async fn a_slow_database_answers_500_within_the_time_limit_and_records_nothing()
         .record(&DedupeKey::for_delivery(&probe, &probe_body))
         .await
         .unwrap_err();
-    assert!(matches!(error, PgStoreError::TimedOut(_)) && error.is_timeout(), "{error}");
+    assert!(
+        matches!(error, PgStoreError::TimedOut(_)) && error.is_timeout(),
+        "{error}"
+    );
     lock.rollback().await.unwrap();
 
     eventually("nothing of the timed-out delivery is left", 400, || async {
@@ -194,9 +203,9 @@ async fn an_unreachable_database_answers_500_and_says_so() {
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     let lines = lines_about(id);
     assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("ERROR") && l.contains("database unavailable") && l.contains("answering 500")),
+        lines.iter().any(|l| l.contains("ERROR")
+            && l.contains("database unavailable")
+            && l.contains("answering 500")),
         "{lines:#?}"
     );
     let error = store.migrate().await.unwrap_err();

@@ -53,7 +53,8 @@ async fn a_database_crash_mid_run_loses_nothing_and_doubles_nothing() {
             effects: tables.effects.clone(),
             receiver,
         };
-        bases.push(serve(WebhookReceiver::transactional(TOKEN, store, handler).into_router()).await);
+        bases
+            .push(serve(WebhookReceiver::transactional(TOKEN, store, handler).into_router()).await);
     }
 
     // 1 400 events, 600 of them delivered twice at once (to both receivers): 2 000 deliveries.
@@ -111,7 +112,10 @@ async fn a_database_crash_mid_run_loses_nothing_and_doubles_nothing() {
     }
     let ok_before_crash = answered_200.values().sum::<usize>();
     assert!(ok_before_crash >= 300, "{ok_before_crash}");
-    assert!(!failed.is_empty(), "the crash came mid-run: some deliveries failed");
+    assert!(
+        !failed.is_empty(),
+        "the crash came mid-run: some deliveries failed"
+    );
 
     let pg_ctl = Server::from_env(test).expect("checked above");
     tokio::task::spawn_blocking(move || pg_ctl.start())
@@ -123,7 +127,10 @@ async fn a_database_crash_mid_run_loses_nothing_and_doubles_nothing() {
     let client = connect(&url).await;
     for id in answered_200.keys() {
         let key = deposit_key(*id);
-        assert!(tables.has_key(&client, &key).await, "{id} answered 200 but not recorded");
+        assert!(
+            tables.has_key(&client, &key).await,
+            "{id} answered 200 but not recorded"
+        );
         assert_eq!(tables.effects_of(&client, &key).await, 1, "{id}");
     }
     let recorded_at_restart = tables.key_rows(&client).await;
@@ -134,7 +141,11 @@ async fn a_database_crash_mid_run_loses_nothing_and_doubles_nothing() {
     let mut retried = 0;
     while !failed.is_empty() {
         rounds += 1;
-        assert!(rounds <= 20, "{} deliveries still failing after 20 rounds", failed.len());
+        assert!(
+            rounds <= 20,
+            "{} deliveries still failing after 20 rounds",
+            failed.len()
+        );
         retried += failed.len();
         failed = futures::stream::iter(std::mem::take(&mut failed).into_iter().enumerate())
             .map(|(n, id)| {

@@ -349,6 +349,7 @@ impl Server {
             Command::new(&self.pg_ctl)
         };
         let status = command
+            .current_dir("/")
             .args(["-D", &self.data])
             .args(args)
             .status()

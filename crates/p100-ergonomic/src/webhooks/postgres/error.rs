@@ -62,7 +62,10 @@ impl PgStoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Unavailable(_) => true,
-            Self::Database(e) => e.is_closed() || e.as_db_error().is_none(),
+            Self::Database(e) => {
+                e.is_closed()
+                    || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+            }
             _ => false,
         }
     }

@@ -41,8 +41,9 @@ pub enum Begin {
 /// Do not end the transaction yourself (`COMMIT`, `ROLLBACK` through `batch_execute`): the commit
 /// then fails with [`PgStoreError::TransactionAborted`]. Savepoints are fine.
 pub struct EventTransaction {
-    /// `Some` until the transaction ends; the guard that discards the connection.
-    client: Option<Object>,
+    /// `Some` until the transaction ends; the guard that discards the connection. Boxed: a
+    /// pooled connection is some 250 bytes, and this travels in [`Begin`].
+    client: Option<Box<Object>>,
     /// The server's transaction id, to check at commit that it is still this transaction.
     txid: i64,
     key: Option<DedupeKey>,
@@ -108,6 +109,7 @@ impl EventTransaction {
     fn client(&self) -> Result<&ClientWrapper, PgStoreError> {
         self.client
             .as_deref()
+            .map(|client| &**client)
             .ok_or(PgStoreError::TransactionAborted)
     }
 
@@ -115,7 +117,7 @@ impl EventTransaction {
     /// cancelled `begin` cannot return a connection inside a transaction to the pool.
     async fn open(client: Object) -> Result<Self, PgStoreError> {
         let tx = Self {
-            client: Some(client),
+            client: Some(Box::new(client)),
             txid: 0,
             key: None,
         };
@@ -144,7 +146,7 @@ impl Drop for EventTransaction {
         if let Some(client) = self.client.take() {
             // Still inside the transaction (or unsure): close the connection rather than hand it
             // to the next user; the server rolls back.
-            drop(Object::take(client));
+            drop(Object::take(*client));
             tracing::debug!(
                 key = self.key.as_ref().map(DedupeKey::as_str),
                 "webhook transaction dropped without commit: rolled back"
