@@ -358,7 +358,7 @@ const ABORTED: &str =
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_that_fails_after_writing_leaves_no_effect_and_no_key_and_the_retry_applies_it_once(
 ) {
-    let Some(url) = database_url("a_handler_that_fails_after_writing_…") else {
+    let Some(url) = database_url("a_handler_that_fails_after_writing_leaves_no_effect_and_no_key_and_the_retry_applies_it_once") else {
         return;
     };
     let client = connect(&url).await;
@@ -421,7 +421,9 @@ async fn a_handler_that_fails_after_writing_leaves_no_effect_and_no_key_and_the_
 /// instance: it waits for the first (on the key's row), and is a repeat once the first commits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_concurrent_retry_on_another_instance_waits_for_the_first_delivery() {
-    let Some(url) = database_url("a_concurrent_retry_on_another_instance_waits_…") else {
+    let Some(url) =
+        database_url("a_concurrent_retry_on_another_instance_waits_for_the_first_delivery")
+    else {
         return;
     };
     let (store, tables) = fresh_store(&url, "wait").await;
@@ -460,7 +462,8 @@ async fn a_concurrent_retry_on_another_instance_waits_for_the_first_delivery() {
 /// The same with the first delivery failing: the waiting retry is then the one that handles it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_retry_handles_the_event_when_the_first_delivery_fails() {
-    let Some(url) = database_url("a_waiting_retry_handles_the_event_…") else {
+    let Some(url) = database_url("a_waiting_retry_handles_the_event_when_the_first_delivery_fails")
+    else {
         return;
     };
     let (store, tables) = fresh_store(&url, "waitfail").await;
@@ -554,7 +557,9 @@ async fn hand_written(State(app): State<AppState>, headers: HeaderMap, body: Byt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hand_written_axum_handler_gets_exactly_once_from_begin_and_commit() {
-    let Some(url) = database_url("a_hand_written_axum_handler_…") else {
+    let Some(url) =
+        database_url("a_hand_written_axum_handler_gets_exactly_once_from_begin_and_commit")
+    else {
         return;
     };
     let (store, tables) = fresh_store(&url, "hand").await;
@@ -609,7 +614,8 @@ async fn a_hand_written_axum_handler_gets_exactly_once_from_begin_and_commit() {
 /// Kinds marked `without_dedupe` are handled at every delivery, still in a transaction.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kind_without_dedupe_is_handled_every_time_in_a_transaction() {
-    let Some(url) = database_url("a_kind_without_dedupe_…") else {
+    let Some(url) = database_url("a_kind_without_dedupe_is_handled_every_time_in_a_transaction")
+    else {
         return;
     };
     let (store, tables) = fresh_store(&url, "nodedupe").await;
@@ -639,7 +645,9 @@ async fn a_kind_without_dedupe_is_handled_every_time_in_a_transaction() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_transaction_rolls_back_explicitly_and_refuses_a_failed_transaction() {
-    let Some(url) = database_url("an_event_transaction_rolls_back_…") else {
+    let Some(url) =
+        database_url("an_event_transaction_rolls_back_explicitly_and_refuses_a_failed_transaction")
+    else {
         return;
     };
     let (store, tables) = fresh_store(&url, "txn").await;
@@ -662,5 +670,64 @@ async fn an_event_transaction_rolls_back_explicitly_and_refuses_a_failed_transac
     ));
     assert!(!tables.has_key(&client, k.as_str()).await);
     assert!(matches!(store.begin(&k).await.unwrap(), Begin::First(_)));
+    tables.drop_all(&client).await;
+}
+
+/// The store as a plain `DedupeStore` for the acknowledging receiver: what one instance
+/// handled is a repeat on another, and a failure's key is forgotten for every instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_acknowledging_receiver_shares_its_keys_across_instances() {
+    let Some(url) = database_url("the_acknowledging_receiver_shares_its_keys_across_instances")
+    else {
+        return;
+    };
+    let (store, tables) = fresh_store(&url, "ack").await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let receiver = |store: PgDedupeStore| {
+        let (calls, fail) = (Arc::clone(&calls), Arc::clone(&fail));
+        WebhookReceiver::acknowledging(TOKEN, move |_event: WebhookEvent| {
+            let (calls, fail) = (Arc::clone(&calls), Arc::clone(&fail));
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                if fail.swap(false, Ordering::SeqCst) {
+                    return Err::<(), BoxError>("failing once".into());
+                }
+                Ok(())
+            }
+        })
+        .dedupe_store(store)
+        .into_router()
+    };
+    let a = receiver(store);
+    let b = receiver(store_on(&url, &tables.keys));
+    let client = connect(&url).await;
+
+    let handled = Uuid::new_v4();
+    assert_eq!(post_deposit(&a, handled).await.0, StatusCode::OK);
+    assert_eq!(post_deposit(&b, handled).await.0, StatusCode::OK);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "a repeat on the other instance"
+    );
+
+    let failing = Uuid::new_v4();
+    fail.store(true, Ordering::SeqCst);
+    assert_eq!(
+        post_deposit(&a, failing).await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert!(
+        !tables.has_key(&client, &deposit_key(failing)).await,
+        "forgotten"
+    );
+    assert_eq!(post_deposit(&b, failing).await.0, StatusCode::OK);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "the retry reached a handler"
+    );
+    assert!(tables.has_key(&client, &deposit_key(failing)).await);
     tables.drop_all(&client).await;
 }

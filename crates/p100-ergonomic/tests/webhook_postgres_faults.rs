@@ -114,7 +114,9 @@ async fn a_full_pool_answers_500_records_nothing_and_says_so() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_database_answers_500_within_the_time_limit_and_records_nothing() {
     logs();
-    let Some(url) = database_url("a_slow_database_answers_500_within_the_time_limit_…") else {
+    let Some(url) =
+        database_url("a_slow_database_answers_500_within_the_time_limit_and_records_nothing")
+    else {
         return;
     };
     let (store, tables) = fresh_store(&url, "slow").await;
