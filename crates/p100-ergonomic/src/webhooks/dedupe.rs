@@ -211,7 +211,8 @@ pub enum Sighting {
 /// need a shared store: implement `record` as one atomic "insert if absent, with expiry" (Redis
 /// `SET key 1 NX EX 600`, or an `INSERT … ON CONFLICT DO NOTHING` with a cleanup job), and
 /// `forget` as a delete (Redis `DEL key`) if the store serves an
-/// [acknowledging receiver](super::WebhookReceiver::acknowledging).
+/// [acknowledging receiver](super::WebhookReceiver::acknowledging). With the `postgres` feature,
+/// `webhooks::postgres::PgDedupeStore` is such a store, with exactly-once handling on top.
 ///
 /// ```
 /// use p100_ergonomic::webhooks::{BoxError, DedupeKey, DedupeStore, Sighting};
