@@ -7,6 +7,7 @@
 mod catalog;
 mod codegen;
 mod enums;
+mod operations;
 mod readme;
 mod spec;
 

@@ -118,27 +118,19 @@ async fn demo_with_sandbox() -> Result<(), Box<dyn std::error::Error>> {
 
     let user = format!("webhook-demo-{}", uuid::Uuid::new_v4());
     client
-        .call(
-            client
-                .raw()
-                .user_create()
-                .body(UserCreateRequest::builder().external_user_id(user.clone()))
-                .send(),
-        )
+        .user_create()
+        .body(UserCreateRequest::builder().external_user_id(user.clone()))
+        .send()
         .await?;
     client
-        .call(
-            client
-                .raw()
-                .transfer_create()
-                .body(
-                    CreateTransferRequest::builder()
-                        .destination_external_user_id(user.clone())
-                        .amount("250.00".parse::<DecimalString>()?)
-                        .currency("eur"),
-                )
-                .send(),
+        .transfer_create()
+        .body(
+            CreateTransferRequest::builder()
+                .destination_external_user_id(user.clone())
+                .amount("250.00".parse::<DecimalString>()?)
+                .currency("eur"),
         )
+        .send()
         .await?;
     println!("funded {user} with 250.00 eur; exchanging 50 eur to usdt");
     // The exchange needs the funding settled first; its own webhook follows when it completes.

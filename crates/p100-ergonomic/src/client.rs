@@ -172,7 +172,9 @@ pub enum ConfigError {
 /// assert!(!format!("{client:?}").contains("my-secret-key"));
 ///
 /// let balances = client
-///     .call(client.raw().user_get_balances().external_user_id("user-1").send())
+///     .user_get_balances()
+///     .external_user_id("user-1")
+///     .send()
 ///     .await?;
 /// assert_eq!(balances.user_id.as_deref(), Some("42"));
 /// # Ok(())
@@ -241,6 +243,37 @@ impl Client {
             .map(ResponseValue::into_inner)
             .map_err(|raw| Error::from_raw(raw, record))
     }
+}
+
+impl Client {
+    /// Awaits a raw request of `operation` (the generated operation methods of
+    /// [`crate::operations`] come through here) and keeps what the client saw on the wire.
+    pub(crate) async fn send_raw<T, F>(
+        &self,
+        operation: &'static str,
+        request: F,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        F: Future<Output = Result<ResponseValue<T>, RawError>>,
+    {
+        let _ = operation;
+        let (result, record) = error::run_recorded(request).await;
+        result.map_err(|raw| Error::from_raw(raw, record))
+    }
+}
+
+/// Refuses a path parameter that would make the request go to another path than its
+/// operation's: empty (`/v1/user/balances/`), `.` or `..` (which HTTP clients and servers
+/// resolve as path segments: `user_delete("..")` would be `DELETE /v1/`).
+pub(crate) fn check_path_value(field: &str, value: &str) -> Result<(), Error> {
+    let problem = match value {
+        "" => "is empty",
+        "." | ".." => "is a relative path segment (`.` or `..`)",
+        _ => return Ok(()),
+    };
+    Err(Error::invalid_request(format!(
+        "the path parameter `{field}` {problem}: it would send the request to another path; nothing was sent"
+    )))
 }
 
 impl fmt::Debug for Client {
