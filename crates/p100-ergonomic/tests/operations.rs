@@ -92,3 +92,21 @@ async fn a_path_parameter_that_changes_the_path_is_refused_before_sending() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].path, "/v1/user/a.b");
 }
+
+#[tokio::test]
+async fn a_waiter_refuses_an_id_that_changes_the_path() {
+    let server = ScriptServer::start(vec![Reply::json(200, "{}"); 4]).await;
+    let client = client(&server.url(), RetryPolicy::none());
+    for bad in ["", ".", ".."] {
+        let error = client
+            .wait_for_transfer(bad)
+            .wait()
+            .await
+            .expect_err("refused");
+        let p100_ergonomic::WaitError::CallFailed(call) = &error else {
+            panic!("expected a failed call, got {error:?}");
+        };
+        assert_eq!(call.error.kind(), ErrorKind::InvalidRequest, "{bad:?}");
+    }
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+}
