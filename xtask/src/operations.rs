@@ -23,6 +23,32 @@ struct SpecOp {
     effect: String,
     /// Rust setter name → (parameter description, is a path parameter).
     params: BTreeMap<String, (String, bool)>,
+    /// The spec's waiter when its id comes from the answer: (details operation, details
+    /// schema, the answer's id field).
+    waiter: Option<(String, String, String)>,
+}
+
+/// The waiter of `op` (`x-p100-waiter` and its link) when the id is a field of the answer.
+fn waiter_of(doc: &Value, op: &Value) -> Option<(String, String, String)> {
+    let link = op.pointer("/x-p100-waiter/link")?.as_str()?;
+    let responses = op.get("responses")?.as_object()?;
+    let entry = responses
+        .iter()
+        .filter(|(code, _)| code.starts_with('2'))
+        .find_map(|(_, r)| r.pointer(&format!("/links/{link}")))?;
+    let details = entry.get("operationId")?.as_str()?;
+    let (_, expr) = entry.get("parameters")?.as_object()?.iter().next()?;
+    let field = expr.as_str()?.strip_prefix("$response.body#/")?;
+    let schema = doc
+        .get("paths")?
+        .as_object()?
+        .values()
+        .flat_map(|item| METHODS.iter().filter_map(move |m| item.get(*m)))
+        .find(|o| o.get("operationId").and_then(Value::as_str) == Some(details))?
+        .pointer("/responses/200/content/application~1json/schema/$ref")?
+        .as_str()?
+        .strip_prefix("#/components/schemas/")?;
+    Some((details.to_owned(), schema.to_owned(), field.to_owned()))
 }
 
 fn snake(text: &str) -> String {
@@ -86,6 +112,7 @@ fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
                     description: text("description"),
                     effect: text("x-p100-effect"),
                     params,
+                    waiter: waiter_of(doc, op),
                 },
             );
         }
@@ -133,6 +160,27 @@ fn builders(client: &syn::File) -> Result<Vec<(syn::Ident, Vec<syn::ImplItemFn>,
         out.push((name, setters, answer));
     }
     Ok(out)
+}
+
+/// Whether field `field` of the generated struct `name` (in the `types` module) is an `Option`.
+fn field_is_option(client: &syn::File, name: &str, field: &str) -> Option<bool> {
+    let types = client.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    })?;
+    types.iter().find_map(|item| match item {
+        syn::Item::Struct(s) if s.ident == name => s.fields.iter().find_map(|f| {
+            let ident = f.ident.as_ref()?;
+            if *ident != field {
+                return None;
+            }
+            let syn::Type::Path(p) = &f.ty else {
+                return Some(false);
+            };
+            Some(p.path.segments.last().is_some_and(|s| s.ident == "Option"))
+        }),
+        _ => None,
+    })
 }
 
 /// `Result<ResponseValue<T>, Error<types::Error>>` → `T`.
@@ -264,6 +312,55 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
             }
         }
         let op_id = id.as_str();
+        let send_and_wait = match &op.waiter {
+            Some((details, schema, field)) if op.effect == "moves-money" => {
+                let details_ty = format_ident!("{}", schema);
+                let answer_name = match &answer {
+                    syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                    _ => None,
+                }
+                .with_context(|| format!("{id}: the answer type is not a path"))?;
+                let field_ident = format_ident!("{}", snake(field));
+                let optional = field_is_option(client, &answer_name, &snake(field))
+                    .with_context(|| format!("{id}: {answer_name} has no field {field}"))?;
+                let take_id = if optional {
+                    quote! {
+                        let ::core::option::Option::Some(id) = created.#field_ident.as_ref().map(|id| id.to_string()) else {
+                            return ::core::result::Result::Err(crate::wait::SendAndWaitError::NoId {
+                                operation: #op_id,
+                                answer: ::serde_json::to_value(&created).unwrap_or_default(),
+                            });
+                        };
+                    }
+                } else {
+                    quote!(let id = created.#field_ident.to_string();)
+                };
+                let doc = format!(
+                    "Sends the request, then waits under `policy` for the outcome, polling \
+                     `{details}` with the answer's `{field}` (the spec's `x-p100-waiter`). A lost \
+                     answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) \
+                     with an unknown movement to reconcile; it is never sent again."
+                );
+                quote! {
+                    #[doc = #doc]
+                    pub async fn send_and_wait(
+                        self,
+                        policy: crate::WaitPolicy,
+                    ) -> ::core::result::Result<crate::Settled<types::#details_ty>, crate::wait::SendAndWaitError<types::#details_ty>> {
+                        let client = self.client.clone();
+                        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+                        #take_id
+                        client
+                            .wait_until_final::<types::#details_ty>(id)
+                            .policy(policy)
+                            .wait()
+                            .await
+                            .map_err(crate::wait::SendAndWaitError::Wait)
+                    }
+                }
+            }
+            _ => quote!(),
+        };
         let doc = format!("The request of [`Client::{id}`] ({summary}).");
         types.push(quote! {
             #[doc = #doc]
@@ -289,6 +386,8 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                     }
                     self.client.send_raw(#op_id, self.inner.send()).await
                 }
+
+                #send_and_wait
             }
 
             impl ::core::fmt::Debug for #name<'_> {

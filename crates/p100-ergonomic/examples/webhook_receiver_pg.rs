@@ -94,11 +94,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = WebhookReceiver::transactional(token, store, CreditDeposits::default()).into_router();
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("receiving P100 webhooks at http://{addr}/webhooks/p100/{{kind}}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Header-read, request and idle timeouts: a stalled client cannot hold a connection.
+    tokio::select! {
+        served = p100_ergonomic::webhooks::serve(listener, app, Default::default()) => served?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
     Ok(())
 }
 
@@ -114,7 +114,11 @@ async fn demo(url: &str, first: PgDedupeStore) -> Result<(), Box<dyn std::error:
             WebhookReceiver::transactional(token.clone(), store, handler.clone()).into_router();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         instances.push(format!("http://{}", listener.local_addr()?));
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(p100_ergonomic::webhooks::serve(
+            listener,
+            app,
+            Default::default(),
+        ));
     }
     println!("2 instances at {}", instances.join(" and "));
 

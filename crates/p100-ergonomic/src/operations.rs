@@ -1457,6 +1457,32 @@ impl<'a> CryptoWithdrawalCreate<'a> {
         }
         self.client.send_raw("crypto_withdrawal_create", self.inner.send()).await
     }
+    ///Sends the request, then waits under `policy` for the outcome, polling `crypto_withdrawal_get` with the answer's `withdrawalId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
+    pub async fn send_and_wait(
+        self,
+        policy: crate::WaitPolicy,
+    ) -> ::core::result::Result<
+        crate::Settled<types::CryptoWithdrawalDetails>,
+        crate::wait::SendAndWaitError<types::CryptoWithdrawalDetails>,
+    > {
+        let client = self.client.clone();
+        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+        let ::core::option::Option::Some(id) = created
+            .withdrawal_id
+            .as_ref()
+            .map(|id| id.to_string()) else {
+            return ::core::result::Result::Err(crate::wait::SendAndWaitError::NoId {
+                operation: "crypto_withdrawal_create",
+                answer: ::serde_json::to_value(&created).unwrap_or_default(),
+            });
+        };
+        client
+            .wait_until_final::<types::CryptoWithdrawalDetails>(id)
+            .policy(policy)
+            .wait()
+            .await
+            .map_err(crate::wait::SendAndWaitError::Wait)
+    }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalCreate<'_> {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -1595,6 +1621,24 @@ impl<'a> ExchangeCreate<'a> {
             return ::core::result::Result::Err(error);
         }
         self.client.send_raw("exchange_create", self.inner.send()).await
+    }
+    ///Sends the request, then waits under `policy` for the outcome, polling `exchange_get` with the answer's `exchangeId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
+    pub async fn send_and_wait(
+        self,
+        policy: crate::WaitPolicy,
+    ) -> ::core::result::Result<
+        crate::Settled<types::ExchangeDetails>,
+        crate::wait::SendAndWaitError<types::ExchangeDetails>,
+    > {
+        let client = self.client.clone();
+        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+        let id = created.exchange_id.to_string();
+        client
+            .wait_until_final::<types::ExchangeDetails>(id)
+            .policy(policy)
+            .wait()
+            .await
+            .map_err(crate::wait::SendAndWaitError::Wait)
     }
 }
 impl ::core::fmt::Debug for ExchangeCreate<'_> {
@@ -1848,6 +1892,24 @@ impl<'a> OrderCreate<'a> {
         }
         self.client.send_raw("order_create", self.inner.send()).await
     }
+    ///Sends the request, then waits under `policy` for the outcome, polling `order_get` with the answer's `orderId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
+    pub async fn send_and_wait(
+        self,
+        policy: crate::WaitPolicy,
+    ) -> ::core::result::Result<
+        crate::Settled<types::OrderDetails>,
+        crate::wait::SendAndWaitError<types::OrderDetails>,
+    > {
+        let client = self.client.clone();
+        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+        let id = created.order_id.to_string();
+        client
+            .wait_until_final::<types::OrderDetails>(id)
+            .policy(policy)
+            .wait()
+            .await
+            .map_err(crate::wait::SendAndWaitError::Wait)
+    }
 }
 impl ::core::fmt::Debug for OrderCreate<'_> {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -2035,6 +2097,32 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
         }
         self.client.send_raw("partner_create_crypto_withdrawal", self.inner.send()).await
     }
+    ///Sends the request, then waits under `policy` for the outcome, polling `crypto_withdrawal_get` with the answer's `withdrawalId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
+    pub async fn send_and_wait(
+        self,
+        policy: crate::WaitPolicy,
+    ) -> ::core::result::Result<
+        crate::Settled<types::CryptoWithdrawalDetails>,
+        crate::wait::SendAndWaitError<types::CryptoWithdrawalDetails>,
+    > {
+        let client = self.client.clone();
+        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+        let ::core::option::Option::Some(id) = created
+            .withdrawal_id
+            .as_ref()
+            .map(|id| id.to_string()) else {
+            return ::core::result::Result::Err(crate::wait::SendAndWaitError::NoId {
+                operation: "partner_create_crypto_withdrawal",
+                answer: ::serde_json::to_value(&created).unwrap_or_default(),
+            });
+        };
+        client
+            .wait_until_final::<types::CryptoWithdrawalDetails>(id)
+            .policy(policy)
+            .wait()
+            .await
+            .map_err(crate::wait::SendAndWaitError::Wait)
+    }
 }
 impl ::core::fmt::Debug for PartnerCreateCryptoWithdrawal<'_> {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -2083,6 +2171,24 @@ impl<'a> PartnerCreateExchange<'a> {
             return ::core::result::Result::Err(error);
         }
         self.client.send_raw("partner_create_exchange", self.inner.send()).await
+    }
+    ///Sends the request, then waits under `policy` for the outcome, polling `exchange_get` with the answer's `exchangeId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
+    pub async fn send_and_wait(
+        self,
+        policy: crate::WaitPolicy,
+    ) -> ::core::result::Result<
+        crate::Settled<types::ExchangeDetails>,
+        crate::wait::SendAndWaitError<types::ExchangeDetails>,
+    > {
+        let client = self.client.clone();
+        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+        let id = created.exchange_id.to_string();
+        client
+            .wait_until_final::<types::ExchangeDetails>(id)
+            .policy(policy)
+            .wait()
+            .await
+            .map_err(crate::wait::SendAndWaitError::Wait)
     }
 }
 impl ::core::fmt::Debug for PartnerCreateExchange<'_> {
@@ -2221,6 +2327,24 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
             return ::core::result::Result::Err(error);
         }
         self.client.send_raw("partner_create_sepa_transfer", self.inner.send()).await
+    }
+    ///Sends the request, then waits under `policy` for the outcome, polling `sepa_transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
+    pub async fn send_and_wait(
+        self,
+        policy: crate::WaitPolicy,
+    ) -> ::core::result::Result<
+        crate::Settled<types::SepaTransferDetails>,
+        crate::wait::SendAndWaitError<types::SepaTransferDetails>,
+    > {
+        let client = self.client.clone();
+        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+        let id = created.transfer_id.to_string();
+        client
+            .wait_until_final::<types::SepaTransferDetails>(id)
+            .policy(policy)
+            .wait()
+            .await
+            .map_err(crate::wait::SendAndWaitError::Wait)
     }
 }
 impl ::core::fmt::Debug for PartnerCreateSepaTransfer<'_> {
@@ -2519,6 +2643,24 @@ impl<'a> SepaTransferCreate<'a> {
         }
         self.client.send_raw("sepa_transfer_create", self.inner.send()).await
     }
+    ///Sends the request, then waits under `policy` for the outcome, polling `sepa_transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
+    pub async fn send_and_wait(
+        self,
+        policy: crate::WaitPolicy,
+    ) -> ::core::result::Result<
+        crate::Settled<types::SepaTransferDetails>,
+        crate::wait::SendAndWaitError<types::SepaTransferDetails>,
+    > {
+        let client = self.client.clone();
+        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+        let id = created.transfer_id.to_string();
+        client
+            .wait_until_final::<types::SepaTransferDetails>(id)
+            .policy(policy)
+            .wait()
+            .await
+            .map_err(crate::wait::SendAndWaitError::Wait)
+    }
 }
 impl ::core::fmt::Debug for SepaTransferCreate<'_> {
     fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -2603,6 +2745,24 @@ impl<'a> TransferCreate<'a> {
             return ::core::result::Result::Err(error);
         }
         self.client.send_raw("transfer_create", self.inner.send()).await
+    }
+    ///Sends the request, then waits under `policy` for the outcome, polling `transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
+    pub async fn send_and_wait(
+        self,
+        policy: crate::WaitPolicy,
+    ) -> ::core::result::Result<
+        crate::Settled<types::TransferDetails>,
+        crate::wait::SendAndWaitError<types::TransferDetails>,
+    > {
+        let client = self.client.clone();
+        let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
+        let id = created.transfer_id.to_string();
+        client
+            .wait_until_final::<types::TransferDetails>(id)
+            .policy(policy)
+            .wait()
+            .await
+            .map_err(crate::wait::SendAndWaitError::Wait)
     }
 }
 impl ::core::fmt::Debug for TransferCreate<'_> {

@@ -115,9 +115,8 @@ pub enum Basis {
     },
 }
 
-/// What [`Client::reconcile`] found out.
+/// What [`Client::reconcile`] found out: one of three answers, matched exhaustively.
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
 pub enum Reconciliation {
     /// The movement happened: its record as P100 answered it.
     Found {

@@ -60,6 +60,8 @@ mod parse;
 pub mod postgres;
 #[cfg(feature = "axum")]
 mod receiver;
+#[cfg(feature = "axum")]
+mod serve;
 pub mod testing;
 mod token;
 mod undocumented;
@@ -74,6 +76,8 @@ pub use receiver::{
     Acknowledging, AcknowledgingHandler, WebhookHandler, WebhookReceiver,
     DEFAULT_HANDLER_TIME_LIMIT, DEFAULT_PATH,
 };
+#[cfg(feature = "axum")]
+pub use serve::{serve, ServeLimits};
 pub use token::{verify_token, WebhookToken};
 pub use undocumented::UndocumentedPayload;
 

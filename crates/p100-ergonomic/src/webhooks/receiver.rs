@@ -163,7 +163,7 @@ impl<H> std::fmt::Debug for Acknowledging<H> {
 /// })
 /// .into_router();
 /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-/// axum::serve(listener, app).await
+/// p100_ergonomic::webhooks::serve(listener, app, Default::default()).await
 /// # }
 /// ```
 pub struct WebhookReceiver<H, S = InMemoryDedupeStore> {
@@ -241,7 +241,7 @@ impl<H: AcknowledgingHandler> WebhookReceiver<Acknowledging<H>> {
     /// let token = std::env::var("P100_WEBHOOK_TOKEN").unwrap_or_default();
     /// let app = WebhookReceiver::acknowledging(token, save).into_router();
     /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-    /// axum::serve(listener, app).await
+    /// p100_ergonomic::webhooks::serve(listener, app, Default::default()).await
     /// # }
     /// ```
     pub fn acknowledging(token: impl Into<WebhookToken>, handler: H) -> Self {

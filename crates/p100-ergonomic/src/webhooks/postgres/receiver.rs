@@ -71,7 +71,7 @@ impl<H: TransactionalHandler> WebhookReceiver<Transactional<H>, PgDedupeStore> {
     /// let token = std::env::var("P100_WEBHOOK_TOKEN")?;
     /// let app = WebhookReceiver::transactional(token, store, Save).into_router();
     /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-    /// axum::serve(listener, app).await?;
+    /// p100_ergonomic::webhooks::serve(listener, app, Default::default()).await?;
     /// # Ok(()) }
     /// ```
     pub fn transactional(token: impl Into<WebhookToken>, store: PgDedupeStore, handler: H) -> Self {
