@@ -28,6 +28,14 @@ pub struct FaultRule {
     /// How many matching requests it applies to; for ever when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
+    /// Applies to every `every`-th matching request only (the `every`-th, the `2·every`-th, …),
+    /// so that several rules on one operation spread over different requests; to each one when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<u32>,
+    /// Matching requests seen so far (for `every`).
+    #[serde(skip)]
+    seen: u32,
 }
 
 /// What an injected fault does.
@@ -74,7 +82,15 @@ impl FaultRule {
             operation: None,
             fault,
             times: None,
+            every: None,
+            seen: 0,
         }
+    }
+
+    /// Applies to every `n`-th matching request only (at least 1).
+    pub fn every(mut self, n: u32) -> Self {
+        self.every = Some(n.max(1));
+        self
     }
 
     /// Applies only to `operation_id`.
@@ -123,6 +139,13 @@ pub(crate) fn plan(rules: &mut Vec<FaultRule>, operation: &str) -> Plan {
             continue;
         }
         if rule.times == Some(0) {
+            continue;
+        }
+        rule.seen = rule.seen.saturating_add(1);
+        if rule
+            .every
+            .is_some_and(|n| n > 1 && !rule.seen.is_multiple_of(n))
+        {
             continue;
         }
         match &rule.fault {
