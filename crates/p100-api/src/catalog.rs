@@ -747,6 +747,13 @@ pub struct UndocumentedAnswer {
 /// The answers of `x-p100-errors.undocumented`, by name.
 pub mod undocumented {
     use super::UndocumentedAnswer;
+    ///`body-too-large`: The docs state no limit on the size of a request body; the sandbox answers one over its own limit (32 MiB) with 413.
+    pub const BODY_TOO_LARGE: UndocumentedAnswer = UndocumentedAnswer {
+        name: "body-too-large",
+        code: "SANDBOX_BODY_TOO_LARGE",
+        http: 413u16,
+        description: "The docs state no limit on the size of a request body; the sandbox answers one over its own limit (32 MiB) with 413.",
+    };
     ///`method-not-allowed`: A method the path does not have.
     pub const METHOD_NOT_ALLOWED: UndocumentedAnswer = UndocumentedAnswer {
         name: "method-not-allowed",

@@ -135,7 +135,8 @@ async fn crypto_deposit(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let d: CryptoDeposit = parse_json(&body)?;
-    let amount = money::parse_amount(&d.amount).map_err(ApiError::validation)?;
+    let amount =
+        money::parse_amount(&d.amount).map_err(|e| ApiError::validation(format!("amount: {e}")))?;
     let now = app.now();
     let id = app.lock().crypto_deposit(
         &d.external_user_id,
@@ -166,7 +167,8 @@ async fn sepa_deposit(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let d: SepaDeposit = parse_json(&body)?;
-    let amount = money::parse_amount(&d.amount).map_err(ApiError::validation)?;
+    let amount =
+        money::parse_amount(&d.amount).map_err(|e| ApiError::validation(format!("amount: {e}")))?;
     let holder = d.external_user_id.map_or(Holder::Partner, Holder::User);
     let now = app.now();
     let id = app

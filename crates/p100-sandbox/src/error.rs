@@ -226,6 +226,17 @@ impl ApiError {
         )
     }
 
+    /// A request body over the sandbox's limit (`undocumented.body-too-large`, 413).
+    pub(crate) fn body_too_large(limit: usize) -> Self {
+        Self::undocumented(
+            undocumented::BODY_TOO_LARGE,
+            format!(
+                "the request body is larger than the sandbox's limit of {} MiB",
+                limit / (1024 * 1024)
+            ),
+        )
+    }
+
     /// The spec's `Error` body of this answer.
     pub(crate) fn body(&self) -> types::Error {
         types::Error {

@@ -52,9 +52,13 @@ pub(crate) fn max_amount() -> Decimal {
     Decimal::from(1_000_000_000_000_000_i64)
 }
 
+/// An amount the sandbox reads as text (its own routes, its configuration), by the rules of
+/// every decimal of the API (`p100_api::types::DecimalString`): plain decimal notation, exact.
+/// The error names the value and says why.
 pub(crate) fn parse_amount(text: &str) -> Result<Decimal, String> {
-    Decimal::from_str_exact(text.trim())
-        .map_err(|e| format!("{text:?} is not a decimal amount: {e}"))
+    text.parse::<types::DecimalString>()
+        .map(types::DecimalString::value)
+        .map_err(|e| e.to_string())
 }
 
 pub(crate) fn dec(text: &str) -> Decimal {

@@ -183,7 +183,7 @@ impl Sandbox {
             .merge(crate::admin::router(shared.clone()))
             .fallback(crate::api::no_route)
             .method_not_allowed_fallback(crate::api::wrong_method)
-            .layer(axum::extract::DefaultBodyLimit::max(32 * 1024 * 1024));
+            .layer(axum::extract::DefaultBodyLimit::max(crate::api::BODY_LIMIT));
         let server = tokio::spawn(serve(listener, app));
         let scheduler = tokio::spawn(schedule(shared.clone()));
         tracing::info!(%addr, "P100 sandbox listening");

@@ -154,9 +154,19 @@ pub(crate) async fn wrong_method(method: Method, uri: axum::http::Uri) -> ApiErr
 
 // ------------------------------------------------------------------------- extractors
 
+/// The largest request body the sandbox reads (P100 documents none); a larger one is a 413
+/// (`undocumented.body-too-large`).
+pub(crate) const BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// How deeply a JSON request body may nest (objects and arrays). The spec's request bodies are
+/// a few levels deep; serde_json's own limit (128) would otherwise fail the checks below on a
+/// deeper body while the typed parse, which skips unknown fields, still succeeded.
+pub(crate) const MAX_DEPTH: usize = 64;
+
 /// A JSON request body parsed into a generated request type; a body that does not parse is a
-/// `P403` naming the field. A `null` property is rejected too: no request field of the spec is
-/// nullable, but the generated `Option` fields would read `null` as absent.
+/// `P403` naming the field. A `null` anywhere in it is rejected too, naming its path: no
+/// request field of the spec is nullable, but the generated `Option` fields would read `null`
+/// as absent. The checks are never skipped: a body they cannot read is rejected.
 pub(crate) struct Body<T>(pub(crate) T);
 
 impl<S, T> FromRequest<S> for Body<T>
@@ -170,8 +180,8 @@ where
         let bytes = json_bytes(req, state).await?;
         match serde_json::from_slice(&bytes) {
             Ok(serde_json::Value::Object(map)) => {
-                if let Some((key, _)) = map.iter().find(|(_, v)| v.is_null()) {
-                    return Err(ApiError::validation(format!("{key} must not be null")));
+                if let Some(path) = first_null(&map) {
+                    return Err(ApiError::validation(format!("{path} must not be null")));
                 }
             }
             // Serde would read an array as the struct's fields in order.
@@ -180,10 +190,82 @@ where
                     "the request body must be a JSON object",
                 ))
             }
-            Err(_) => {}
+            // Not JSON: the typed parse names the failing field. Should it succeed all the
+            // same, the body is still refused: its nulls were not checked.
+            Err(e) => {
+                parse_json::<T>(&bytes)?;
+                return Err(ApiError::validation(format!("invalid request body: {e}")));
+            }
         }
         parse_json(&bytes).map(Body)
     }
+}
+
+/// The path (`extra.list[0].deep`) of the first `null` in an object, at any depth.
+fn first_null(map: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    fn walk(value: &serde_json::Value, path: &mut String) -> bool {
+        match value {
+            serde_json::Value::Null => true,
+            serde_json::Value::Object(map) => map.iter().any(|(key, v)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                let found = walk(v, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, v)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(v, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    map.iter()
+        .any(|(key, v)| {
+            path.clear();
+            path.push_str(key);
+            walk(v, &mut path)
+        })
+        .then_some(path)
+}
+
+/// How deeply `bytes` nest as JSON (`{}` and `[]` outside strings), stopping past `limit`.
+fn depth_over(bytes: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0_usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A JSON request body whose schema is a free-form object (its fields were never documented).
@@ -202,6 +284,25 @@ where
     }
 }
 
+/// A free-form JSON request body (`T`) and the fields of it the sandbox reads (`F`), parsed from
+/// the same bytes, so that `F`'s decimals are read from the number's text, exactly and strictly
+/// (a `serde_json::Value` would already have turned a number into an `f64`).
+pub(crate) struct OpenBodyFields<T, F>(pub(crate) T, pub(crate) F);
+
+impl<S, T, F> FromRequest<S> for OpenBodyFields<T, F>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+    F: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(req, state).await?;
+        Ok(OpenBodyFields(parse_json(&bytes)?, parse_json(&bytes)?))
+    }
+}
+
 /// The body of a JSON request: present, and `application/json` when a type is given.
 async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     let json_type = req
@@ -217,9 +318,13 @@ async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
                 .to_ascii_lowercase();
             essence == "application/json" || essence.ends_with("+json")
         });
-    let bytes = Bytes::from_request(req, state)
-        .await
-        .map_err(|e| ApiError::validation(format!("cannot read the request body: {e}")))?;
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::body_too_large(BODY_LIMIT)
+        } else {
+            ApiError::validation(format!("cannot read the request body: {e}"))
+        }
+    })?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::validation("the request body is required (JSON)"));
     }
@@ -227,6 +332,11 @@ async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Ap
         return Err(ApiError::validation(
             "Content-Type must be application/json",
         ));
+    }
+    if depth_over(&bytes, MAX_DEPTH) {
+        return Err(ApiError::validation(format!(
+            "the request body is nested deeper than {MAX_DEPTH} levels"
+        )));
     }
     Ok(bytes)
 }

@@ -28,19 +28,11 @@ impl State {
     pub(crate) fn create_payment_link(
         &mut self,
         request: &serde_json::Map<String, serde_json::Value>,
+        amount: Option<Decimal>,
         now: VTime,
     ) -> Result<String, ApiError> {
-        let amount = match request.get("amount") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(s)) => Some(
-                money::parse_amount(s).map_err(|e| ApiError::validation(format!("amount: {e}")))?,
-            ),
-            Some(serde_json::Value::Number(n)) => Some(
-                money::parse_amount(&n.to_string())
-                    .map_err(|e| ApiError::validation(format!("amount: {e}")))?,
-            ),
-            Some(_) => return Err(ApiError::validation("amount must be a decimal number")),
-        };
+        // `amount` was read from the body's text by the handler (exactly, strictly): the
+        // free-form map holds numbers as `f64`.
         let currency = match request.get("currency") {
             Some(serde_json::Value::String(c)) => c.to_ascii_lowercase(),
             _ => "eur".to_string(),
