@@ -43,6 +43,9 @@ for c in cat["operations"]:
     if "default" in rs: problems.append(f"{oid}: default response")
     if rs.get("4XX", {}).get("$ref") != "#/components/responses/Error" or rs.get("5XX", {}).get("$ref") != "#/components/responses/Error":
         problems.append(f"{oid}: 4XX/5XX must $ref components/responses/Error")
+    # P100's 401 is plain text (`Access Denied. xoN`), documented as such on every operation.
+    if rs.get("401", {}).get("$ref") != "#/components/responses/AccessDenied":
+        problems.append(f"{oid}: 401 must $ref components/responses/AccessDenied (plain text)")
     succ = [k for k in rs if str(k).startswith("2")]
     # Several 2xx codes are allowed (a code the docs never showed may be declared with its likely
     # alternative) when they share one body: progenitor needs one success type.

@@ -9,6 +9,8 @@
 mod catalog;
 mod codegen;
 mod enums;
+mod operations;
+mod readme;
 mod report;
 mod spec;
 mod surface;

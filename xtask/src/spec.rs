@@ -111,6 +111,16 @@ pub fn prepare(mut doc: Value) -> Result<Prepared> {
                 .and_then(Value::as_str)
                 .with_context(|| format!("{} {path} has no operationId", method.to_uppercase()))?
                 .to_string();
+            // P100's 401 is plain text, documented for other languages; progenitor takes one
+            // error body for every non-2xx answer, and the ergonomic layer reads the 401 text.
+            if let Some(responses) = item
+                .get_mut(&method)
+                .and_then(|op| op.get_mut("responses"))
+                .and_then(Value::as_object_mut)
+            {
+                responses.remove("401");
+            }
+            let op = &item[&method];
             if let Some(reason) = skip_reason(op) {
                 skipped.push(Skipped {
                     operation_id: id,

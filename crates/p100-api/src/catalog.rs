@@ -2448,6 +2448,45 @@ pub mod webhooks {
             ),
         },
     ];
+    /// The name of every kind, as a constant (a misspelt kind does not compile).
+    pub mod kind {
+        ///`card_3ds_code`: the Card 3DS Code Webhook.
+        pub const CARD_3DS_CODE: &str = "card_3ds_code";
+        ///`card_activation_code`: the Card Activation Code Webhook.
+        pub const CARD_ACTIVATION_CODE: &str = "card_activation_code";
+        ///`card_transaction`: the Card Transaction Webhook.
+        pub const CARD_TRANSACTION: &str = "card_transaction";
+        ///`create_wallet`: the Create Wallet Webhook.
+        pub const CREATE_WALLET: &str = "create_wallet";
+        ///`crypto_deposit`: the Crypto Deposit Webhook.
+        pub const CRYPTO_DEPOSIT: &str = "crypto_deposit";
+        ///`crypto_withdrawal`: the Crypto Withdrawal Webhook.
+        pub const CRYPTO_WITHDRAWAL: &str = "crypto_withdrawal";
+        ///`exchange`: the Exchange Webhook.
+        pub const EXCHANGE: &str = "exchange";
+        ///`iban_status`: the IBAN Status Webhook.
+        pub const IBAN_STATUS: &str = "iban_status";
+        ///`kyc_file_added`: the KYC File Added Webhook.
+        pub const KYC_FILE_ADDED: &str = "kyc_file_added";
+        ///`kyc_verification_status`: the KYC Verification Status Webhook.
+        pub const KYC_VERIFICATION_STATUS: &str = "kyc_verification_status";
+        ///`order_status`: the Order status Webhook.
+        pub const ORDER_STATUS: &str = "order_status";
+        ///`p2p_transfer`: the P2P Transfer Webhook.
+        pub const P2P_TRANSFER: &str = "p2p_transfer";
+        ///`partner_sepa_transfer`: the Partner SEPA Transfer Webhook.
+        pub const PARTNER_SEPA_TRANSFER: &str = "partner_sepa_transfer";
+        ///`payment_link`: the Payment Link Webhook.
+        pub const PAYMENT_LINK: &str = "payment_link";
+        ///`poa_verification_status`: the POA Verification Status Webhook.
+        pub const POA_VERIFICATION_STATUS: &str = "poa_verification_status";
+        ///`sepa_deposit`: the SEPA Deposit Webhook.
+        pub const SEPA_DEPOSIT: &str = "sepa_deposit";
+        ///`user_balance_generation`: the User Balance Generation Webhook.
+        pub const USER_BALANCE_GENERATION: &str = "user_balance_generation";
+        ///`user_sepa_transfer`: the User SEPA Transfer Webhook.
+        pub const USER_SEPA_TRANSFER: &str = "user_sepa_transfer";
+    }
     /// The kind named `kind` (`"crypto_deposit"`), if the spec has it.
     pub fn find(kind: &str) -> ::core::option::Option<&'static WebhookSpec> {
         ALL.iter().find(|spec| spec.kind == kind)

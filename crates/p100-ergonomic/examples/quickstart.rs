@@ -36,31 +36,23 @@ async fn main() -> anyhow::Result<()> {
     // 1. A user of the partner.
     let user = format!("quickstart-{}", uuid::Uuid::new_v4());
     client
-        .call(
-            client
-                .raw()
-                .user_create()
-                .body(UserCreateRequest::builder().external_user_id(user.clone()))
-                .send(),
-        )
+        .user_create()
+        .body(UserCreateRequest::builder().external_user_id(user.clone()))
+        .send()
         .await
         .context("creating the user")?;
     println!("1. created user {user}");
 
     // 2. Fund it from the partner balance (an internal transfer), and wait until it settled.
     let transfer = client
-        .call(
-            client
-                .raw()
-                .transfer_create()
-                .body(
-                    CreateTransferRequest::builder()
-                        .destination_external_user_id(user.clone())
-                        .amount(FUNDING.parse::<p100_ergonomic::types::DecimalString>()?)
-                        .currency(FROM),
-                )
-                .send(),
+        .transfer_create()
+        .body(
+            CreateTransferRequest::builder()
+                .destination_external_user_id(user.clone())
+                .amount(FUNDING.parse::<p100_ergonomic::types::DecimalString>()?)
+                .currency(FROM),
         )
+        .send()
         .await
         .context("funding the user")?;
     let funded = client
@@ -120,13 +112,9 @@ async fn connect() -> anyhow::Result<(Client, Option<Sandbox>)> {
 
 async fn print_balances(client: &Client, user: &str, title: &str) -> anyhow::Result<()> {
     let balances: UserBalances = client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id(user)
-                .send(),
-        )
+        .user_get_balances()
+        .external_user_id(user)
+        .send()
         .await
         .context("reading the balances")?;
     let fiat = balances

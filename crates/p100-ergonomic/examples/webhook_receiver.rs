@@ -71,11 +71,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = WebhookReceiver::new(token, Handler).into_router();
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("receiving P100 webhooks at http://{addr}/webhooks/p100/{{kind}}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Header-read, request and idle timeouts: a stalled client cannot hold a connection.
+    tokio::select! {
+        served = p100_ergonomic::webhooks::serve(listener, app, Default::default()) => served?,
+        _ = tokio::signal::ctrl_c() => {}
+    }
     Ok(())
 }
 
@@ -102,7 +102,11 @@ async fn demo_with_sandbox() -> Result<(), Box<dyn std::error::Error>> {
     .into_router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let receiver_url = format!("http://{}/webhooks/p100/{{kind}}", listener.local_addr()?);
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let server = tokio::spawn(p100_ergonomic::webhooks::serve(
+        listener,
+        app,
+        Default::default(),
+    ));
     println!("receiver at {receiver_url}");
 
     let sandbox = Sandbox::start_with(
@@ -118,27 +122,19 @@ async fn demo_with_sandbox() -> Result<(), Box<dyn std::error::Error>> {
 
     let user = format!("webhook-demo-{}", uuid::Uuid::new_v4());
     client
-        .call(
-            client
-                .raw()
-                .user_create()
-                .body(UserCreateRequest::builder().external_user_id(user.clone()))
-                .send(),
-        )
+        .user_create()
+        .body(UserCreateRequest::builder().external_user_id(user.clone()))
+        .send()
         .await?;
     client
-        .call(
-            client
-                .raw()
-                .transfer_create()
-                .body(
-                    CreateTransferRequest::builder()
-                        .destination_external_user_id(user.clone())
-                        .amount("250.00".parse::<DecimalString>()?)
-                        .currency("eur"),
-                )
-                .send(),
+        .transfer_create()
+        .body(
+            CreateTransferRequest::builder()
+                .destination_external_user_id(user.clone())
+                .amount("250.00".parse::<DecimalString>()?)
+                .currency("eur"),
         )
+        .send()
         .await?;
     println!("funded {user} with 250.00 eur; exchanging 50 eur to usdt");
     // The exchange needs the funding settled first; its own webhook follows when it completes.

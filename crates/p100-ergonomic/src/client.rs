@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use p100_api::{Execute, ExecuteFuture, Executor, OperationInfo, ResponseValue};
+use p100_api::{ClientInfo, Execute, ExecuteFuture, Executor, OperationInfo, ResponseValue};
 use progenitor_client::ClientHooks;
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 use reqwest::StatusCode;
@@ -172,7 +172,9 @@ pub enum ConfigError {
 /// assert!(!format!("{client:?}").contains("my-secret-key"));
 ///
 /// let balances = client
-///     .call(client.raw().user_get_balances().external_user_id("user-1").send())
+///     .user_get_balances()
+///     .external_user_id("user-1")
+///     .send()
 ///     .await?;
 /// assert_eq!(balances.user_id.as_deref(), Some("42"));
 /// # Ok(())
@@ -243,6 +245,137 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Awaits a raw request of `operation` (the generated operation methods of
+    /// [`crate::operations`] come through here) and keeps what the client saw on the wire.
+    ///
+    /// For a money movement (`x-p100-effect: moves-money`), an answer that is lost or cannot be
+    /// read is an unknown outcome: the error carries the [`UnknownMovement`](crate::reconcile::UnknownMovement)
+    /// (operation, request body, time sent, and the id and body of a 2xx answer when there was
+    /// one). A 2xx the spec does not declare is read as the documented body when it is one.
+    pub(crate) async fn send_raw<T, F>(
+        &self,
+        operation: &'static str,
+        request: F,
+    ) -> Result<ResponseValue<T>, Error>
+    where
+        T: serde::de::DeserializeOwned,
+        F: Future<Output = Result<ResponseValue<T>, RawError>>,
+    {
+        let effect = p100_api::catalog::operation(operation).map(|op| op.effect);
+        if effect != Some(p100_api::catalog::Effect::MovesMoney) {
+            let (result, record) = error::run_recorded(request).await;
+            return result.map_err(|raw| Error::from_raw(raw, record));
+        }
+        let (result, record, sent) = error::run_recorded_sent(request).await;
+        let raw = match result {
+            Ok(value) => return Ok(value),
+            Err(raw) => raw,
+        };
+        // The body of a 2xx answer: the movement happened, whatever the answer looks like.
+        let (error, answer) = match raw {
+            p100_api::Error::UnexpectedResponse(response) if response.status().is_success() => {
+                let status = response.status();
+                let headers = response.headers().clone();
+                match response.bytes().await {
+                    Ok(bytes) => match serde_json::from_slice::<T>(&bytes) {
+                        Ok(body) => return Ok(ResponseValue::new(body, status, headers)),
+                        Err(source) => (
+                            Error::decode(
+                                Some(status),
+                                bytes.clone(),
+                                format!("HTTP {status} is not a documented answer of {operation}"),
+                                Some(source),
+                                record,
+                            ),
+                            Some(bytes),
+                        ),
+                    },
+                    Err(source) => (Error::transport(source, record), None),
+                }
+            }
+            p100_api::Error::InvalidResponsePayload(bytes, source)
+                if record
+                    .and_then(|r| r.status)
+                    .is_some_and(|s| s.is_success()) =>
+            {
+                let status = record.and_then(|r| r.status);
+                (
+                    Error::decode(
+                        status,
+                        bytes.clone(),
+                        "the body does not match the documented response type",
+                        Some(source),
+                        record,
+                    ),
+                    Some(bytes),
+                )
+            }
+            other => (Error::from_raw(other, record), None),
+        };
+        if !error.may_have_executed() {
+            return Err(error);
+        }
+        let movement = crate::reconcile::UnknownMovement::new(operation, sent, answer.as_deref());
+        tracing::warn!(
+            operation,
+            error = %error,
+            "money movement outcome unknown; reconcile before sending it again"
+        );
+        Err(error.with_movement(movement))
+    }
+}
+
+/// The URL of an operation's path template (`/v1/transfer/details/{transferId}`) on the
+/// client's base URL, its one parameter (if any) set to `parameter`, which is refused like any
+/// path parameter ([`check_path_value`]) and escaped as one path segment.
+pub(crate) fn operation_url(
+    raw: &p100_api::Client,
+    template: &str,
+    parameter: Option<&str>,
+    query: &[(&str, &str)],
+) -> Result<Url, Error> {
+    if let Some(value) = parameter {
+        let name = template
+            .split_once('{')
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map_or("id", |(name, _)| name);
+        check_path_value(name, value)?;
+    }
+    let mut url = Url::parse(raw.baseurl())
+        .map_err(|e| Error::invalid_request(format!("the client's base URL is invalid: {e}")))?;
+    url.path_segments_mut()
+        .map_err(|()| Error::invalid_request("the client's base URL cannot take a path"))?
+        .pop_if_empty()
+        .extend(
+            template
+                .split('/')
+                .filter(|segment| !segment.is_empty())
+                .map(|segment| match (segment.starts_with('{'), parameter) {
+                    (true, Some(value)) => value,
+                    _ => segment,
+                }),
+        );
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    Ok(url)
+}
+
+/// Refuses a path parameter that would make the request go to another path than its
+/// operation's: empty (`/v1/user/balances/`), `.` or `..` (which HTTP clients and servers
+/// resolve as path segments: `user_delete("..")` would be `DELETE /v1/`).
+pub(crate) fn check_path_value(field: &str, value: &str) -> Result<(), Error> {
+    let problem = match value {
+        "" => "is empty",
+        "." | ".." => "is a relative path segment (`.` or `..`)",
+        _ => return Ok(()),
+    };
+    Err(Error::invalid_request(format!(
+        "the path parameter `{field}` {problem}: it would send the request to another path; nothing was sent"
+    )))
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let settings = &self.settings;
@@ -264,14 +397,15 @@ enum Target {
 }
 
 /// Configures a [`Client`]; [`ClientBuilder::build`] checks everything once.
-#[derive(Clone)]
+///
+/// Not `Clone`: it may hold a `reqwest::ClientBuilder`, which is not.
 pub struct ClientBuilder {
     api_key: Option<String>,
     target: Target,
     timeout: Option<Duration>,
     user_agent: Option<String>,
     retry: RetryPolicy,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
 }
 
 impl Default for ClientBuilder {
@@ -288,7 +422,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
-            .field("reqwest_client", &self.http.is_some())
+            .field("reqwest_builder", &self.http.is_some())
             .finish()
     }
 }
@@ -391,7 +525,7 @@ impl ClientBuilder {
     }
 
     /// The `User-Agent` of every request (default `p100-ergonomic/<version>`, unless a
-    /// [`reqwest_client`](Self::reqwest_client) with its own is given).
+    /// [`reqwest_builder`](Self::reqwest_builder) with its own is given).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
         self
@@ -403,11 +537,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Sends requests with this `reqwest::Client` (proxies, TLS roots, pools). Its redirect
-    /// policy applies: the SDK's own client follows no redirects, so that the API key never
-    /// reaches another host.
-    pub fn reqwest_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// Builds the HTTP client from this `reqwest::ClientBuilder` (proxies, TLS roots, pools,
+    /// its own user agent). The SDK sets its redirect policy to *none* whatever it was: a
+    /// followed redirect would carry the API key (and a POST's body) to wherever the `Location`
+    /// points, and reqwest strips only its standard credentials headers, not `x-api-key`. A
+    /// redirect answer is returned as an error instead. An already built `reqwest::Client` is
+    /// not accepted for that reason: its redirect policy cannot be read or changed.
+    pub fn reqwest_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(builder);
         self
     }
 
@@ -427,7 +564,8 @@ impl ClientBuilder {
             .map_err(|_| ConfigError::InvalidUserAgent)?;
         let custom_http_client = self.http.is_some();
         let http = match self.http {
-            Some(client) => client,
+            // The user's settings, but never a redirect (see `reqwest_builder`).
+            Some(builder) => builder.redirect(reqwest::redirect::Policy::none()),
             None => {
                 let mut builder = reqwest::Client::builder()
                     .user_agent(DEFAULT_USER_AGENT)
@@ -435,9 +573,11 @@ impl ClientBuilder {
                 if let Some(timeout) = self.timeout {
                     builder = builder.connect_timeout(timeout.min(CONNECT_TIMEOUT));
                 }
-                builder.build().map_err(ConfigError::HttpClient)?
+                builder
             }
-        };
+        }
+        .build()
+        .map_err(ConfigError::HttpClient)?;
         let transport = Transport {
             api_key,
             user_agent,
@@ -483,10 +623,15 @@ fn validate_base_url(raw: &str) -> Result<String, ConfigError> {
     };
     let url = Url::parse(trimmed).map_err(|error| ConfigError::InvalidBaseUrl {
         // An unparsable URL may still hold credentials (`user:secret@`): do not echo those.
+        // A query or fragment may hold a secret too (`?key=…`): never echoed.
         url: if trimmed.contains('@') {
             "[not shown: it contains '@']".to_string()
         } else {
-            trimmed.to_string()
+            trimmed
+                .split(['?', '#'])
+                .next()
+                .unwrap_or_default()
+                .to_string()
         },
         reason: error.to_string(),
     })?;
@@ -528,6 +673,9 @@ fn without_credentials(url: &Url) -> String {
     // Setting these fails only for URLs that cannot have credentials at all.
     let _ = url.set_username("");
     let _ = url.set_password(None);
+    // A query or fragment may carry a secret (`?api_key=…`): not echoed either.
+    url.set_query(None);
+    url.set_fragment(None);
     url.to_string()
 }
 
@@ -558,12 +706,10 @@ pub(crate) async fn send_through_executor(
         .await
         .map_err(|e| Error::transport(e, record))?;
     if !status.is_success() {
-        return Err(Error::from_api(ApiError::from_body(
-            status,
-            Some(&headers),
-            &bytes,
-            record,
-        )));
+        return Err(
+            Error::from_api(ApiError::from_body(status, Some(&headers), &bytes, record))
+                .with_effect(error::effect_of(record)),
+        );
     }
     Ok(RawAnswer {
         status,
@@ -604,6 +750,15 @@ impl Execute for Transport {
             let operation = info.operation_id;
             self.prepare(&mut request);
             let repeatable = retry::is_safe_to_repeat(request.method(), operation);
+            if !repeatable && error::wants_sent_request() {
+                error::record_sent(error::SentRequest {
+                    body: request
+                        .body()
+                        .and_then(reqwest::Body::as_bytes)
+                        .map(Bytes::copy_from_slice),
+                    at: std::time::SystemTime::now(),
+                });
+            }
             let span = tracing::info_span!(
                 "p100.call",
                 operation_id = operation,

@@ -30,7 +30,9 @@ use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 
 use crate::client::ConfigError;
+use crate::reconcile::UnknownMovement;
 use crate::upload::UploadError;
+use p100_api::catalog::Effect;
 
 /// The error type of the generated client (`p100_api`), as `client.raw()` operations return it.
 ///
@@ -254,9 +256,15 @@ pub enum ErrorKind {
 /// assert!(denied.is_unauthorized());
 /// assert_eq!(denied.auth_failure(), Some(p100_ergonomic::AuthFailure::WrongApiKey));
 /// ```
-#[derive(thiserror::Error)]
-#[error(transparent)]
-pub struct Error(Box<Repr>);
+pub struct Error(Box<Inner>);
+
+struct Inner {
+    repr: Repr,
+    /// What the operation does (`x-p100-effect`), when the call was made through the client.
+    effect: Option<Effect>,
+    /// A money movement whose answer was lost: what is needed to reconcile it.
+    movement: Option<UnknownMovement>,
+}
 
 #[derive(Debug, thiserror::Error)]
 enum Repr {
@@ -320,13 +328,88 @@ impl fmt::Display for CallContext {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
+        fmt::Debug::fmt(&self.0.repr, f)?;
+        if let Some(movement) = &self.0.movement {
+            write!(f, " [{movement:?}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.repr, f)?;
+        if let Some(movement) = &self.0.movement {
+            write!(
+                f,
+                "; {} may have moved money: reconcile before sending it again",
+                movement.operation
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0.repr)
     }
 }
 
 impl Error {
     fn new(repr: Repr) -> Self {
-        Error(Box::new(repr))
+        Error(Box::new(Inner {
+            repr,
+            effect: None,
+            movement: None,
+        }))
+    }
+
+    /// The same error, for a call of an operation whose effect is `effect`.
+    pub(crate) fn with_effect(mut self, effect: Option<Effect>) -> Self {
+        self.0.effect = effect;
+        self
+    }
+
+    /// The same error, carrying the lost movement.
+    pub(crate) fn with_movement(mut self, movement: UnknownMovement) -> Self {
+        self.0.movement = Some(movement);
+        self
+    }
+
+    /// For a money movement whose answer was lost (a timeout or a connection reset after the
+    /// request was sent, a 5xx, `P500`/`P501`, or a 2xx the SDK could not read): what is needed
+    /// to find out whether it happened, with [`Client::reconcile`](crate::Client::reconcile).
+    /// Such an error is never [retryable](Error::is_retryable).
+    pub fn unknown_movement(&self) -> Option<&UnknownMovement> {
+        self.0.movement.as_ref()
+    }
+
+    /// Whether the request may have been executed by P100 although the call failed: it was
+    /// sent and no definite refusal came back (a timeout or a connection lost after sending, a
+    /// 5xx, `P500` or `P501`, or a 2xx answer the SDK could not read). `false` when nothing was
+    /// sent (configuration, invalid request, a refused connection) or P100 refused the request
+    /// (any other 4xx).
+    ///
+    /// For a money movement this means the outcome is unknown: reconcile before sending again
+    /// ([`Error::unknown_movement`]).
+    pub fn may_have_executed(&self) -> bool {
+        if self.0.movement.is_some() {
+            return true;
+        }
+        match &self.0.repr {
+            Repr::Config(_) | Repr::InvalidRequest(_) | Repr::InvalidUpload(_) => false,
+            // A connect timeout is a timeout *and* a connect error: nothing was sent.
+            Repr::Transport { source, .. } | Repr::Timeout { source, .. } => !source.is_connect(),
+            Repr::Api(error) => {
+                let unknown_code = matches!(
+                    error.code.as_ref().and_then(ErrorCode::class),
+                    Some(ErrorClass::Internal | ErrorClass::Transient)
+                );
+                !error.status.is_client_error() || unknown_code
+            }
+            Repr::Decode { .. } => true,
+        }
     }
 
     /// Builds the error a non-2xx answer of P100 means, from its status and body (the JSON
@@ -346,11 +429,12 @@ impl Error {
 
     pub(crate) fn transport(source: reqwest::Error, record: Option<CallRecord>) -> Self {
         let ctx = CallContext::from_record(record);
-        if source.is_timeout() {
+        let error = if source.is_timeout() {
             Error::new(Repr::Timeout { ctx, source })
         } else {
             Error::new(Repr::Transport { ctx, source })
-        }
+        };
+        error.with_effect(effect_of(record))
     }
 
     pub(crate) fn decode(
@@ -367,10 +451,15 @@ impl Error {
             reason: reason.into(),
             source,
         })
+        .with_effect(effect_of(record))
     }
 
     /// Converts a generated-client error, using what the client recorded about the call.
     pub(crate) fn from_raw(error: RawError, record: Option<CallRecord>) -> Self {
+        Self::from_raw_inner(error, record).with_effect(effect_of(record))
+    }
+
+    fn from_raw_inner(error: RawError, record: Option<CallRecord>) -> Self {
         match error {
             p100_api::Error::InvalidRequest(message) | p100_api::Error::Custom(message) => {
                 Error::invalid_request(message)
@@ -444,7 +533,7 @@ impl Error {
 
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Config(_) => ErrorKind::Config,
             Repr::InvalidRequest(_) => ErrorKind::InvalidRequest,
             Repr::InvalidUpload(_) => ErrorKind::InvalidUpload,
@@ -457,7 +546,7 @@ impl Error {
 
     /// The P100 answer, for [`ErrorKind::Api`] errors.
     pub fn api(&self) -> Option<&ApiError> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Api(error) => Some(error),
             _ => None,
         }
@@ -465,7 +554,7 @@ impl Error {
 
     /// The configuration problem, for [`ErrorKind::Config`] errors.
     pub fn config_error(&self) -> Option<&ConfigError> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Config(error) => Some(error),
             _ => None,
         }
@@ -473,7 +562,7 @@ impl Error {
 
     /// The broken upload rule, for [`ErrorKind::InvalidUpload`] errors.
     pub fn upload_error(&self) -> Option<&UploadError> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::InvalidUpload(error) => Some(error),
             _ => None,
         }
@@ -481,7 +570,7 @@ impl Error {
 
     /// The HTTP status of P100's answer, when there was one.
     pub fn status(&self) -> Option<StatusCode> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Api(error) => Some(error.status),
             Repr::Decode { status, .. } => *status,
             _ => None,
@@ -515,7 +604,7 @@ impl Error {
 
     /// The raw body of an answer that could not be decoded ([`ErrorKind::Decode`]).
     pub fn body(&self) -> Option<&[u8]> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Decode { body, .. } => Some(body),
             _ => None,
         }
@@ -523,7 +612,7 @@ impl Error {
 
     /// The operation id (e.g. `user_get_balances`), when known.
     pub fn operation(&self) -> Option<&'static str> {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Api(error) => error.operation,
             Repr::Transport { ctx, .. } | Repr::Timeout { ctx, .. } | Repr::Decode { ctx, .. } => {
                 ctx.operation
@@ -534,7 +623,7 @@ impl Error {
 
     /// How many times the request was sent; 0 when nothing was sent or it is unknown.
     pub fn attempts(&self) -> u32 {
-        match &*self.0 {
+        match &self.0.repr {
             Repr::Api(error) => error.attempts,
             Repr::Transport { ctx, .. } | Repr::Timeout { ctx, .. } | Repr::Decode { ctx, .. } => {
                 ctx.attempts
@@ -546,12 +635,19 @@ impl Error {
     /// Whether the failure is transient: connection errors, timeouts, HTTP 429/502/503/504 and
     /// `P501`.
     ///
-    /// Safe calls (GETs, lock creation) have already been retried by the client when this is
-    /// returned. It says the condition may pass, not that repeating is safe: a money-moving call
-    /// that timed out or lost its connection may have been executed; check before sending it
-    /// again.
+    /// Safe calls (reads, lock creation) have already been retried by the client when this is
+    /// returned. For any other operation it is true only when the request surely did not
+    /// execute (a refused connection, HTTP 429): an error whose request
+    /// [may have executed](Error::may_have_executed) is never retryable unless the operation is
+    /// safe to repeat, so a caller that retries exactly when this says so cannot move money twice.
     pub fn is_retryable(&self) -> bool {
-        match &*self.0 {
+        // Repeating a request that may have executed repeats its effect: never advised for an
+        // operation that is not safe to repeat (or whose effect is not known).
+        let safe = self.0.effect.is_some_and(Effect::is_safe_to_repeat);
+        if !safe && self.may_have_executed() {
+            return false;
+        }
+        match &self.0.repr {
             Repr::Transport { source, .. } => crate::retry::is_transient_transport(source),
             Repr::Timeout { .. } => true,
             Repr::Api(error) => {
@@ -584,7 +680,7 @@ impl Error {
 
     /// Whether the connection could not be established (so the request was not sent).
     pub fn is_connect(&self) -> bool {
-        matches!(&*self.0, Repr::Transport { source, .. } if source.is_connect())
+        matches!(&self.0.repr, Repr::Transport { source, .. } if source.is_connect())
     }
 }
 
@@ -621,12 +717,31 @@ pub(crate) struct CallRecord {
 
 tokio::task_local! {
     static CALL: Cell<Option<CallRecord>>;
+    static SENT: std::cell::RefCell<Option<SentRequest>>;
+}
+
+/// What was sent of a request that is not safe to repeat: the body and the time, kept so that a
+/// money movement whose answer is lost can be reconciled.
+#[derive(Clone, Debug)]
+pub(crate) struct SentRequest {
+    pub(crate) body: Option<Bytes>,
+    pub(crate) at: std::time::SystemTime,
 }
 
 /// Stores the record of the call in progress, if a [`run_recorded`] scope is open.
 pub(crate) fn record_call(record: CallRecord) {
     // Outside a scope there is nobody to read the record: nothing to do.
     let _ = CALL.try_with(|slot| slot.set(Some(record)));
+}
+
+/// Whether a [`run_recorded_sent`] scope wants the request's body (only then is it copied).
+pub(crate) fn wants_sent_request() -> bool {
+    SENT.try_with(|_| ()).is_ok()
+}
+
+/// Stores what was sent, if a [`run_recorded_sent`] scope is open.
+pub(crate) fn record_sent(sent: SentRequest) {
+    let _ = SENT.try_with(|slot| *slot.borrow_mut() = Some(sent));
 }
 
 /// Runs `future` with a fresh record slot and returns its output with what was recorded.
@@ -637,4 +752,26 @@ pub(crate) async fn run_recorded<F: Future>(future: F) -> (F::Output, Option<Cal
         (output, record)
     })
     .await
+}
+
+/// [`run_recorded`], also keeping what was sent (for operations that are not safe to repeat).
+pub(crate) async fn run_recorded_sent<F: Future>(
+    future: F,
+) -> (F::Output, Option<CallRecord>, Option<SentRequest>) {
+    SENT.scope(std::cell::RefCell::new(None), async move {
+        let (output, record) = run_recorded(future).await;
+        let sent = SENT
+            .try_with(|slot| slot.borrow_mut().take())
+            .ok()
+            .flatten();
+        (output, record, sent)
+    })
+    .await
+}
+
+/// The effect (`x-p100-effect`) of the recorded call's operation.
+pub(crate) fn effect_of(record: Option<CallRecord>) -> Option<Effect> {
+    record
+        .and_then(|r| p100_api::catalog::operation(r.operation))
+        .map(|op| op.effect)
 }

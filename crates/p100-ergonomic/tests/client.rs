@@ -215,7 +215,7 @@ async fn a_configured_user_agent_replaces_the_default() {
         .api_key(KEY)
         .base_url(server.base_url())
         .user_agent("acme-wallet/2.1")
-        .reqwest_client(reqwest::Client::new())
+        .reqwest_builder(reqwest::Client::builder())
         .build()
         .expect("client");
 
@@ -252,6 +252,75 @@ async fn redirects_are_not_followed_so_the_key_stays_home() {
     assert_eq!(elsewhere.calls_async().await, 0);
 }
 
+/// A user's HTTP client set to follow redirects still follows none: `x-api-key` and a POST's
+/// body would go wherever `Location` points (reqwest strips only its standard credentials).
+#[tokio::test]
+async fn a_users_client_never_follows_a_redirect_with_the_key_or_a_body() {
+    let elsewhere = MockServer::start_async().await;
+    let stolen = elsewhere
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(201).json_body(
+                serde_json::json!({"transferId": "7fb02323-969a-4936-94ea-86b8773ff1a2"}),
+            );
+        })
+        .await;
+    let server = MockServer::start_async().await;
+    for (is_get, path) in [(true, "/v1/user/balances/u1"), (false, "/v1/transfer")] {
+        for status in [302, 307, 308] {
+            let location = elsewhere.url("/captured");
+            let redirect = server
+                .mock_async(|when, then| {
+                    let when = if is_get {
+                        when.method(GET)
+                    } else {
+                        when.method(httpmock::Method::POST)
+                    };
+                    when.path(path);
+                    then.status(status).header("location", location);
+                })
+                .await;
+            let client = Client::builder()
+                .api_key(KEY)
+                .base_url(server.base_url())
+                .retry(RetryPolicy::none())
+                .reqwest_builder(
+                    reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(10)),
+                )
+                .build()
+                .expect("client");
+            let error = if is_get {
+                get_balances(&client)
+                    .await
+                    .expect_err("a redirect is not an answer")
+            } else {
+                client
+                    .transfer_create()
+                    .body(
+                        p100_ergonomic::types::CreateTransferRequest::builder()
+                            .destination_external_user_id("u1".to_string())
+                            .amount(
+                                "1.00"
+                                    .parse::<p100_ergonomic::types::DecimalString>()
+                                    .expect("amount"),
+                            )
+                            .currency("eur"),
+                    )
+                    .send()
+                    .await
+                    .expect_err("a redirect is not an answer")
+            };
+            assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{error}");
+            redirect.delete_async().await;
+        }
+    }
+    assert_eq!(
+        stolen.calls_async().await,
+        0,
+        "the key and body reached another host"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn timeouts_are_reported_as_such() {
     let server = ScriptServer::start(vec![Reply::Hang]).await;
@@ -260,12 +329,7 @@ async fn timeouts_are_reported_as_such() {
         .base_url(server.url())
         .timeout(Duration::from_secs(2))
         .retry(RetryPolicy::none())
-        .reqwest_client(
-            reqwest::Client::builder()
-                .pool_max_idle_per_host(0)
-                .build()
-                .expect("reqwest"),
-        )
+        .reqwest_builder(reqwest::Client::builder().pool_max_idle_per_host(0))
         .build()
         .expect("client");
     let start = tokio::time::Instant::now();
@@ -372,4 +436,22 @@ fn client_errors_and_futures_can_cross_tasks() {
     drop(assert_send(
         client.user_add_kyc_files().external_user_id("u1").send(),
     ));
+}
+
+/// A base URL that carries the key in its query or fragment is refused without echoing it.
+#[test]
+fn a_base_url_with_a_secret_in_its_query_or_fragment_is_not_echoed() {
+    for url in [
+        "https://partner-api.p100.io/?x-api-key=SECRET-123",
+        "https://partner-api.p100.io/#SECRET-123",
+        "ht tp://partner-api.p100.io/?key=SECRET-123",
+    ] {
+        let error = Client::builder()
+            .api_key(KEY)
+            .base_url(url)
+            .build()
+            .expect_err("refused");
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("SECRET-123"), "{url}: {shown}");
+    }
 }

@@ -515,3 +515,46 @@ async fn a_body_that_is_not_the_record_is_a_decode_error() {
     assert_eq!(call.kind(), p100_ergonomic::ErrorKind::Decode);
     assert!(call.body().is_some_and(|b| b.starts_with(b"{\"id\": 42")));
 }
+
+/// A poll that fails transiently even after the client's retries (429, 429, 429) does not end
+/// the wait while time is left: the waiter polls on, as the AWS SDK's waiters do.
+#[tokio::test(start_paused = true)]
+async fn transient_poll_failures_are_ridden_out_until_max_wait() {
+    let limited = || Reply::text(429, "slow down").header("retry-after", "1");
+    let server = ScriptServer::start(vec![
+        exchange("PENDING"),
+        limited(),
+        limited(),
+        limited(),
+        exchange("COMPLETED"),
+    ])
+    .await;
+    let retry = RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_jitter(Jitter::none());
+    let waiting = client(&server.url(), retry);
+
+    let done = waiting
+        .wait_for_exchange(EXCHANGE_ID)
+        .policy(exact())
+        .wait()
+        .await
+        .expect("completed after the failed poll");
+    assert_eq!(done.status.as_deref(), Some("COMPLETED"));
+    assert_eq!(server.requests().len(), 5);
+
+    // When no poll answers before max_wait, the wait ends with the failure, not a hang.
+    let server = ScriptServer::start(vec![limited(); 64]).await;
+    let impatient = client(&server.url(), RetryPolicy::none());
+    let error = impatient
+        .wait_for_exchange(EXCHANGE_ID)
+        .policy(exact().with_max_wait(Duration::from_secs(30)))
+        .wait()
+        .await
+        .expect_err("never answered");
+    let WaitError::CallFailed(call) = &error else {
+        panic!("expected a failed call, got {error:?}");
+    };
+    assert_eq!(call.error.status().map(|s| s.as_u16()), Some(429));
+    assert!(call.polls > 1, "polled on: {}", call.polls);
+}

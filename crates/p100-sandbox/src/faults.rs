@@ -91,7 +91,7 @@ impl FaultRule {
 
     pub(crate) fn validate(&self) -> Result<(), String> {
         if let Some(op) = &self.operation {
-            if !crate::api::OPERATIONS.iter().any(|o| o.id == op) {
+            if !crate::api::OPERATIONS.iter().any(|o| o.operation_id == op) {
                 return Err(format!("fault rule: unknown operation {op:?}"));
             }
         }

@@ -22,5 +22,5 @@ pub use webhooks::{Delivery, DeliveryAttempt, DeliveryState, WEBHOOK_KINDS};
 
 /// The `operationId` of every operation the sandbox serves (all of `spec/p100.yaml`).
 pub fn operation_ids() -> impl Iterator<Item = &'static str> {
-    api::OPERATIONS.iter().map(|op| op.id)
+    api::OPERATIONS.iter().map(|op| op.operation_id)
 }

@@ -217,8 +217,10 @@ impl Sandbox {
             key.set_sensitive(true);
             headers.insert("x-api-key", key);
         }
+        // No redirects: the key would follow them to another host.
         let http = reqwest::Client::builder()
             .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         p100_api::Client::new_with_client(&self.base_url(), http, p100_api::Executor::default())

@@ -5,7 +5,8 @@
 //! - `op <id>: <METHOD> <path>, effect <effect>`;
 //! - `op <id> <in> <name>: <schema>` for each parameter (`?`: not required);
 //! - `op <id> body: <schema>` (the media type first when it is not JSON; `?`: not required);
-//! - `op <id> answers: <code> <schema>, …`;
+//! - `op <id> answers: <code> <schema>, …` (`<code> response <Name>` for a shared response);
+//! - `response <Name>: <schema>`: a shared response (`components/responses`);
 //! - `schema <S>: <shape>` (`object`, `string, open enum` for `x-extensible-enum`, `string,
 //!   closed enum` for `enum`, `map<T>`, `anyOf<…>`, …);
 //! - `schema <S>.<property>: <schema>[, nullable]` (`?`: not in `required`; inline objects
@@ -42,6 +43,12 @@ pub fn surface(spec: &Value) -> Result<Surface> {
             surface.add(format!("schema {name} = {text:?}"), false, "")?;
         }
         add_properties(&mut surface, &format!("schema {name}"), schema)?;
+    }
+    let responses = spec
+        .pointer("/components/responses")
+        .and_then(Value::as_object);
+    for (name, response) in responses.into_iter().flatten() {
+        surface.add(format!("response {name}"), false, content(response))?;
     }
     super::add_webhooks(&mut surface, spec)?;
     Ok(surface)
@@ -88,12 +95,25 @@ fn add_operations(surface: &mut Surface, doc: &Doc) -> Result<()> {
         if let Some(responses) = op.get("responses").and_then(Value::as_object) {
             let answers: Vec<String> = responses
                 .iter()
-                .map(|(code, response)| format!("{code} {}", content(doc.resolve(response))))
+                .map(|(code, response)| format!("{code} {}", answer(doc, response)))
                 .collect();
             surface.add(format!("op {id} answers"), false, answers.join(", "))?;
         }
     }
     Ok(())
+}
+
+/// A response: the name of a shared one (`components/responses`, which has its own line), else
+/// its content.
+fn answer(doc: &Doc, response: &Value) -> String {
+    match response
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/responses/"))
+    {
+        Some(name) => format!("response {name}"),
+        None => content(doc.resolve(response)),
+    }
 }
 
 /// The schemas of a body or response: `Name` for JSON, `media/type Name` otherwise.

@@ -6,8 +6,9 @@
 //! `String` is `string`, `Uuid` `string(uuid)`, `DateTime<Utc>` `string(date-time)`, `NaiveDate`
 //! `string(date)`, `i64` `integer`, `bool` `boolean`, `Vec<T>` `array<T>`, `HashMap<String, T>`
 //! `map<T>`, `Map<String, Value>` `object`, `Option<T>` `T`; a struct is an `object`, an open enum
-//! `string, open enum`; an operation answers `200 <answer>, 4XX <error>, 5XX <error>`. What they
-//! miss is stored: `spec schema BalanceFiat.iban?: string, nullable`, `spec schema
+//! `string, open enum`; an operation answers `200 <answer>` and the error answers most operations
+//! share (stored once: `spec usual error answers: 4XX response Error, 5XX response Error`). What
+//! they miss is stored: `spec schema BalanceFiat.iban?: string, nullable`, `spec schema
 //! KycOccupation: string, closed enum`, the answers of an operation with a `201`, the
 //! operations that are not generated; `spec <key>: -` where the rules give an item the spec does
 //! not have. So `split(combine(rust, spec))` gives back exactly `rust` and `spec`, which a test
@@ -24,8 +25,12 @@ use super::{split_top, Item, Surface, Views};
 /// The marker of a `spec` line that removes an item the rules gave.
 const ABSENT: &str = "-";
 
-/// The spec view the rules read from the Rust view.
-pub fn translate(rust: &Surface) -> Result<Surface> {
+/// The key of the stored line giving the error answers most operations share.
+const USUAL_ERRORS: &str = "spec usual error answers";
+
+/// The spec view the rules read from the Rust view; `usual_errors` are the error answers of an
+/// operation (default: `4XX <error>, 5XX <error>`).
+pub fn translate(rust: &Surface, usual_errors: Option<&str>) -> Result<Surface> {
     let mut out = Surface::default();
     let mut paths = std::collections::BTreeMap::new();
     for (key, item) in &rust.items {
@@ -47,15 +52,14 @@ pub fn translate(rust: &Surface) -> Result<Surface> {
         let answer = parts.iter().find_map(|p| p.strip_prefix("answer "));
         let error = parts.iter().find_map(|p| p.strip_prefix("error "));
         if let (Some(answer), Some(error)) = (answer, error) {
+            let errors = match usual_errors {
+                Some(usual) => usual.to_owned(),
+                None => format!("4XX {}, 5XX {}", schema(error), schema(error)),
+            };
             out.add(
                 format!("op {rest} answers"),
                 false,
-                format!(
-                    "200 {}, 4XX {}, 5XX {}",
-                    schema(answer),
-                    schema(error),
-                    schema(error)
-                ),
+                format!("200 {}, {errors}", schema(answer)),
             )?;
         }
     }
@@ -108,8 +112,12 @@ pub fn translate(rust: &Surface) -> Result<Surface> {
 
 /// The snapshot: the Rust lines, then a `spec` line wherever the rules miss the spec view.
 pub fn combine(rust: &Surface, spec: &Surface) -> Result<Surface> {
-    let read = translate(rust)?;
+    let usual = usual_errors(rust, spec);
+    let read = translate(rust, usual.as_deref())?;
     let mut out = rust.clone();
+    if let Some(usual) = &usual {
+        out.add(USUAL_ERRORS.to_owned(), false, usual.clone())?;
+    }
     for (key, item) in &spec.items {
         if read.items.get(key) != Some(item) {
             out.add(format!("spec {key}"), item.optional, item.value.clone())?;
@@ -128,6 +136,9 @@ pub fn split(stored: &Surface) -> Result<Views> {
     let mut rust = Surface::default();
     let mut corrections = Vec::new();
     for (key, item) in &stored.items {
+        if key == USUAL_ERRORS {
+            continue;
+        }
         match key.strip_prefix("spec ") {
             Some(spec_key) => corrections.push((spec_key, item)),
             None => {
@@ -135,7 +146,8 @@ pub fn split(stored: &Surface) -> Result<Views> {
             }
         }
     }
-    let mut spec = translate(&rust).context("reading the spec view from the Rust lines")?;
+    let usual = stored.items.get(USUAL_ERRORS).map(|i| i.value.as_str());
+    let mut spec = translate(&rust, usual).context("reading the spec view from the Rust lines")?;
     for (key, item) in corrections {
         if item.value == ABSENT {
             spec.items.remove(key);
@@ -144,6 +156,33 @@ pub fn split(stored: &Surface) -> Result<Views> {
         }
     }
     Ok(Views { rust, spec })
+}
+
+/// The error answers (every code but 2xx) most generated operations of `spec` share.
+fn usual_errors(rust: &Surface, spec: &Surface) -> Option<String> {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for (key, item) in &spec.items {
+        let Some(op) = key
+            .strip_prefix("op ")
+            .and_then(|k| k.strip_suffix(" answers"))
+        else {
+            continue;
+        };
+        let generated = rust
+            .items
+            .get(&format!("op {op}"))
+            .is_some_and(|i| split_top(&i.value).iter().any(|p| p.starts_with("answer ")));
+        if generated {
+            let errors: Vec<&str> = split_top(&item.value)
+                .into_iter()
+                .filter(|p| !p.starts_with('2'))
+                .collect();
+            *counts.entry(errors.join(", ")).or_default() += 1;
+        }
+    }
+    // The most common; of equally common ones, the first in order (deterministic).
+    let best = counts.values().copied().max()?;
+    counts.into_iter().find(|(_, n)| *n == best).map(|(e, _)| e)
 }
 
 /// `external_user_id` → `externalUserId`; `type_` → `type`.

@@ -19,7 +19,8 @@ fn root() -> PathBuf {
 fn views_of(spec_path: &Path) -> Views {
     let raw = crate::spec::load(spec_path).expect("the spec loads");
     let prepared = crate::spec::prepare(raw.clone()).expect("the spec follows the type rules");
-    let outputs = crate::codegen::generate(Path::new("."), &prepared).expect("progenitor runs");
+    let outputs =
+        crate::codegen::generate(Path::new("."), &prepared, &raw).expect("progenitor runs");
     Views::new(&raw, &outputs[0].contents).expect("the surface is read")
 }
 
@@ -221,5 +222,19 @@ fn a_change_only_other_languages_see() {
     assert_eq!(
         spec,
         ["breaking: property `ExchangeDetails.currencyTo` (response): now nullable"]
+    );
+}
+
+#[test]
+fn an_error_answer_added_to_one_operation() {
+    // The generated client reads every error the same way; other languages see a new code.
+    let (rust, spec) = report_for("answer-code", |doc| {
+        doc["paths"]["/v1/exchange"]["post"]["responses"]["409"] =
+            json!({"$ref": "#/components/responses/Error"});
+    });
+    assert_eq!(rust, Vec::<String>::new());
+    assert_eq!(
+        spec,
+        ["additive: `exchange_create` answers: 409 response Error added"]
     );
 }

@@ -285,11 +285,11 @@ impl LockFlow for UserExchange {
     }
 
     async fn take_lock(client: &Client, terms: &Self::Terms) -> Result<Self::Lock, Error> {
-        let request = client
-            .raw()
+        client
             .exchange_create_lock()
-            .external_user_id(terms.source_external_user_id.clone());
-        client.call(request.send()).await
+            .external_user_id(terms.source_external_user_id.clone())
+            .send()
+            .await
     }
 
     fn quote(terms: &Self::Terms, lock: &Self::Lock) -> Self::Quote {
@@ -308,9 +308,7 @@ impl LockFlow for UserExchange {
     }
 
     async fn execute(client: &Client, request: Self::Request) -> Result<Self::Created, Error> {
-        client
-            .call(client.raw().exchange_create().body(request).send())
-            .await
+        client.exchange_create().body(request).send().await
     }
 
     fn reconcile() -> Reconcile {
@@ -343,9 +341,7 @@ impl LockFlow for PartnerExchange {
     }
 
     async fn take_lock(client: &Client, _terms: &Self::Terms) -> Result<Self::Lock, Error> {
-        client
-            .call(client.raw().partner_create_exchange_lock().send())
-            .await
+        client.partner_create_exchange_lock().send().await
     }
 
     fn quote(terms: &Self::Terms, lock: &Self::Lock) -> Self::Quote {
@@ -364,9 +360,7 @@ impl LockFlow for PartnerExchange {
     }
 
     async fn execute(client: &Client, request: Self::Request) -> Result<Self::Created, Error> {
-        client
-            .call(client.raw().partner_create_exchange().body(request).send())
-            .await
+        client.partner_create_exchange().body(request).send().await
     }
 
     fn reconcile() -> Reconcile {
@@ -413,9 +407,7 @@ impl LockFlow for Order {
     }
 
     async fn take_lock(client: &Client, terms: &Self::Terms) -> Result<Self::Lock, Error> {
-        client
-            .call(client.raw().order_create_lock().body(terms.clone()).send())
-            .await
+        client.order_create_lock().body(terms.clone()).send().await
     }
 
     fn quote(terms: &Self::Terms, lock: &Self::Lock) -> Self::Quote {
@@ -440,9 +432,7 @@ impl LockFlow for Order {
     }
 
     async fn execute(client: &Client, request: Self::Request) -> Result<Self::Created, Error> {
-        client
-            .call(client.raw().order_create().body(request).send())
-            .await
+        client.order_create().body(request).send().await
     }
 
     fn reconcile() -> Reconcile {

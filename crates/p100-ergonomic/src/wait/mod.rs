@@ -55,6 +55,7 @@ mod kinds;
 mod outcome;
 mod policy;
 mod poll;
+mod send;
 mod waiter;
 
 #[cfg(doc)]
@@ -65,4 +66,5 @@ pub use outcome::{
     CallFailed, FailedState, FailureReason, Settled, StatusChange, TimedOut, WaitError,
 };
 pub use policy::WaitPolicy;
+pub use send::SendAndWaitError;
 pub use waiter::{StatusChanges, Waiter};

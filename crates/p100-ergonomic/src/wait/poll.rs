@@ -10,7 +10,6 @@ use std::time::Duration;
 use p100_api::ClientInfo;
 use reqwest::header::{HeaderValue, ACCEPT};
 use tokio::time::Instant;
-use url::Url;
 
 use super::kinds::{StatusClass, Waitable};
 use super::outcome::{CallFailed, FailedState, Settled, StatusChange, TimedOut, WaitError};
@@ -37,6 +36,8 @@ pub(super) struct Polling<T> {
     last: Option<T>,
     last_status: Option<Option<String>>,
     warned: Vec<Option<String>>,
+    /// The last transient poll failure, ridden out while time is left.
+    last_error: Option<Error>,
 }
 
 impl<T: Waitable> Polling<T> {
@@ -51,6 +52,7 @@ impl<T: Waitable> Polling<T> {
             last: None,
             last_status: None,
             warned: Vec::new(),
+            last_error: None,
         }
     }
 
@@ -79,11 +81,14 @@ impl<T: Waitable> Polling<T> {
                     tracing::trace!(delay = ?delay, "waiting before the next poll");
                     tokio::time::sleep(delay).await;
                 }
-                // Every poll so far kept its record (a failed one ends the wait), so there is
-                // always a last record to report.
+                // Time is up: report the last record, or, if no poll ever answered, the last
+                // (transient) failure.
                 _ => {
                     if let Some(last) = self.last.take() {
                         return Step::Done(Err(self.timed_out(last, elapsed)));
+                    }
+                    if let Some(error) = self.last_error.take() {
+                        return Step::Done(Err(self.call_failed(error, elapsed)));
                     }
                 }
             }
@@ -93,15 +98,16 @@ impl<T: Waitable> Polling<T> {
         let elapsed = started.elapsed();
         let (record, raw) = match fetched {
             Ok(fetched) => fetched,
+            // A transient failure (after the client's own retries) does not end the wait while
+            // time is left, as in the AWS SDK's waiters: the next poll may well answer.
+            Err(error) if error.is_retryable() && elapsed < self.policy.max_wait => {
+                tracing::warn!(poll = self.polls, error = %error, "poll failed; polling on");
+                self.last_error = Some(error);
+                return Step::Unchanged;
+            }
             Err(error) => {
                 tracing::debug!(poll = self.polls, error = %error, "poll failed");
-                return Step::Done(Err(WaitError::CallFailed(Box::new(CallFailed {
-                    id: self.id.clone(),
-                    error,
-                    last: self.last.take(),
-                    polls: self.polls,
-                    elapsed,
-                }))));
+                return Step::Done(Err(self.call_failed(error, elapsed)));
             }
         };
         let status = record.status().map(Cow::into_owned);
@@ -164,6 +170,16 @@ impl<T: Waitable> Polling<T> {
         }
     }
 
+    fn call_failed(&mut self, error: Error, elapsed: Duration) -> WaitError<T> {
+        WaitError::CallFailed(Box::new(CallFailed {
+            id: self.id.clone(),
+            error,
+            last: self.last.take(),
+            polls: self.polls,
+            elapsed,
+        }))
+    }
+
     fn timed_out(&self, last: T, elapsed: Duration) -> WaitError<T> {
         tracing::debug!(polls = self.polls, "gave up waiting");
         WaitError::TimedOut(Box::new(TimedOut {
@@ -181,23 +197,7 @@ impl<T: Waitable> Polling<T> {
 /// holds fields the spec does not describe yet (the `error` object of failed records).
 async fn fetch<T: Waitable>(client: &Client, id: &str) -> Result<(T, bytes::Bytes), Error> {
     let raw = client.raw();
-    let mut url = Url::parse(raw.baseurl())
-        .map_err(|e| Error::invalid_request(format!("the client's base URL is invalid: {e}")))?;
-    url.path_segments_mut()
-        .map_err(|()| Error::invalid_request("the client's base URL cannot take a path"))?
-        .pop_if_empty()
-        .extend(
-            T::PATH
-                .split('/')
-                .filter(|segment| !segment.is_empty())
-                .map(|segment| {
-                    if segment.starts_with('{') {
-                        id
-                    } else {
-                        segment
-                    }
-                }),
-        );
+    let url = crate::client::operation_url(raw, T::PATH, Some(id), &[])?;
     let request = raw
         .client()
         .get(url)

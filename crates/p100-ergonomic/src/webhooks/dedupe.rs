@@ -211,7 +211,8 @@ pub enum Sighting {
 /// need a shared store: implement `record` as one atomic "insert if absent, with expiry" (Redis
 /// `SET key 1 NX EX 600`, or an `INSERT … ON CONFLICT DO NOTHING` with a cleanup job), and
 /// `forget` as a delete (Redis `DEL key`) if the store serves an
-/// [acknowledging receiver](super::WebhookReceiver::acknowledging).
+/// [acknowledging receiver](super::WebhookReceiver::acknowledging). With the `postgres` feature,
+/// `webhooks::postgres::PgDedupeStore` is such a store, with exactly-once handling on top.
 ///
 /// ```
 /// use p100_ergonomic::webhooks::{BoxError, DedupeKey, DedupeStore, Sighting};
@@ -271,11 +272,17 @@ impl<S: DedupeStore> DedupeStore for Arc<S> {
 /// last comes about 2 minutes after the first attempt, plus P100's own timeouts), but it should
 /// not be much longer: an event whose key comes back later (a KYC attempt status reached again)
 /// would be taken for a retry. Time is `tokio::time`, so tests can pause it.
+///
+/// When it is full it drops the oldest key even though that key's TTL has not run out, and a
+/// retry of that event is then handled again: it logs a warning and counts it
+/// ([`early_evictions`](Self::early_evictions)). For large volumes, or several instances, use a
+/// shared store (`webhooks::postgres::PgDedupeStore`, feature `postgres`).
 #[derive(Debug)]
 pub struct InMemoryDedupeStore {
     ttl: Duration,
     capacity: usize,
     state: Mutex<State>,
+    early_evictions: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -303,6 +310,7 @@ impl InMemoryDedupeStore {
             ttl,
             capacity: capacity.max(1),
             state: Mutex::new(State::default()),
+            early_evictions: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -314,6 +322,13 @@ impl InMemoryDedupeStore {
     /// The maximum number of keys held.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// How many keys were dropped before their TTL ran out because the store was full (their
+    /// retries would be handled again).
+    pub fn early_evictions(&self) -> u64 {
+        self.early_evictions
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many keys are held now (expired ones included until the next call).
@@ -335,8 +350,22 @@ impl InMemoryDedupeStore {
             return Sighting::Repeat;
         }
         while state.expiry.len() >= self.capacity {
+            // Expired keys are gone already: the oldest one left is still within its TTL.
             if !state.forget_oldest() {
                 break;
+            }
+            let dropped = self
+                .early_evictions
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                + 1;
+            if dropped == 1 || dropped.is_multiple_of(10_000) {
+                tracing::warn!(
+                    capacity = self.capacity,
+                    early_evictions = dropped,
+                    "the in-memory dedupe store is full and drops keys before their TTL: a \
+                     retry of those events will be handled again (raise the capacity, or use a \
+                     shared store such as PgDedupeStore)"
+                );
             }
         }
         let expires = now + self.ttl;
@@ -458,6 +487,21 @@ mod tests {
         // "a" was dropped to make room: it counts as new again (and drops "b").
         assert_eq!(store.record_now(&key("a")), Sighting::First);
         assert_eq!(store.len(), 3);
+        // Both were dropped within their TTL: counted (and logged).
+        assert_eq!(store.early_evictions(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keys_that_expired_are_not_early_evictions() {
+        let store = InMemoryDedupeStore::with_limits(2, Duration::from_secs(5));
+        store.record_now(&key("a"));
+        store.record_now(&key("b"));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        store.record_now(&key("c"));
+        store.record_now(&key("d"));
+        assert_eq!(store.early_evictions(), 0);
+        store.record_now(&key("e"));
+        assert_eq!(store.early_evictions(), 1);
     }
 
     #[tokio::test(start_paused = true)]

@@ -14,6 +14,9 @@
 //!   and calling your async handler once per event, after answering 200 (at most once), or, with
 //!   [`WebhookReceiver::acknowledging`] and an [`AcknowledgingHandler`], before answering, so
 //!   that a failure is answered 500 and P100 delivers the event again (at least once);
+//! - with the `postgres` feature, [`postgres`]: a [`DedupeStore`] shared by several instances,
+//!   and exactly-once handling (the handler's writes committed with the event's key), with
+//!   `axum` as [`WebhookReceiver::transactional`];
 //! - [`testing::TestDelivery`]: valid deliveries for testing your own handler.
 //!
 //! What does not belong here: calling the API (the client), and waiting for a status by polling
@@ -53,8 +56,12 @@ mod detect;
 mod error;
 mod kind;
 mod parse;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "axum")]
 mod receiver;
+#[cfg(feature = "axum")]
+mod serve;
 pub mod testing;
 mod token;
 mod undocumented;
@@ -69,6 +76,8 @@ pub use receiver::{
     Acknowledging, AcknowledgingHandler, WebhookHandler, WebhookReceiver,
     DEFAULT_HANDLER_TIME_LIMIT, DEFAULT_PATH,
 };
+#[cfg(feature = "axum")]
+pub use serve::{serve, ServeLimits};
 pub use token::{verify_token, WebhookToken};
 pub use undocumented::UndocumentedPayload;
 

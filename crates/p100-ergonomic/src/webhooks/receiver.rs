@@ -163,7 +163,7 @@ impl<H> std::fmt::Debug for Acknowledging<H> {
 /// })
 /// .into_router();
 /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-/// axum::serve(listener, app).await
+/// p100_ergonomic::webhooks::serve(listener, app, Default::default()).await
 /// # }
 /// ```
 pub struct WebhookReceiver<H, S = InMemoryDedupeStore> {
@@ -185,7 +185,7 @@ impl<H: WebhookHandler> WebhookReceiver<H> {
 }
 
 impl<H> WebhookReceiver<H> {
-    fn with_defaults(token: WebhookToken, handler: H) -> Self {
+    pub(crate) fn with_defaults(token: WebhookToken, handler: H) -> Self {
         Self {
             token,
             handler,
@@ -241,7 +241,7 @@ impl<H: AcknowledgingHandler> WebhookReceiver<Acknowledging<H>> {
     /// let token = std::env::var("P100_WEBHOOK_TOKEN").unwrap_or_default();
     /// let app = WebhookReceiver::acknowledging(token, save).into_router();
     /// let listener = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
-    /// axum::serve(listener, app).await
+    /// p100_ergonomic::webhooks::serve(listener, app, Default::default()).await
     /// # }
     /// ```
     pub fn acknowledging(token: impl Into<WebhookToken>, handler: H) -> Self {
@@ -308,8 +308,20 @@ impl<H, S> WebhookReceiver<H, S> {
         self
     }
 
+    /// The handler in its mode (for the modes defined in other modules).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+
+    /// The dedupe store (for the modes defined in other modules).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn store_ref(&self) -> &S {
+        &self.store
+    }
+
     /// Mounts `dispatch` (the handler in its mode) at the configured path(s).
-    fn route<D: Dispatch>(self, dispatch: impl FnOnce(H) -> D) -> Router
+    pub(crate) fn route<D: Dispatch>(self, dispatch: impl FnOnce(H) -> D) -> Router
     where
         S: DedupeStore,
     {
@@ -400,9 +412,9 @@ impl<H, S> std::fmt::Debug for WebhookReceiver<H, S> {
     }
 }
 
-struct Shared<D, S> {
+pub(crate) struct Shared<D, S> {
     token: WebhookToken,
-    dispatch: D,
+    pub(crate) dispatch: D,
     store: S,
     undeduped: Vec<WebhookKind>,
 }
@@ -448,8 +460,9 @@ async fn receive<D: Dispatch, S: DedupeStore>(
 }
 
 /// How a receiver runs its handler once the delivery is accepted: spawned after a 200
-/// ([`Spawned`]) or awaited before the answer ([`Awaited`]).
-trait Dispatch: Send + Sync + Sized + 'static {
+/// ([`Spawned`]), awaited before the answer ([`Awaited`]), or in a database transaction
+/// (`postgres::receiver`).
+pub(crate) trait Dispatch: Send + Sync + Sized + 'static {
     /// Deduplicates by `key` (`None`: every delivery is handled), runs the handler, answers.
     fn deliver<S: DedupeStore>(
         shared: Arc<Shared<Self, S>>,

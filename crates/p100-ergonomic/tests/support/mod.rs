@@ -274,16 +274,13 @@ pub fn client_with_timeout(
     timeout: Option<std::time::Duration>,
     policy: RetryPolicy,
 ) -> Client {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .expect("reqwest client");
+    let http = reqwest::Client::builder().pool_max_idle_per_host(0);
     Client::builder()
         .api_key(KEY)
         .base_url(base_url)
         .timeout(timeout)
         .retry(policy)
-        .reqwest_client(http)
+        .reqwest_builder(http)
         .build()
         .expect("client")
 }

@@ -30,78 +30,9 @@ use crate::error::ApiError;
 use crate::faults::{self, Fault};
 use crate::server::{ConnKill, Shared};
 
-/// One operation of the spec.
-pub(crate) struct Operation {
-    pub(crate) id: &'static str,
-    pub(crate) method: &'static str,
-    pub(crate) path: &'static str,
-}
-
-macro_rules! ops {
-    ($($id:literal $method:literal $path:literal;)*) => {
-        /// Every operation of `spec/p100.yaml` (54), as the catalog names them.
-        pub(crate) const OPERATIONS: &[Operation] = &[
-            $(Operation { id: $id, method: $method, path: $path },)*
-        ];
-    };
-}
-
-ops! {
-    "partner_get_balances" "GET" "/v1/partner/balances";
-    "partner_get_transaction_history" "GET" "/v1/partner/transaction-history";
-    "partner_create_wallet" "POST" "/v1/partner/wallet";
-    "exchange_get_rate" "GET" "/v1/exchange/get-rate";
-    "partner_create_exchange_lock" "GET" "/v1/partner/exchange/get-lock";
-    "partner_create_exchange" "POST" "/v1/partner/exchange";
-    "exchange_get" "GET" "/v1/exchange/details/{exchangeId}";
-    "partner_get_sepa_deposit_info" "GET" "/v1/partner/sepa-deposit/info";
-    "partner_get_sepa_deposit_contacts" "GET" "/v1/partner/sepa-deposit/contacts";
-    "partner_create_sepa_transfer" "POST" "/v1/partner/sepa-transfer";
-    "sepa_transfer_get" "GET" "/v1/sepa-transfer/details/{transferId}";
-    "crypto_withdrawal_get_network_fee" "GET" "/v1/crypto-withdrawal/get-network-fee";
-    "partner_create_crypto_withdrawal" "POST" "/v1/partner/crypto-withdrawal";
-    "crypto_withdrawal_get" "GET" "/v1/crypto-withdrawal/details/{withdrawalId}";
-    "crypto_deposit_update_travel_rule" "PATCH" "/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}";
-    "order_get_rates" "GET" "/v1/order/rates";
-    "order_create_lock" "POST" "/v1/order/lock-rate";
-    "order_create" "POST" "/v1/order";
-    "order_get" "GET" "/v1/order/details/{orderId}";
-    "payment_link_create" "POST" "/v1/payment-link";
-    "checkout_create" "POST" "/v1/checkout";
-    "payment_link_get" "GET" "/v1/payment-link/details/{paymentLinkId}";
-    "exchange_create_lock" "GET" "/v1/exchange/get-lock/{externalUserId}";
-    "exchange_create" "POST" "/v1/exchange";
-    "user_get_sepa_deposit_info" "GET" "/v1/sepa-deposit/info/{externalUserId}";
-    "user_get_sepa_deposit_contacts" "GET" "/v1/sepa-deposit/contacts/{externalUserId}";
-    "sepa_transfer_create" "POST" "/v1/sepa-transfer";
-    "crypto_withdrawal_create" "POST" "/v1/crypto-withdrawal";
-    "transfer_create" "POST" "/v1/transfer";
-    "transfer_get" "GET" "/v1/transfer/details/{transferId}";
-    "user_create" "POST" "/v1/user/balances/crypto-and-fiat";
-    "user_create_without_kyc" "POST" "/v1/user/balances/crypto";
-    "user_add_kyc_files" "POST" "/v1/user/kyc-files/{externalUserId}";
-    "kyc_create_verification" "POST" "/v1/kyc";
-    "kyc_redirect_to_verification" "GET" "/v1/kyc/verification/{externalUserId}/{verificationId}";
-    "kyc_get_status" "GET" "/v1/kyc/status/{externalUserId}";
-    "user_add_verification" "POST" "/v1/user/verification";
-    "user_add_poa_files" "POST" "/v1/user/poa-files/{externalUserId}";
-    "user_extend" "POST" "/v1/user/extend/{externalUserId}";
-    "user_update" "PATCH" "/v1/user/{externalUserId}";
-    "user_delete" "DELETE" "/v1/user/{externalUserId}";
-    "user_suspend" "PATCH" "/v1/user/suspend/{externalUserId}";
-    "user_unsuspend" "PATCH" "/v1/user/unsuspend/{externalUserId}";
-    "user_get_balances" "GET" "/v1/user/balances/{externalUserId}";
-    "user_get_transaction_history" "GET" "/v1/user/transaction-history/{externalUserId}";
-    "card_create" "POST" "/v1/card/virtual";
-    "card_list" "GET" "/v1/card/all/{externalUserId}";
-    "card_get" "GET" "/v1/card/details/{externalUserId}/{cardId}";
-    "card_update_pin" "PATCH" "/v1/card/pin";
-    "card_block" "PATCH" "/v1/card/block";
-    "card_unblock" "PATCH" "/v1/card/unblock";
-    "card_get_limits" "GET" "/v1/card/limits/{externalUserId}/{cardId}";
-    "card_update_limits" "PATCH" "/v1/card/limits";
-    "card_delete" "DELETE" "/v1/card";
-}
+/// One operation of the spec: `p100_api::catalog` has them all (method, path, effect), so the
+/// routes below are keyed by operation id and no path is written here.
+pub(crate) use p100_api::catalog::{OperationSpec as Operation, OPERATIONS};
 
 /// The operation a matched route and method serve.
 fn operation_for(method: &Method, path: &str) -> Option<&'static Operation> {
@@ -130,14 +61,14 @@ pub(crate) fn router(app: App) -> Router {
         .with_state(app)
 }
 
-/// Builds the routes of a module from its handlers, keyed by operation id, so the table above
-/// stays the only place with paths.
+/// Builds the routes of a module from its handlers, keyed by operation id, so the catalog stays
+/// the only place with paths.
 fn route<H, T>(r: Router<App>, id: &str, handler: H) -> Router<App>
 where
     H: axum::handler::Handler<T, App>,
     T: 'static,
 {
-    let Some(op) = OPERATIONS.iter().find(|op| op.id == id) else {
+    let Some(op) = OPERATIONS.iter().find(|op| op.operation_id == id) else {
         return r;
     };
     let method_router = match op.method {
@@ -165,7 +96,7 @@ async fn api_layer(State(app): State<App>, mut req: Request, next: Next) -> Resp
     let Some(op) = operation_for(req.method(), &matched) else {
         return next.run(req).await;
     };
-    if op.id != "kyc_redirect_to_verification" {
+    if op.operation_id != "kyc_redirect_to_verification" {
         match req.headers().get("x-api-key") {
             None => return ApiError::access_denied(AuthFailure::MissingApiKey).into_response(),
             Some(key) if key.as_bytes() != app.api_key.as_bytes() => {
@@ -174,7 +105,7 @@ async fn api_layer(State(app): State<App>, mut req: Request, next: Next) -> Resp
             Some(_) => {}
         }
     }
-    let plan = faults::plan(&mut app.lock().faults, op.id);
+    let plan = faults::plan(&mut app.lock().faults, op.operation_id);
     if !plan.latency.is_zero() {
         tokio::time::sleep(app.clock.scaled(plan.latency)).await;
     }
@@ -200,7 +131,7 @@ async fn api_layer(State(app): State<App>, mut req: Request, next: Next) -> Resp
     if plan.drop_after {
         if let Some(kill) = kill {
             tracing::info!(
-                operation = op.id,
+                operation = op.operation_id,
                 "dropping the connection after processing (injected fault)"
             );
             kill.kill();

@@ -233,7 +233,12 @@ async fn travel_rule(
     change(&app, |st, now| st.update_travel_rule(&id, now, &app.clock))?;
     let mut answer = super::empty_object();
     answer.insert("cryptoDepositId".into(), id.into());
-    answer.insert("status".into(), "WAITING_FOR_VERIFICATION".into());
+    answer.insert(
+        "status".into(),
+        types::CryptoDepositStatus::WaitingForVerification
+            .as_str()
+            .into(),
+    );
     Ok(ok(&types::TravelRuleUpdated(answer)))
 }
 

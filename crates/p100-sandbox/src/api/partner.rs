@@ -77,7 +77,6 @@ async fn create_wallet(
     if let Some(c) = currency {
         answer.insert("currency".into(), c.into());
     }
-    answer.insert("status".into(), "PENDING".into());
     Ok(ok(&types::PartnerWalletCreated(answer)))
 }
 

@@ -4,6 +4,7 @@
 //! with their webhooks and the scheduled steps that settle them.
 
 use p100_api::types::{self, DecimalNumber};
+use p100_api::webhooks::kind;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
@@ -115,7 +116,7 @@ impl State {
             transaction_hash: d.tx_hash.clone(),
             created_at: ts(clock, d.created_at),
         };
-        self.emit_json("crypto_deposit", &body, at);
+        self.emit_json(kind::CRYPTO_DEPOSIT, &body, at);
     }
 
     pub(super) fn deposit_step(&mut self, id: Uuid, at: VTime, clock: &Clock) {
@@ -180,7 +181,7 @@ impl State {
             external_user_id: d.holder.user_id().map(str::to_string),
             sepa_deposit_id: id.to_string(),
         };
-        self.emit_json("iban_status", &iban_body, at);
+        self.emit_json(kind::IBAN_STATUS, &iban_body, at);
         if deposit {
             let mut body = serde_json::json!({
                 "sepaDepositId": id.to_string(),
@@ -195,7 +196,7 @@ impl State {
             if let Some(clock) = clock {
                 body["createdAt"] = ts_string(clock, d.created_at).into();
             }
-            self.emit("sepa_deposit", body.to_string(), at);
+            self.emit(kind::SEPA_DEPOSIT, body.to_string(), at);
         }
     }
 

@@ -3,6 +3,7 @@
 //! target currency and sends the `exchange` webhook. The lock itself belongs to `locks`, the
 //! details answer to `views`.
 
+use p100_api::webhooks::kind;
 use std::collections::HashMap;
 
 use p100_api::types;
@@ -125,6 +126,6 @@ impl State {
             },
             error,
         };
-        self.emit_json("exchange", &body, at);
+        self.emit_json(kind::EXCHANGE, &body, at);
     }
 }

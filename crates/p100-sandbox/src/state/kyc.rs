@@ -4,6 +4,7 @@
 //! forward. Creating users and their profile belong to `users`.
 
 use p100_api::types;
+use p100_api::webhooks::kind;
 use uuid::Uuid;
 
 use super::scheduler::Event;
@@ -100,7 +101,7 @@ impl State {
             attempt_status: kyc.attempt,
             rejection_reason: kyc.rejection,
         };
-        self.emit_json("kyc_verification_status", &body, at);
+        self.emit_json(kind::KYC_VERIFICATION_STATUS, &body, at);
     }
 
     pub(super) fn kyc_step(&mut self, id: &str, at: VTime) {
@@ -141,7 +142,7 @@ impl State {
                 external_user_id: id.to_string(),
                 status: types::BalanceStatus::Active,
             };
-            self.emit_json("user_balance_generation", &body, at);
+            self.emit_json(kind::USER_BALANCE_GENERATION, &body, at);
         }
         if next {
             self.settle_later(at, Event::KycStep(id.to_string()));
@@ -164,7 +165,7 @@ impl State {
                 types::KycFileStatus::Error
             },
         };
-        self.emit_json("kyc_file_added", &body, now);
+        self.emit_json(kind::KYC_FILE_ADDED, &body, now);
         Ok(())
     }
 
@@ -185,7 +186,7 @@ impl State {
             external_user_id: Some(id.to_string()),
             status,
         };
-        self.emit_json("poa_verification_status", &body, at);
+        self.emit_json(kind::POA_VERIFICATION_STATUS, &body, at);
     }
 
     pub(super) fn poa_step(&mut self, id: &str, at: VTime) {

@@ -3,6 +3,7 @@
 //! then confirm and complete it (crediting the partner in EUR), its `order_status` webhook, and
 //! the rates orders are priced at. Order locks belong to `locks`, the details answer to `views`.
 
+use p100_api::webhooks::kind;
 use std::time::Duration;
 
 use p100_api::types;
@@ -84,7 +85,7 @@ impl State {
             order_id: Some(id.to_string()),
             status: Some(order_status(order.phase)),
         };
-        self.emit_json("order_status", &body, at);
+        self.emit_json(kind::ORDER_STATUS, &body, at);
     }
 
     pub(super) fn order_step(&mut self, id: Uuid, at: VTime, _clock: &Clock) {

@@ -2,6 +2,7 @@
 //! its settlement, which credits the partner, and its `payment_link` webhook. The details
 //! answer belongs to `views`.
 
+use p100_api::webhooks::kind;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -75,7 +76,7 @@ impl State {
             payment_link_id: Some(id.to_string()),
             status: Some(payment_link_status(&link.outcome)),
         };
-        self.emit_json("payment_link", &body, at);
+        self.emit_json(kind::PAYMENT_LINK, &body, at);
     }
 
     pub(super) fn settle_payment_link(&mut self, id: &str, at: VTime) {

@@ -3,6 +3,7 @@
 //! recording an emitted event, its delivery attempts and the retry schedule. What an event does
 //! to a record belongs to that record's module; sending over HTTP and waiting belong to `server`.
 
+use p100_api::webhooks::kind;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -78,7 +79,7 @@ impl State {
                     "status": "CREATED",
                     "createdAt": ts_string(clock, at),
                 });
-                self.emit("create_wallet", body.to_string(), at);
+                self.emit(kind::CREATE_WALLET, body.to_string(), at);
             }
             Event::Deliver(id) => {
                 if let Some(d) = self.deliveries.iter().find(|d| d.id == id) {

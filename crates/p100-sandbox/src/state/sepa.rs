@@ -2,6 +2,7 @@
 //! and its settlement with the partner or user SEPA transfer webhook. SEPA deposits (money
 //! coming in) belong to `deposits`, the details answer to `views`.
 
+use p100_api::webhooks::kind;
 use std::collections::HashMap;
 
 use p100_api::types::{self, DecimalNumber, DecimalString};
@@ -136,7 +137,7 @@ impl State {
                     inner: body,
                     error: record_error,
                 };
-                self.emit_json("partner_sepa_transfer", &body, at);
+                self.emit_json(kind::PARTNER_SEPA_TRANSFER, &body, at);
             }
             Holder::User(_) => {
                 let body = if done {
@@ -179,7 +180,7 @@ impl State {
                 if let (false, Some(e)) = (done, outcome.error()) {
                     text = replace_error(&text, &e);
                 }
-                self.emit("user_sepa_transfer", text, at);
+                self.emit(kind::USER_SEPA_TRANSFER, text, at);
             }
         }
     }

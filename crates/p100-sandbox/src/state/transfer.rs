@@ -3,6 +3,7 @@
 //! side (or gives the funds back when that user is gone) and sends the `p2p_transfer` webhook.
 //! The details answer belongs to `views`.
 
+use p100_api::webhooks::kind;
 use std::collections::HashMap;
 
 use p100_api::types::{self, DecimalNumber};
@@ -119,6 +120,6 @@ impl State {
             },
             error: outcome.error(),
         };
-        self.emit_json("p2p_transfer", &body, at);
+        self.emit_json(kind::P2P_TRANSFER, &body, at);
     }
 }

@@ -2,6 +2,7 @@
 //! network fees), validating and creating one, and its settlement, which gives it a transaction
 //! hash and sends the `crypto_withdrawal` webhook. The details answer belongs to `views`.
 
+use p100_api::webhooks::kind;
 use std::collections::HashMap;
 
 use p100_api::types;
@@ -93,7 +94,7 @@ impl State {
                     destination: inner.destination,
                     status: inner
                         .status
-                        .unwrap_or_else(|| types::CryptoWithdrawalStatus("PENDING".into())),
+                        .unwrap_or_else(|| super::views::withdrawal_status(&Outcome::Pending)),
                     transaction_hash: inner.transaction_hash,
                     currency: inner.currency,
                     created_at: inner.created_at,
@@ -101,7 +102,7 @@ impl State {
                 },
                 error: view.error,
             };
-            self.emit_json("crypto_withdrawal", &body, at);
+            self.emit_json(kind::CRYPTO_WITHDRAWAL, &body, at);
         }
     }
 }
