@@ -2,14 +2,18 @@
 //!
 //! `cargo xtask codegen` turns `spec/p100.yaml` into the checked-in Rust sources of `p100-api` and
 //! `p100-api-httpmock`; `cargo xtask codegen --check` regenerates in memory and fails, naming the
-//! stale files, when they differ from what is checked in.
+//! stale files, when they differ from what is checked in. Both print the change report (what the
+//! spec change does to Rust users and to other languages' clients) from the API-surface
+//! snapshots (`surface`, `report`).
 
 mod catalog;
 mod codegen;
 mod enums;
 mod operations;
 mod readme;
+mod report;
 mod spec;
+mod surface;
 
 use std::path::PathBuf;
 

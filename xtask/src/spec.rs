@@ -148,7 +148,7 @@ pub fn prepare(mut doc: Value) -> Result<Prepared> {
 }
 
 /// Why an operation cannot be generated, if it cannot.
-fn skip_reason(op: &Value) -> Option<String> {
+pub fn skip_reason(op: &Value) -> Option<String> {
     let marker = op.get("x-p100-codegen").and_then(Value::as_str);
     if marker != Some("skip") {
         return None;
