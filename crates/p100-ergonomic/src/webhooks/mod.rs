@@ -64,7 +64,9 @@ pub mod testing;
 mod token;
 mod undocumented;
 
-pub use dedupe::{BoxError, DedupeKey, DedupeStore, InMemoryDedupeStore, Sighting};
+pub use dedupe::{
+    BoxError, DedupeKey, DedupeLimitsError, DedupeStore, InMemoryDedupeStore, Sighting,
+};
 pub use detect::detect;
 pub use error::WebhookError;
 pub use kind::WebhookKind;
