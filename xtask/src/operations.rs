@@ -23,6 +23,43 @@ struct SpecOp {
     effect: String,
     /// Rust setter name → (parameter description, is a path parameter).
     params: BTreeMap<String, (String, bool)>,
+    /// The request body's component schema, and its money fields that must be an `Amount`
+    /// (Rust field names): the `amount` of a `moves-money` or `lock` request.
+    body: Option<(String, Vec<String>)>,
+}
+
+/// Whether a property schema is one of the decimal types (directly or wrapped in `allOf`).
+fn is_decimal(property: &Value) -> bool {
+    let is_ref = |v: &Value| {
+        v.get("$ref")
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.ends_with("/DecimalNumber") || r.ends_with("/DecimalString"))
+    };
+    is_ref(property)
+        || property
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|all| all.iter().any(is_ref))
+}
+
+/// The request body's component and the amounts in it that must be positive.
+fn body_amounts(doc: &Value, op: &Value, effect: &str) -> Option<(String, Vec<String>)> {
+    let reference = op
+        .pointer("/requestBody/content/application~1json/schema/$ref")
+        .and_then(Value::as_str)?;
+    let name = reference.strip_prefix("#/components/schemas/")?.to_owned();
+    let mut fields = Vec::new();
+    if matches!(effect, "moves-money" | "lock") {
+        let properties = doc
+            .pointer(&format!("/components/schemas/{name}/properties"))
+            .and_then(Value::as_object);
+        for (field, property) in properties.into_iter().flatten() {
+            if field == "amount" && is_decimal(property) {
+                fields.push(snake(field));
+            }
+        }
+    }
+    Some((name, fields))
 }
 
 fn snake(text: &str) -> String {
@@ -77,6 +114,7 @@ fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
                 let in_path = p.get("in").and_then(Value::as_str) == Some("path");
                 params.insert(snake(name), (desc, in_path));
             }
+            let body = body_amounts(doc, op, &text("x-p100-effect"));
             out.insert(
                 id.to_owned(),
                 SpecOp {
@@ -86,6 +124,7 @@ fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
                     description: text("description"),
                     effect: text("x-p100-effect"),
                     params,
+                    body,
                 },
             );
         }
@@ -174,6 +213,36 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         let op = spec
             .get(&id)
             .with_context(|| format!("builder {name}: no operation {id} in the spec"))?;
+        // Operations with amounts to check keep the body themselves, so that `send` can check
+        // it whole (whether it came from `body` or `body_map`) before the raw builder gets it.
+        let checked = op
+            .body
+            .as_ref()
+            .filter(|(_, fields)| !fields.is_empty())
+            .map(|(schema, fields)| (format_ident!("{}", schema), fields.clone()));
+        let (body_field, body_init, body_check) = match &checked {
+            None => (quote!(), quote!(), quote!(let inner = self.inner;)),
+            Some((schema, fields)) => {
+                let fields = fields.iter().map(|f| format_ident!("{}", f));
+                (
+                    quote! { body: ::core::result::Result<types::builder::#schema, ::std::string::String>, },
+                    quote! { body: ::core::result::Result::Ok(::core::default::Default::default()), },
+                    quote! {
+                        // The amounts are checked before anything is sent, with the error the
+                        // lock flows give (`Amount`'s).
+                        let body = self
+                            .body
+                            .and_then(|v| types::#schema::try_from(v).map_err(|e| e.to_string()))
+                            .map_err(Error::invalid_request)?;
+                        #(
+                            crate::money::AmountField::check_amount(&body.#fields)
+                                .map_err(|e| Error::invalid_request(e.to_string()))?;
+                        )*
+                        let inner = self.inner.body(body);
+                    },
+                )
+            }
+        };
         let method = format_ident!("{}", id);
         let summary = &op.summary;
         let line = format!(
@@ -192,6 +261,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                     client: self,
                     inner: self.raw().#method(),
                     invalid: ::core::option::Option::None,
+                    #body_init
                 }
             }
         });
@@ -200,6 +270,42 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         for setter in setters {
             let sig = &setter.sig;
             let ident = &sig.ident;
+            if let Some((schema, _)) = &checked {
+                let conversion = format!("conversion to `{schema}` for body failed: {{}}");
+                match ident.to_string().as_str() {
+                    "body" => {
+                        wrapped.push(quote! {
+                            /// The request body.
+                            pub fn body<V>(mut self, value: V) -> Self
+                            where
+                                V: ::core::convert::TryInto<types::#schema>,
+                                <V as ::core::convert::TryInto<types::#schema>>::Error: ::core::fmt::Display,
+                            {
+                                self.body = value
+                                    .try_into()
+                                    .map(::core::convert::From::from)
+                                    .map_err(|e| ::std::format!(#conversion, e));
+                                self
+                            }
+                        });
+                        continue;
+                    }
+                    "body_map" => {
+                        wrapped.push(quote! {
+                            /// Changes the request body with a function of its builder.
+                            pub fn body_map<F>(mut self, f: F) -> Self
+                            where
+                                F: ::core::ops::FnOnce(types::builder::#schema) -> types::builder::#schema,
+                            {
+                                self.body = self.body.map(f);
+                                self
+                            }
+                        });
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             let args: Vec<&syn::Ident> = sig
                 .inputs
                 .iter()
@@ -265,6 +371,13 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         }
         let op_id = id.as_str();
         let doc = format!("The request of [`Client::{id}`] ({summary}).");
+        let check_doc = if checked.is_some() {
+            "\n\nIts `amount` must be an [`Amount`](crate::Amount) (more than zero, plain \
+             decimal notation): anything else is an invalid-request error, and nothing is sent."
+        } else {
+            ""
+        };
+        let doc = format!("{doc}{check_doc}");
         types.push(quote! {
             #[doc = #doc]
             #[must_use = "a request does nothing until `.send().await`"]
@@ -272,6 +385,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 client: &'a Client,
                 inner: p100_api::builder::#name<'a>,
                 invalid: ::core::option::Option<Error>,
+                #body_field
             }
 
             impl<'a> #name<'a> {
@@ -287,7 +401,8 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                     if let ::core::option::Option::Some(error) = self.invalid {
                         return ::core::result::Result::Err(error);
                     }
-                    self.client.send_raw(#op_id, self.inner.send()).await
+                    #body_check
+                    self.client.send_raw(#op_id, inner.send()).await
                 }
             }
 

@@ -257,6 +257,7 @@ impl Client {
             client: self,
             inner: self.raw().crypto_withdrawal_create(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(::core::default::Default::default()),
         }
     }
     ///Get a crypto withdrawal's details
@@ -307,6 +308,7 @@ impl Client {
             client: self,
             inner: self.raw().exchange_create(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(::core::default::Default::default()),
         }
     }
     ///Get an exchange's details
@@ -435,6 +437,7 @@ impl Client {
             client: self,
             inner: self.raw().order_create_lock(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(::core::default::Default::default()),
         }
     }
     ///Get indicative order rates
@@ -487,6 +490,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_crypto_withdrawal(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(::core::default::Default::default()),
         }
     }
     ///Exchange currencies on the partner balance
@@ -504,6 +508,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_exchange(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(::core::default::Default::default()),
         }
     }
     ///Lock exchange rates for the partner
@@ -573,6 +578,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_sepa_transfer(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(::core::default::Default::default()),
         }
     }
     ///Get the partner's transaction history
@@ -690,6 +696,7 @@ impl Client {
             client: self,
             inner: self.raw().sepa_transfer_create(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(::core::default::Default::default()),
         }
     }
     ///Get a SEPA transfer's details
@@ -722,6 +729,7 @@ impl Client {
             client: self,
             inner: self.raw().transfer_create(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(::core::default::Default::default()),
         }
     }
     ///Get internal transfer details
@@ -939,7 +947,8 @@ impl<'a> CardDelete<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_delete", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_delete", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardDelete<'_> {
@@ -981,7 +990,8 @@ impl<'a> CardList<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_list", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_list", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardList<'_> {
@@ -1027,7 +1037,8 @@ impl<'a> CardBlock<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_block", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_block", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardBlock<'_> {
@@ -1077,7 +1088,8 @@ impl<'a> CardGet<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_get", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_get", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardGet<'_> {
@@ -1125,7 +1137,8 @@ impl<'a> CardUpdateLimits<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_update_limits", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_update_limits", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardUpdateLimits<'_> {
@@ -1175,7 +1188,8 @@ impl<'a> CardGetLimits<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_get_limits", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_get_limits", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardGetLimits<'_> {
@@ -1223,7 +1237,8 @@ impl<'a> CardUpdatePin<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_update_pin", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_update_pin", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardUpdatePin<'_> {
@@ -1271,7 +1286,8 @@ impl<'a> CardUnblock<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_unblock", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_unblock", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardUnblock<'_> {
@@ -1317,7 +1333,8 @@ impl<'a> CardCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_create", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("card_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CardCreate<'_> {
@@ -1352,7 +1369,8 @@ impl<'a> CheckoutCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("checkout_create", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("checkout_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CheckoutCreate<'_> {
@@ -1402,9 +1420,8 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client
-            .send_raw("crypto_deposit_update_travel_rule", self.inner.send())
-            .await
+        let inner = self.inner;
+        self.client.send_raw("crypto_deposit_update_travel_rule", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CryptoDepositUpdateTravelRule<'_> {
@@ -1413,33 +1430,47 @@ impl ::core::fmt::Debug for CryptoDepositUpdateTravelRule<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::crypto_withdrawal_create`] (Create a crypto withdrawal from a user's balance).
+/**The request of [`Client::crypto_withdrawal_create`] (Create a crypto withdrawal from a user's balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CryptoWithdrawalCreate<'a> {
     client: &'a Client,
     inner: p100_api::builder::CryptoWithdrawalCreate<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        types::builder::CreateCryptoWithdrawalRequest,
+        ::std::string::String,
+    >,
 }
 impl<'a> CryptoWithdrawalCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateCryptoWithdrawalRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateCryptoWithdrawalRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateCryptoWithdrawalRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(::core::convert::From::from)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateCryptoWithdrawalRequest` for body failed: {}",
+                    e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateCryptoWithdrawalRequest,
         ) -> types::builder::CreateCryptoWithdrawalRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self.body.map(f);
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
@@ -1455,7 +1486,17 @@ impl<'a> CryptoWithdrawalCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("crypto_withdrawal_create", self.inner.send()).await
+        let body = self
+            .body
+            .and_then(|v| {
+                types::CreateCryptoWithdrawalRequest::try_from(v)
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(Error::invalid_request)?;
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        self.client.send_raw("crypto_withdrawal_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalCreate<'_> {
@@ -1500,7 +1541,8 @@ impl<'a> CryptoWithdrawalGet<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("crypto_withdrawal_get", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("crypto_withdrawal_get", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalGet<'_> {
@@ -1543,9 +1585,8 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client
-            .send_raw("crypto_withdrawal_get_network_fee", self.inner.send())
-            .await
+        let inner = self.inner;
+        self.client.send_raw("crypto_withdrawal_get_network_fee", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalGetNetworkFee<'_> {
@@ -1554,33 +1595,46 @@ impl ::core::fmt::Debug for CryptoWithdrawalGetNetworkFee<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::exchange_create`] (Create and finalize an exchange for a user).
+/**The request of [`Client::exchange_create`] (Create and finalize an exchange for a user).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ExchangeCreate<'a> {
     client: &'a Client,
     inner: p100_api::builder::ExchangeCreate<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        types::builder::CreateExchangeRequest,
+        ::std::string::String,
+    >,
 }
 impl<'a> ExchangeCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateExchangeRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateExchangeRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateExchangeRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(::core::convert::From::from)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateExchangeRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateExchangeRequest,
         ) -> types::builder::CreateExchangeRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self.body.map(f);
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
@@ -1594,7 +1648,16 @@ impl<'a> ExchangeCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("exchange_create", self.inner.send()).await
+        let body = self
+            .body
+            .and_then(|v| {
+                types::CreateExchangeRequest::try_from(v).map_err(|e| e.to_string())
+            })
+            .map_err(Error::invalid_request)?;
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        self.client.send_raw("exchange_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for ExchangeCreate<'_> {
@@ -1636,7 +1699,8 @@ impl<'a> ExchangeGet<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("exchange_get", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("exchange_get", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for ExchangeGet<'_> {
@@ -1678,7 +1742,8 @@ impl<'a> ExchangeCreateLock<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("exchange_create_lock", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("exchange_create_lock", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for ExchangeCreateLock<'_> {
@@ -1705,7 +1770,8 @@ impl<'a> ExchangeGetRate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("exchange_get_rate", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("exchange_get_rate", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for ExchangeGetRate<'_> {
@@ -1755,7 +1821,8 @@ impl<'a> KycCreateVerification<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("kyc_create_verification", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("kyc_create_verification", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for KycCreateVerification<'_> {
@@ -1798,7 +1865,8 @@ impl<'a> KycGetStatus<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("kyc_get_status", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("kyc_get_status", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for KycGetStatus<'_> {
@@ -1846,7 +1914,8 @@ impl<'a> OrderCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("order_create", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("order_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for OrderCreate<'_> {
@@ -1881,7 +1950,8 @@ impl<'a> OrderGet<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("order_get", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("order_get", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for OrderGet<'_> {
@@ -1889,33 +1959,46 @@ impl ::core::fmt::Debug for OrderGet<'_> {
         f.debug_struct(::core::stringify!(OrderGet)).finish_non_exhaustive()
     }
 }
-///The request of [`Client::order_create_lock`] (Lock an order rate).
+/**The request of [`Client::order_create_lock`] (Lock an order rate).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct OrderCreateLock<'a> {
     client: &'a Client,
     inner: p100_api::builder::OrderCreateLock<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        types::builder::CreateOrderLockRequest,
+        ::std::string::String,
+    >,
 }
 impl<'a> OrderCreateLock<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateOrderLockRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateOrderLockRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateOrderLockRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(::core::convert::From::from)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateOrderLockRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateOrderLockRequest,
         ) -> types::builder::CreateOrderLockRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self.body.map(f);
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
@@ -1929,7 +2012,16 @@ impl<'a> OrderCreateLock<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("order_create_lock", self.inner.send()).await
+        let body = self
+            .body
+            .and_then(|v| {
+                types::CreateOrderLockRequest::try_from(v).map_err(|e| e.to_string())
+            })
+            .map_err(Error::invalid_request)?;
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        self.client.send_raw("order_create_lock", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for OrderCreateLock<'_> {
@@ -1956,7 +2048,8 @@ impl<'a> OrderGetRates<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("order_get_rates", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("order_get_rates", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for OrderGetRates<'_> {
@@ -1983,7 +2076,8 @@ impl<'a> PartnerGetBalances<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_get_balances", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("partner_get_balances", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerGetBalances<'_> {
@@ -1991,33 +2085,47 @@ impl ::core::fmt::Debug for PartnerGetBalances<'_> {
         f.debug_struct(::core::stringify!(PartnerGetBalances)).finish_non_exhaustive()
     }
 }
-///The request of [`Client::partner_create_crypto_withdrawal`] (Withdraw crypto from the partner balance).
+/**The request of [`Client::partner_create_crypto_withdrawal`] (Withdraw crypto from the partner balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PartnerCreateCryptoWithdrawal<'a> {
     client: &'a Client,
     inner: p100_api::builder::PartnerCreateCryptoWithdrawal<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        types::builder::PartnerCreateCryptoWithdrawalRequest,
+        ::std::string::String,
+    >,
 }
 impl<'a> PartnerCreateCryptoWithdrawal<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::PartnerCreateCryptoWithdrawalRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::PartnerCreateCryptoWithdrawalRequest>,
+        <V as ::core::convert::TryInto<
             types::PartnerCreateCryptoWithdrawalRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(::core::convert::From::from)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `PartnerCreateCryptoWithdrawalRequest` for body failed: {}",
+                    e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::PartnerCreateCryptoWithdrawalRequest,
         ) -> types::builder::PartnerCreateCryptoWithdrawalRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self.body.map(f);
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
@@ -2033,7 +2141,17 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_crypto_withdrawal", self.inner.send()).await
+        let body = self
+            .body
+            .and_then(|v| {
+                types::PartnerCreateCryptoWithdrawalRequest::try_from(v)
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(Error::invalid_request)?;
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        self.client.send_raw("partner_create_crypto_withdrawal", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerCreateCryptoWithdrawal<'_> {
@@ -2042,33 +2160,46 @@ impl ::core::fmt::Debug for PartnerCreateCryptoWithdrawal<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::partner_create_exchange`] (Exchange currencies on the partner balance).
+/**The request of [`Client::partner_create_exchange`] (Exchange currencies on the partner balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PartnerCreateExchange<'a> {
     client: &'a Client,
     inner: p100_api::builder::PartnerCreateExchange<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        types::builder::PartnerCreateExchangeRequest,
+        ::std::string::String,
+    >,
 }
 impl<'a> PartnerCreateExchange<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::PartnerCreateExchangeRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::PartnerCreateExchangeRequest>,
+        <V as ::core::convert::TryInto<
             types::PartnerCreateExchangeRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(::core::convert::From::from)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `PartnerCreateExchangeRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::PartnerCreateExchangeRequest,
         ) -> types::builder::PartnerCreateExchangeRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self.body.map(f);
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
@@ -2082,7 +2213,17 @@ impl<'a> PartnerCreateExchange<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_exchange", self.inner.send()).await
+        let body = self
+            .body
+            .and_then(|v| {
+                types::PartnerCreateExchangeRequest::try_from(v)
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(Error::invalid_request)?;
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        self.client.send_raw("partner_create_exchange", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerCreateExchange<'_> {
@@ -2109,7 +2250,8 @@ impl<'a> PartnerCreateExchangeLock<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_exchange_lock", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("partner_create_exchange_lock", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerCreateExchangeLock<'_> {
@@ -2139,9 +2281,8 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client
-            .send_raw("partner_get_sepa_deposit_contacts", self.inner.send())
-            .await
+        let inner = self.inner;
+        self.client.send_raw("partner_get_sepa_deposit_contacts", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerGetSepaDepositContacts<'_> {
@@ -2169,7 +2310,8 @@ impl<'a> PartnerGetSepaDepositInfo<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_get_sepa_deposit_info", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("partner_get_sepa_deposit_info", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerGetSepaDepositInfo<'_> {
@@ -2178,33 +2320,47 @@ impl ::core::fmt::Debug for PartnerGetSepaDepositInfo<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::partner_create_sepa_transfer`] (Send a SEPA transfer from the partner balance).
+/**The request of [`Client::partner_create_sepa_transfer`] (Send a SEPA transfer from the partner balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PartnerCreateSepaTransfer<'a> {
     client: &'a Client,
     inner: p100_api::builder::PartnerCreateSepaTransfer<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        types::builder::PartnerCreateSepaTransferRequest,
+        ::std::string::String,
+    >,
 }
 impl<'a> PartnerCreateSepaTransfer<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::PartnerCreateSepaTransferRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::PartnerCreateSepaTransferRequest>,
+        <V as ::core::convert::TryInto<
             types::PartnerCreateSepaTransferRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(::core::convert::From::from)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `PartnerCreateSepaTransferRequest` for body failed: {}",
+                    e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::PartnerCreateSepaTransferRequest,
         ) -> types::builder::PartnerCreateSepaTransferRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self.body.map(f);
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
@@ -2220,7 +2376,17 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_sepa_transfer", self.inner.send()).await
+        let body = self
+            .body
+            .and_then(|v| {
+                types::PartnerCreateSepaTransferRequest::try_from(v)
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(Error::invalid_request)?;
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        self.client.send_raw("partner_create_sepa_transfer", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerCreateSepaTransfer<'_> {
@@ -2264,7 +2430,8 @@ impl<'a> PartnerGetTransactionHistory<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_get_transaction_history", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("partner_get_transaction_history", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerGetTransactionHistory<'_> {
@@ -2302,7 +2469,8 @@ impl<'a> PartnerCreateWallet<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_wallet", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("partner_create_wallet", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PartnerCreateWallet<'_> {
@@ -2337,7 +2505,8 @@ impl<'a> PaymentLinkCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("payment_link_create", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("payment_link_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PaymentLinkCreate<'_> {
@@ -2379,7 +2548,8 @@ impl<'a> PaymentLinkGet<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("payment_link_get", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("payment_link_get", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for PaymentLinkGet<'_> {
@@ -2423,7 +2593,8 @@ impl<'a> UserGetSepaDepositContacts<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_get_sepa_deposit_contacts", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_get_sepa_deposit_contacts", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserGetSepaDepositContacts<'_> {
@@ -2466,7 +2637,8 @@ impl<'a> UserGetSepaDepositInfo<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_get_sepa_deposit_info", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_get_sepa_deposit_info", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserGetSepaDepositInfo<'_> {
@@ -2475,33 +2647,46 @@ impl ::core::fmt::Debug for UserGetSepaDepositInfo<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::sepa_transfer_create`] (Create a SEPA transfer from a user's balance).
+/**The request of [`Client::sepa_transfer_create`] (Create a SEPA transfer from a user's balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct SepaTransferCreate<'a> {
     client: &'a Client,
     inner: p100_api::builder::SepaTransferCreate<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        types::builder::CreateSepaTransferRequest,
+        ::std::string::String,
+    >,
 }
 impl<'a> SepaTransferCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateSepaTransferRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateSepaTransferRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateSepaTransferRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(::core::convert::From::from)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateSepaTransferRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateSepaTransferRequest,
         ) -> types::builder::CreateSepaTransferRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self.body.map(f);
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
@@ -2517,7 +2702,16 @@ impl<'a> SepaTransferCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("sepa_transfer_create", self.inner.send()).await
+        let body = self
+            .body
+            .and_then(|v| {
+                types::CreateSepaTransferRequest::try_from(v).map_err(|e| e.to_string())
+            })
+            .map_err(Error::invalid_request)?;
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        self.client.send_raw("sepa_transfer_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for SepaTransferCreate<'_> {
@@ -2554,7 +2748,8 @@ impl<'a> SepaTransferGet<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("sepa_transfer_get", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("sepa_transfer_get", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for SepaTransferGet<'_> {
@@ -2562,33 +2757,46 @@ impl ::core::fmt::Debug for SepaTransferGet<'_> {
         f.debug_struct(::core::stringify!(SepaTransferGet)).finish_non_exhaustive()
     }
 }
-///The request of [`Client::transfer_create`] (Create an internal transfer).
+/**The request of [`Client::transfer_create`] (Create an internal transfer).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct TransferCreate<'a> {
     client: &'a Client,
     inner: p100_api::builder::TransferCreate<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        types::builder::CreateTransferRequest,
+        ::std::string::String,
+    >,
 }
 impl<'a> TransferCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateTransferRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateTransferRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateTransferRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(::core::convert::From::from)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateTransferRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateTransferRequest,
         ) -> types::builder::CreateTransferRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self.body.map(f);
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
@@ -2602,7 +2810,16 @@ impl<'a> TransferCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("transfer_create", self.inner.send()).await
+        let body = self
+            .body
+            .and_then(|v| {
+                types::CreateTransferRequest::try_from(v).map_err(|e| e.to_string())
+            })
+            .map_err(Error::invalid_request)?;
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        self.client.send_raw("transfer_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for TransferCreate<'_> {
@@ -2637,7 +2854,8 @@ impl<'a> TransferGet<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("transfer_get", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("transfer_get", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for TransferGet<'_> {
@@ -2687,7 +2905,8 @@ impl<'a> UserCreateWithoutKyc<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_create_without_kyc", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_create_without_kyc", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserCreateWithoutKyc<'_> {
@@ -2733,7 +2952,8 @@ impl<'a> UserCreate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_create", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_create", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserCreate<'_> {
@@ -2775,7 +2995,8 @@ impl<'a> UserGetBalances<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_get_balances", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_get_balances", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserGetBalances<'_> {
@@ -2825,7 +3046,8 @@ impl<'a> UserExtend<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_extend", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_extend", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserExtend<'_> {
@@ -2867,7 +3089,8 @@ impl<'a> UserSuspend<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_suspend", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_suspend", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserSuspend<'_> {
@@ -2925,7 +3148,8 @@ impl<'a> UserGetTransactionHistory<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_get_transaction_history", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_get_transaction_history", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserGetTransactionHistory<'_> {
@@ -2968,7 +3192,8 @@ impl<'a> UserUnsuspend<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_unsuspend", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_unsuspend", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserUnsuspend<'_> {
@@ -3005,7 +3230,8 @@ impl<'a> UserAddVerification<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_add_verification", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_add_verification", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserAddVerification<'_> {
@@ -3047,7 +3273,8 @@ impl<'a> UserDelete<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_delete", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_delete", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserDelete<'_> {
@@ -3108,7 +3335,8 @@ impl<'a> UserUpdate<'a> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_update", self.inner.send()).await
+        let inner = self.inner;
+        self.client.send_raw("user_update", inner.send()).await
     }
 }
 impl ::core::fmt::Debug for UserUpdate<'_> {
