@@ -7,9 +7,17 @@
 //! `cargo xtask codegen` from the raw client and the spec.
 use p100_api::types;
 use p100_api::ResponseValue;
+use futures::future::Either;
 use crate::{Client, Error};
 #[allow(unused_imports)]
 use types as _;
+/// A request body kept by an operation method that checks it before sending: as given
+/// to `body` (converted once, like the raw builder does), or being built by `body_map`.
+#[allow(dead_code)]
+enum Body<T, B> {
+    Built(T),
+    Building(B),
+}
 impl Client {
     ///Delete a card
     ///
@@ -257,7 +265,9 @@ impl Client {
             client: self,
             inner: self.raw().crypto_withdrawal_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(::core::default::Default::default()),
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get a crypto withdrawal's details
@@ -308,7 +318,9 @@ impl Client {
             client: self,
             inner: self.raw().exchange_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(::core::default::Default::default()),
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get an exchange's details
@@ -437,7 +449,9 @@ impl Client {
             client: self,
             inner: self.raw().order_create_lock(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(::core::default::Default::default()),
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get indicative order rates
@@ -490,7 +504,9 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_crypto_withdrawal(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(::core::default::Default::default()),
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Exchange currencies on the partner balance
@@ -508,7 +524,9 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_exchange(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(::core::default::Default::default()),
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Lock exchange rates for the partner
@@ -578,7 +596,9 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_sepa_transfer(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(::core::default::Default::default()),
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get the partner's transaction history
@@ -696,7 +716,9 @@ impl Client {
             client: self,
             inner: self.raw().sepa_transfer_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(::core::default::Default::default()),
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get a SEPA transfer's details
@@ -729,7 +751,9 @@ impl Client {
             client: self,
             inner: self.raw().transfer_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(::core::default::Default::default()),
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get internal transfer details
@@ -937,18 +961,36 @@ impl<'a> CardDelete<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_delete", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardDelete<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_delete", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardDelete<'_> {
@@ -980,18 +1022,36 @@ impl<'a> CardList<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardList, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardList, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardList>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_list", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardList<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_list", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardList<'_> {
@@ -1027,18 +1087,36 @@ impl<'a> CardBlock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_block", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardBlock<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_block", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardBlock<'_> {
@@ -1078,18 +1156,36 @@ impl<'a> CardGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardGet<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_get", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardGet<'_> {
@@ -1127,18 +1223,39 @@ impl<'a> CardUpdateLimits<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_update_limits", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CardUpdateLimits<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_update_limits", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardUpdateLimits<'_> {
@@ -1178,18 +1295,39 @@ impl<'a> CardGetLimits<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardLimits, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardLimits, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardLimits>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_get_limits", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CardGetLimits<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_get_limits", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardGetLimits<'_> {
@@ -1227,18 +1365,39 @@ impl<'a> CardUpdatePin<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_update_pin", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CardUpdatePin<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_update_pin", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardUpdatePin<'_> {
@@ -1276,18 +1435,39 @@ impl<'a> CardUnblock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_unblock", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CardUnblock<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_unblock", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardUnblock<'_> {
@@ -1323,18 +1503,36 @@ impl<'a> CardCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardCreate<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("card_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardCreate<'_> {
@@ -1359,18 +1557,39 @@ impl<'a> CheckoutCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CheckoutCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CheckoutCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CheckoutCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("checkout_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CheckoutCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("checkout_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CheckoutCreate<'_> {
@@ -1410,18 +1629,39 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TravelRuleUpdated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TravelRuleUpdated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TravelRuleUpdated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("crypto_deposit_update_travel_rule", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CryptoDepositUpdateTravelRule<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("crypto_deposit_update_travel_rule", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CryptoDepositUpdateTravelRule<'_> {
@@ -1439,7 +1679,10 @@ pub struct CryptoWithdrawalCreate<'a> {
     inner: p100_api::builder::CryptoWithdrawalCreate<'a>,
     invalid: ::core::option::Option<Error>,
     body: ::core::result::Result<
-        types::builder::CreateCryptoWithdrawalRequest,
+        Body<
+            types::CreateCryptoWithdrawalRequest,
+            types::builder::CreateCryptoWithdrawalRequest,
+        >,
         ::std::string::String,
     >,
 }
@@ -1454,7 +1697,7 @@ impl<'a> CryptoWithdrawalCreate<'a> {
     {
         self.body = value
             .try_into()
-            .map(::core::convert::From::from)
+            .map(Body::Built)
             .map_err(|e| {
                 ::std::format!(
                     "conversion to `CreateCryptoWithdrawalRequest` for body failed: {}",
@@ -1470,33 +1713,63 @@ impl<'a> CryptoWithdrawalCreate<'a> {
             types::builder::CreateCryptoWithdrawalRequest,
         ) -> types::builder::CreateCryptoWithdrawalRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::CryptoWithdrawalCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CryptoWithdrawalCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("crypto_withdrawal_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CryptoWithdrawalCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        let body = self
-            .body
-            .and_then(|v| {
-                types::CreateCryptoWithdrawalRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::invalid_request)?;
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateCryptoWithdrawalRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        self.client.send_raw("crypto_withdrawal_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalCreate<'_> {
@@ -1529,20 +1802,39 @@ impl<'a> CryptoWithdrawalGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::CryptoWithdrawalDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CryptoWithdrawalDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("crypto_withdrawal_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CryptoWithdrawalGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("crypto_withdrawal_get", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalGet<'_> {
@@ -1575,18 +1867,39 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::NetworkFee, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::NetworkFee, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::NetworkFee>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("crypto_withdrawal_get_network_fee", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CryptoWithdrawalGetNetworkFee<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("crypto_withdrawal_get_network_fee", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalGetNetworkFee<'_> {
@@ -1604,7 +1917,7 @@ pub struct ExchangeCreate<'a> {
     inner: p100_api::builder::ExchangeCreate<'a>,
     invalid: ::core::option::Option<Error>,
     body: ::core::result::Result<
-        types::builder::CreateExchangeRequest,
+        Body<types::CreateExchangeRequest, types::builder::CreateExchangeRequest>,
         ::std::string::String,
     >,
 }
@@ -1619,7 +1932,7 @@ impl<'a> ExchangeCreate<'a> {
     {
         self.body = value
             .try_into()
-            .map(::core::convert::From::from)
+            .map(Body::Built)
             .map_err(|e| {
                 ::std::format!(
                     "conversion to `CreateExchangeRequest` for body failed: {}", e
@@ -1634,30 +1947,63 @@ impl<'a> ExchangeCreate<'a> {
             types::builder::CreateExchangeRequest,
         ) -> types::builder::CreateExchangeRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("exchange_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::ExchangeCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        let body = self
-            .body
-            .and_then(|v| {
-                types::CreateExchangeRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::invalid_request)?;
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateExchangeRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        self.client.send_raw("exchange_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for ExchangeCreate<'_> {
@@ -1689,18 +2035,39 @@ impl<'a> ExchangeGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("exchange_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::ExchangeGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("exchange_get", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for ExchangeGet<'_> {
@@ -1732,18 +2099,39 @@ impl<'a> ExchangeCreateLock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeLock, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeLock, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("exchange_create_lock", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::ExchangeCreateLock<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("exchange_create_lock", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for ExchangeCreateLock<'_> {
@@ -1760,18 +2148,39 @@ pub struct ExchangeGetRate<'a> {
 }
 impl<'a> ExchangeGetRate<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeRates, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeRates, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeRates>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("exchange_get_rate", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::ExchangeGetRate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("exchange_get_rate", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for ExchangeGetRate<'_> {
@@ -1809,20 +2218,39 @@ impl<'a> KycCreateVerification<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::KycVerificationCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::KycVerificationCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycVerificationCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("kyc_create_verification", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::KycCreateVerification<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("kyc_create_verification", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for KycCreateVerification<'_> {
@@ -1855,18 +2283,39 @@ impl<'a> KycGetStatus<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::KycStatus, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::KycStatus, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycStatus>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("kyc_get_status", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::KycGetStatus<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("kyc_get_status", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for KycGetStatus<'_> {
@@ -1904,18 +2353,39 @@ impl<'a> OrderCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::OrderCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::OrderCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("order_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::OrderCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("order_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for OrderCreate<'_> {
@@ -1940,18 +2410,36 @@ impl<'a> OrderGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::OrderDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::OrderDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("order_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::OrderGet<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("order_get", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for OrderGet<'_> {
@@ -1968,7 +2456,7 @@ pub struct OrderCreateLock<'a> {
     inner: p100_api::builder::OrderCreateLock<'a>,
     invalid: ::core::option::Option<Error>,
     body: ::core::result::Result<
-        types::builder::CreateOrderLockRequest,
+        Body<types::CreateOrderLockRequest, types::builder::CreateOrderLockRequest>,
         ::std::string::String,
     >,
 }
@@ -1983,7 +2471,7 @@ impl<'a> OrderCreateLock<'a> {
     {
         self.body = value
             .try_into()
-            .map(::core::convert::From::from)
+            .map(Body::Built)
             .map_err(|e| {
                 ::std::format!(
                     "conversion to `CreateOrderLockRequest` for body failed: {}", e
@@ -1998,30 +2486,63 @@ impl<'a> OrderCreateLock<'a> {
             types::builder::CreateOrderLockRequest,
         ) -> types::builder::CreateOrderLockRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::OrderLock, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::OrderLock, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderLock>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("order_create_lock", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::OrderCreateLock<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        let body = self
-            .body
-            .and_then(|v| {
-                types::CreateOrderLockRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::invalid_request)?;
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateOrderLockRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        self.client.send_raw("order_create_lock", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for OrderCreateLock<'_> {
@@ -2038,18 +2559,39 @@ pub struct OrderGetRates<'a> {
 }
 impl<'a> OrderGetRates<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::OrderRates, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::OrderRates, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderRates>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("order_get_rates", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::OrderGetRates<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("order_get_rates", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for OrderGetRates<'_> {
@@ -2066,18 +2608,39 @@ pub struct PartnerGetBalances<'a> {
 }
 impl<'a> PartnerGetBalances<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::PartnerBalances, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::PartnerBalances, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::PartnerBalances>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_get_balances", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerGetBalances<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("partner_get_balances", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerGetBalances<'_> {
@@ -2094,7 +2657,10 @@ pub struct PartnerCreateCryptoWithdrawal<'a> {
     inner: p100_api::builder::PartnerCreateCryptoWithdrawal<'a>,
     invalid: ::core::option::Option<Error>,
     body: ::core::result::Result<
-        types::builder::PartnerCreateCryptoWithdrawalRequest,
+        Body<
+            types::PartnerCreateCryptoWithdrawalRequest,
+            types::builder::PartnerCreateCryptoWithdrawalRequest,
+        >,
         ::std::string::String,
     >,
 }
@@ -2109,7 +2675,7 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
     {
         self.body = value
             .try_into()
-            .map(::core::convert::From::from)
+            .map(Body::Built)
             .map_err(|e| {
                 ::std::format!(
                     "conversion to `PartnerCreateCryptoWithdrawalRequest` for body failed: {}",
@@ -2125,33 +2691,63 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
             types::builder::PartnerCreateCryptoWithdrawalRequest,
         ) -> types::builder::PartnerCreateCryptoWithdrawalRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::CryptoWithdrawalCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CryptoWithdrawalCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_crypto_withdrawal", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateCryptoWithdrawal<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        let body = self
-            .body
-            .and_then(|v| {
-                types::PartnerCreateCryptoWithdrawalRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::invalid_request)?;
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::PartnerCreateCryptoWithdrawalRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        self.client.send_raw("partner_create_crypto_withdrawal", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateCryptoWithdrawal<'_> {
@@ -2169,7 +2765,10 @@ pub struct PartnerCreateExchange<'a> {
     inner: p100_api::builder::PartnerCreateExchange<'a>,
     invalid: ::core::option::Option<Error>,
     body: ::core::result::Result<
-        types::builder::PartnerCreateExchangeRequest,
+        Body<
+            types::PartnerCreateExchangeRequest,
+            types::builder::PartnerCreateExchangeRequest,
+        >,
         ::std::string::String,
     >,
 }
@@ -2184,7 +2783,7 @@ impl<'a> PartnerCreateExchange<'a> {
     {
         self.body = value
             .try_into()
-            .map(::core::convert::From::from)
+            .map(Body::Built)
             .map_err(|e| {
                 ::std::format!(
                     "conversion to `PartnerCreateExchangeRequest` for body failed: {}", e
@@ -2199,31 +2798,63 @@ impl<'a> PartnerCreateExchange<'a> {
             types::builder::PartnerCreateExchangeRequest,
         ) -> types::builder::PartnerCreateExchangeRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_exchange", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateExchange<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        let body = self
-            .body
-            .and_then(|v| {
-                types::PartnerCreateExchangeRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::invalid_request)?;
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::PartnerCreateExchangeRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        self.client.send_raw("partner_create_exchange", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateExchange<'_> {
@@ -2240,18 +2871,39 @@ pub struct PartnerCreateExchangeLock<'a> {
 }
 impl<'a> PartnerCreateExchangeLock<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeLock, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeLock, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_exchange_lock", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateExchangeLock<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("partner_create_exchange_lock", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateExchangeLock<'_> {
@@ -2269,20 +2921,39 @@ pub struct PartnerGetSepaDepositContacts<'a> {
 }
 impl<'a> PartnerGetSepaDepositContacts<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaDepositContacts, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaDepositContacts, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_get_sepa_deposit_contacts", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerGetSepaDepositContacts<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("partner_get_sepa_deposit_contacts", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerGetSepaDepositContacts<'_> {
@@ -2300,18 +2971,39 @@ pub struct PartnerGetSepaDepositInfo<'a> {
 }
 impl<'a> PartnerGetSepaDepositInfo<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::SepaDepositInfo, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaDepositInfo, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_get_sepa_deposit_info", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerGetSepaDepositInfo<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("partner_get_sepa_deposit_info", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerGetSepaDepositInfo<'_> {
@@ -2329,7 +3021,10 @@ pub struct PartnerCreateSepaTransfer<'a> {
     inner: p100_api::builder::PartnerCreateSepaTransfer<'a>,
     invalid: ::core::option::Option<Error>,
     body: ::core::result::Result<
-        types::builder::PartnerCreateSepaTransferRequest,
+        Body<
+            types::PartnerCreateSepaTransferRequest,
+            types::builder::PartnerCreateSepaTransferRequest,
+        >,
         ::std::string::String,
     >,
 }
@@ -2344,7 +3039,7 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
     {
         self.body = value
             .try_into()
-            .map(::core::convert::From::from)
+            .map(Body::Built)
             .map_err(|e| {
                 ::std::format!(
                     "conversion to `PartnerCreateSepaTransferRequest` for body failed: {}",
@@ -2360,33 +3055,63 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
             types::builder::PartnerCreateSepaTransferRequest,
         ) -> types::builder::PartnerCreateSepaTransferRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaTransferCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaTransferCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_sepa_transfer", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateSepaTransfer<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        let body = self
-            .body
-            .and_then(|v| {
-                types::PartnerCreateSepaTransferRequest::try_from(v)
-                    .map_err(|e| e.to_string())
-            })
-            .map_err(Error::invalid_request)?;
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::PartnerCreateSepaTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        self.client.send_raw("partner_create_sepa_transfer", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateSepaTransfer<'_> {
@@ -2420,18 +3145,39 @@ impl<'a> PartnerGetTransactionHistory<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TransactionHistory, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TransactionHistory, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_get_transaction_history", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerGetTransactionHistory<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("partner_get_transaction_history", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerGetTransactionHistory<'_> {
@@ -2457,20 +3203,39 @@ impl<'a> PartnerCreateWallet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::PartnerWalletCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::PartnerWalletCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::PartnerWalletCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_wallet", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateWallet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("partner_create_wallet", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateWallet<'_> {
@@ -2495,18 +3260,39 @@ impl<'a> PaymentLinkCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::PaymentLinkCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::PaymentLinkCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("payment_link_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PaymentLinkCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("payment_link_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PaymentLinkCreate<'_> {
@@ -2538,18 +3324,39 @@ impl<'a> PaymentLinkGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::PaymentLinkDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::PaymentLinkDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("payment_link_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PaymentLinkGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("payment_link_get", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PaymentLinkGet<'_> {
@@ -2581,20 +3388,39 @@ impl<'a> UserGetSepaDepositContacts<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaDepositContacts, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaDepositContacts, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_get_sepa_deposit_contacts", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserGetSepaDepositContacts<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_get_sepa_deposit_contacts", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserGetSepaDepositContacts<'_> {
@@ -2627,18 +3453,39 @@ impl<'a> UserGetSepaDepositInfo<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::SepaDepositInfo, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaDepositInfo, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_get_sepa_deposit_info", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserGetSepaDepositInfo<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_get_sepa_deposit_info", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserGetSepaDepositInfo<'_> {
@@ -2656,7 +3503,10 @@ pub struct SepaTransferCreate<'a> {
     inner: p100_api::builder::SepaTransferCreate<'a>,
     invalid: ::core::option::Option<Error>,
     body: ::core::result::Result<
-        types::builder::CreateSepaTransferRequest,
+        Body<
+            types::CreateSepaTransferRequest,
+            types::builder::CreateSepaTransferRequest,
+        >,
         ::std::string::String,
     >,
 }
@@ -2671,7 +3521,7 @@ impl<'a> SepaTransferCreate<'a> {
     {
         self.body = value
             .try_into()
-            .map(::core::convert::From::from)
+            .map(Body::Built)
             .map_err(|e| {
                 ::std::format!(
                     "conversion to `CreateSepaTransferRequest` for body failed: {}", e
@@ -2686,32 +3536,63 @@ impl<'a> SepaTransferCreate<'a> {
             types::builder::CreateSepaTransferRequest,
         ) -> types::builder::CreateSepaTransferRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaTransferCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaTransferCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("sepa_transfer_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::SepaTransferCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        let body = self
-            .body
-            .and_then(|v| {
-                types::CreateSepaTransferRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::invalid_request)?;
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateSepaTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        self.client.send_raw("sepa_transfer_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for SepaTransferCreate<'_> {
@@ -2736,20 +3617,39 @@ impl<'a> SepaTransferGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaTransferDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaTransferDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("sepa_transfer_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::SepaTransferGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("sepa_transfer_get", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for SepaTransferGet<'_> {
@@ -2766,7 +3666,7 @@ pub struct TransferCreate<'a> {
     inner: p100_api::builder::TransferCreate<'a>,
     invalid: ::core::option::Option<Error>,
     body: ::core::result::Result<
-        types::builder::CreateTransferRequest,
+        Body<types::CreateTransferRequest, types::builder::CreateTransferRequest>,
         ::std::string::String,
     >,
 }
@@ -2781,7 +3681,7 @@ impl<'a> TransferCreate<'a> {
     {
         self.body = value
             .try_into()
-            .map(::core::convert::From::from)
+            .map(Body::Built)
             .map_err(|e| {
                 ::std::format!(
                     "conversion to `CreateTransferRequest` for body failed: {}", e
@@ -2796,30 +3696,63 @@ impl<'a> TransferCreate<'a> {
             types::builder::CreateTransferRequest,
         ) -> types::builder::CreateTransferRequest,
     {
-        self.body = self.body.map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TransferCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TransferCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("transfer_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::TransferCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        let body = self
-            .body
-            .and_then(|v| {
-                types::CreateTransferRequest::try_from(v).map_err(|e| e.to_string())
-            })
-            .map_err(Error::invalid_request)?;
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        self.client.send_raw("transfer_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for TransferCreate<'_> {
@@ -2844,18 +3777,39 @@ impl<'a> TransferGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TransferDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TransferDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("transfer_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::TransferGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("transfer_get", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for TransferGet<'_> {
@@ -2893,20 +3847,39 @@ impl<'a> UserCreateWithoutKyc<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::UserCreatedWithoutKyc, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserCreatedWithoutKyc, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreatedWithoutKyc>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_create_without_kyc", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserCreateWithoutKyc<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_create_without_kyc", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserCreateWithoutKyc<'_> {
@@ -2942,18 +3915,36 @@ impl<'a> UserCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserCreate<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_create", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserCreate<'_> {
@@ -2985,18 +3976,39 @@ impl<'a> UserGetBalances<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserBalances, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserBalances, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserBalances>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_get_balances", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserGetBalances<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_get_balances", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserGetBalances<'_> {
@@ -3036,18 +4048,36 @@ impl<'a> UserExtend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserExtended, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserExtended, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserExtended>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_extend", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserExtend<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_extend", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserExtend<'_> {
@@ -3079,18 +4109,39 @@ impl<'a> UserSuspend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserSuspended, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserSuspended, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserSuspended>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_suspend", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserSuspend<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_suspend", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserSuspend<'_> {
@@ -3138,18 +4189,39 @@ impl<'a> UserGetTransactionHistory<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TransactionHistory, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TransactionHistory, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_get_transaction_history", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserGetTransactionHistory<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_get_transaction_history", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserGetTransactionHistory<'_> {
@@ -3182,18 +4254,39 @@ impl<'a> UserUnsuspend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserUnsuspended, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserUnsuspended, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserUnsuspended>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_unsuspend", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserUnsuspend<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_unsuspend", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserUnsuspend<'_> {
@@ -3218,20 +4311,39 @@ impl<'a> UserAddVerification<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::UserVerificationAdded, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserVerificationAdded, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserVerificationAdded>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_add_verification", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserAddVerification<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_add_verification", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserAddVerification<'_> {
@@ -3263,18 +4375,36 @@ impl<'a> UserDelete<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserDeleted, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserDeleted, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserDeleted>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_delete", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserDelete<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_delete", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserDelete<'_> {
@@ -3325,18 +4455,36 @@ impl<'a> UserUpdate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserUpdated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserUpdated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserUpdated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_update", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserUpdate<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        self.client.send_raw("user_update", inner.send()).await
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserUpdate<'_> {
