@@ -225,15 +225,16 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
             Some((schema, fields)) => {
                 let fields = fields.iter().map(|f| format_ident!("{}", f));
                 (
-                    quote! { body: ::core::result::Result<types::builder::#schema, ::std::string::String>, },
-                    quote! { body: ::core::result::Result::Ok(::core::default::Default::default()), },
+                    quote! { body: ::core::result::Result<Body<types::#schema, types::builder::#schema>, ::std::string::String>, },
+                    quote! { body: ::core::result::Result::Ok(Body::Building(::core::default::Default::default())), },
                     quote! {
                         // The amounts are checked before anything is sent, with the error the
                         // lock flows give (`Amount`'s).
-                        let body = self
-                            .body
-                            .and_then(|v| types::#schema::try_from(v).map_err(|e| e.to_string()))
-                            .map_err(Error::invalid_request)?;
+                        let body = match self.body.map_err(Error::invalid_request)? {
+                            Body::Built(body) => body,
+                            Body::Building(builder) => types::#schema::try_from(builder)
+                                .map_err(|e| Error::invalid_request(e.to_string()))?,
+                        };
                         #(
                             crate::money::AmountField::check_amount(&body.#fields)
                                 .map_err(|e| Error::invalid_request(e.to_string()))?;
@@ -283,7 +284,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                             {
                                 self.body = value
                                     .try_into()
-                                    .map(::core::convert::From::from)
+                                    .map(Body::Built)
                                     .map_err(|e| ::std::format!(#conversion, e));
                                 self
                             }
@@ -297,7 +298,12 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                             where
                                 F: ::core::ops::FnOnce(types::builder::#schema) -> types::builder::#schema,
                             {
-                                self.body = self.body.map(f);
+                                self.body = self.body.map(|body| {
+                                    Body::Building(f(match body {
+                                        Body::Built(body) => ::core::convert::From::from(body),
+                                        Body::Building(builder) => builder,
+                                    }))
+                                });
                                 self
                             }
                         });
@@ -392,17 +398,27 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 #(#wrapped)*
 
                 /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-                pub async fn send(self) -> ::core::result::Result<#answer, Error> {
-                    self.send_with_response().await.map(ResponseValue::into_inner)
+                pub fn send(self) -> impl ::core::future::Future<Output = ::core::result::Result<#answer, Error>> + 'a {
+                    // No extra async layer over `Client::call`: a refused request is a ready error.
+                    match self.checked() {
+                        ::core::result::Result::Ok((client, inner)) => Either::Left(client.call(inner.send())),
+                        ::core::result::Result::Err(error) => Either::Right(::core::future::ready(::core::result::Result::Err(error))),
+                    }
                 }
 
                 /// Sends the request and returns the whole answer (status, headers, body).
                 pub async fn send_with_response(self) -> ::core::result::Result<ResponseValue<#answer>, Error> {
+                    let (client, inner) = self.checked()?;
+                    client.send_raw(#op_id, inner.send()).await
+                }
+
+                /// The raw request, or why it must not be sent.
+                fn checked(self) -> ::core::result::Result<(&'a Client, p100_api::builder::#name<'a>), Error> {
                     if let ::core::option::Option::Some(error) = self.invalid {
                         return ::core::result::Result::Err(error);
                     }
                     #body_check
-                    self.client.send_raw(#op_id, inner.send()).await
+                    ::core::result::Result::Ok((self.client, inner))
                 }
             }
 
@@ -422,10 +438,20 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         use p100_api::types;
         use p100_api::ResponseValue;
 
+        use futures::future::Either;
+
         use crate::{Client, Error};
 
         #[allow(unused_imports)]
         use types as _;
+
+        /// A request body kept by an operation method that checks it before sending: as given
+        /// to `body` (converted once, like the raw builder does), or being built by `body_map`.
+        #[allow(dead_code)]
+        enum Body<T, B> {
+            Built(T),
+            Building(B),
+        }
 
         impl Client {
             #(#methods)*
