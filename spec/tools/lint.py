@@ -200,6 +200,48 @@ for code, e in (registry.get("undocumented") or {}).items():
 schedule = (spec.get("x-p100-delivery-schedule") or {}).get("retry-delays-seconds")
 if not (isinstance(schedule, list) and schedule and all(isinstance(s, int) and s > 0 for s in schedule)):
     problems.append("x-p100-delivery-schedule.retry-delays-seconds: a list of positive integers is required")
+# Named open value sets that fields keep as plain strings (`x-p100-value-set`): currencies and
+# networks. Every field or parameter named like one says which set documents it, the set is an
+# open component with a spelling, and every example on such a field is one of its values.
+VALUE_SET_FIELDS = {"currency": "Currency", "currencyFrom": "Currency", "currencyTo": "Currency",
+                    "cryptocurrency": "Currency", "destinationCurrency": "Currency", "network": "Network"}
+def value_set_fields(node, path):
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for field, sub in props.items():
+                if isinstance(sub, dict):
+                    yield f"{path}/properties/{field}", field, sub
+        if "name" in node and node.get("in") in ("query", "path") and isinstance(node.get("schema"), dict):
+            yield f"{path}/schema", node["name"], node["schema"]
+        for k, v in node.items():
+            yield from value_set_fields(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node): yield from value_set_fields(v, f"{path}/{i}")
+for name in set(VALUE_SET_FIELDS.values()):
+    vs = components.get(name)
+    if not isinstance(vs, dict) or not vs.get("x-extensible-enum"):
+        problems.append(f"/components/schemas/{name}: the value set must be a component with x-extensible-enum (open)")
+    elif vs.get("x-p100-spelling") != "lowercase" or any(v != v.lower() for v in vs["x-extensible-enum"]):
+        problems.append(f"/components/schemas/{name}: x-p100-spelling: lowercase, and every listed value lowercase")
+for name, schema in components.items():
+    described = schema.get("x-p100-values") if isinstance(schema, dict) else None
+    if described is not None:
+        listed = schema.get("x-extensible-enum") or schema.get("enum") or []
+        if sorted(described) != sorted(listed):
+            problems.append(f"/components/schemas/{name}: x-p100-values must describe exactly the listed values")
+for at, field, sub in value_set_fields(spec, "#"):
+    named = sub.get("x-p100-value-set")
+    if named is None:
+        if field in VALUE_SET_FIELDS and sub.get("type") == "string":
+            problems.append(f"{at}: a {VALUE_SET_FIELDS[field]} field without x-p100-value-set: {VALUE_SET_FIELDS[field]}")
+        continue
+    vs = components.get(named)
+    if sub.get("type") != "string" or not isinstance(vs, dict) or not vs.get("x-extensible-enum"):
+        problems.append(f"{at}: x-p100-value-set {named!r} needs type: string and an open value set component")
+        continue
+    if "example" in sub and str(sub["example"]).lower() not in vs["x-extensible-enum"]:
+        problems.append(f"{at}: example {sub['example']!r} is not a {named} value")
 for pr in problems: print("LINT", pr)
 print(f"{len(ops)} operations, {len(have)} webhooks, {len(schemas)} schemas, {len(problems)} problems")
 sys.exit(1 if problems else 0)

@@ -953,8 +953,9 @@ fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
         let record = &w.record;
         let details = &w.details;
         let path = &w.details_path;
-        let fields = w.status.iter().map(|(f, _)| snake(f));
-        quote!((#schema, #record, #details, #path, [#(#fields),*]),)
+        let fields = w.status.iter().map(|(f, _)| format_ident!("{}", snake(f)));
+        let sets = w.status.iter().map(|(_, set)| format_ident!("{}", set));
+        quote!((#schema, #record, #details, #path, [#(#fields: #sets),*]),)
     });
     let mut status_types: Vec<&str> = Vec::new();
     for (_, set) in waiters.iter().flat_map(|w| &w.status) {
@@ -1119,9 +1120,10 @@ fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
 
         #status_text
 
-        /// Calls `$m! { (DetailsSchema, "record", "details_operation", "path", [status_field, …]), … }`
+        /// Calls `$m! { (DetailsSchema, "record", "details_operation", "path", [status_field: StatusSchema, …]), … }`
         /// with one row per details operation a waiter polls (the status fields as the Rust
-        /// field names of the answer type). For crates that build per-kind code.
+        /// field names of the answer type, each with its status type). For crates that build
+        /// per-kind code.
         #[doc(hidden)]
         #[macro_export]
         macro_rules! with_waiters {

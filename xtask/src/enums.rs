@@ -86,10 +86,20 @@ fn generate_one(schema: &EnumSchema) -> Result<TokenStream> {
     doc.push_str(
         "\n\nOpen enum: a value this version does not list parses as `Unknown` with its text.",
     );
+    if schema.lowercase {
+        doc.push_str(
+            " Values are read without regard to case and kept lowercase (`BTC` is `btc`), and sent \
+             in the lowercase spelling the spec lists.",
+        );
+    }
     let values_doc = variants
         .iter()
         .map(|v| {
             let mut d = format!("`{}`", v.canonical);
+            if let Some(text) = schema.value_docs.get(&v.canonical) {
+                d.push_str(": ");
+                d.push_str(text);
+            }
             if !v.aliases.is_empty() {
                 let aliases: Vec<String> = v.aliases.iter().map(|a| format!("`{a}`")).collect();
                 d.push_str(&format!(" (also read from {})", aliases.join(", ")));
@@ -104,6 +114,49 @@ fn generate_one(schema: &EnumSchema) -> Result<TokenStream> {
         let all = std::iter::once(&v.canonical).chain(v.aliases.iter());
         quote! { #(#all)|* => Self::#ident, }
     });
+    let conversions = if schema.lowercase {
+        quote! {
+        impl ::std::convert::From<&str> for #name {
+            /// Reads the value without regard to case; an unknown value is kept lowercase.
+            fn from(value: &str) -> Self {
+                Self::from(value.to_ascii_lowercase())
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for #name {
+            /// Reads the value without regard to case; an unknown value is kept lowercase.
+            fn from(mut value: ::std::string::String) -> Self {
+                value.make_ascii_lowercase();
+                match value.as_str() {
+                    #(#parse_arms)*
+                    _ => Self::Unknown(value),
+                }
+            }
+        }
+
+        }
+    } else {
+        quote! {
+        impl ::std::convert::From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#parse_arms)*
+                    other => Self::Unknown(other.to_string()),
+                }
+            }
+        }
+
+        impl ::std::convert::From<::std::string::String> for #name {
+            fn from(value: ::std::string::String) -> Self {
+                match Self::from(value.as_str()) {
+                    Self::Unknown(_) => Self::Unknown(value),
+                    known => known,
+                }
+            }
+        }
+
+        }
+    };
     Ok(quote! {
         #[doc = #doc]
         #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,23 +193,7 @@ fn generate_one(schema: &EnumSchema) -> Result<TokenStream> {
             }
         }
 
-        impl ::std::convert::From<&str> for #name {
-            fn from(value: &str) -> Self {
-                match value {
-                    #(#parse_arms)*
-                    other => Self::Unknown(other.to_string()),
-                }
-            }
-        }
-
-        impl ::std::convert::From<::std::string::String> for #name {
-            fn from(value: ::std::string::String) -> Self {
-                match Self::from(value.as_str()) {
-                    Self::Unknown(_) => Self::Unknown(value),
-                    known => known,
-                }
-            }
-        }
+        #conversions
 
         impl ::std::str::FromStr for #name {
             type Err = ::std::convert::Infallible;

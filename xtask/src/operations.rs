@@ -26,6 +26,9 @@ struct SpecOp {
     /// The spec's waiter when its id comes from the answer: (details operation, details
     /// schema, the answer's id field).
     waiter: Option<(String, String, String)>,
+    /// The request body's component schema, and its money fields that must be an `Amount`
+    /// (Rust field names): the `amount` of a `moves-money` or `lock` request.
+    body: Option<(String, Vec<String>)>,
 }
 
 /// The waiter of `op` (`x-p100-waiter` and its link) when the id is a field of the answer.
@@ -49,6 +52,40 @@ fn waiter_of(doc: &Value, op: &Value) -> Option<(String, String, String)> {
         .as_str()?
         .strip_prefix("#/components/schemas/")?;
     Some((details.to_owned(), schema.to_owned(), field.to_owned()))
+}
+
+/// Whether a property schema is one of the decimal types (directly or wrapped in `allOf`).
+fn is_decimal(property: &Value) -> bool {
+    let is_ref = |v: &Value| {
+        v.get("$ref")
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.ends_with("/DecimalNumber") || r.ends_with("/DecimalString"))
+    };
+    is_ref(property)
+        || property
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|all| all.iter().any(is_ref))
+}
+
+/// The request body's component and the amounts in it that must be positive.
+fn body_amounts(doc: &Value, op: &Value, effect: &str) -> Option<(String, Vec<String>)> {
+    let reference = op
+        .pointer("/requestBody/content/application~1json/schema/$ref")
+        .and_then(Value::as_str)?;
+    let name = reference.strip_prefix("#/components/schemas/")?.to_owned();
+    let mut fields = Vec::new();
+    if matches!(effect, "moves-money" | "lock") {
+        let properties = doc
+            .pointer(&format!("/components/schemas/{name}/properties"))
+            .and_then(Value::as_object);
+        for (field, property) in properties.into_iter().flatten() {
+            if field == "amount" && is_decimal(property) {
+                fields.push(snake(field));
+            }
+        }
+    }
+    Some((name, fields))
 }
 
 fn snake(text: &str) -> String {
@@ -103,6 +140,7 @@ fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
                 let in_path = p.get("in").and_then(Value::as_str) == Some("path");
                 params.insert(snake(name), (desc, in_path));
             }
+            let body = body_amounts(doc, op, &text("x-p100-effect"));
             out.insert(
                 id.to_owned(),
                 SpecOp {
@@ -113,6 +151,7 @@ fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
                     effect: text("x-p100-effect"),
                     params,
                     waiter: waiter_of(doc, op),
+                    body,
                 },
             );
         }
@@ -222,6 +261,37 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         let op = spec
             .get(&id)
             .with_context(|| format!("builder {name}: no operation {id} in the spec"))?;
+        // Operations with amounts to check keep the body themselves, so that `send` can check
+        // it whole (whether it came from `body` or `body_map`) before the raw builder gets it.
+        let checked = op
+            .body
+            .as_ref()
+            .filter(|(_, fields)| !fields.is_empty())
+            .map(|(schema, fields)| (format_ident!("{}", schema), fields.clone()));
+        let (body_field, body_init, body_check) = match &checked {
+            None => (quote!(), quote!(), quote!(let inner = self.inner;)),
+            Some((schema, fields)) => {
+                let fields = fields.iter().map(|f| format_ident!("{}", f));
+                (
+                    quote! { body: ::core::result::Result<Body<types::#schema, types::builder::#schema>, ::std::string::String>, },
+                    quote! { body: ::core::result::Result::Ok(Body::Building(::core::default::Default::default())), },
+                    quote! {
+                        // The amounts are checked before anything is sent, with the error the
+                        // lock flows give (`Amount`'s).
+                        let body = match self.body.map_err(Error::invalid_request)? {
+                            Body::Built(body) => body,
+                            Body::Building(builder) => types::#schema::try_from(builder)
+                                .map_err(|e| Error::invalid_request(e.to_string()))?,
+                        };
+                        #(
+                            crate::money::AmountField::check_amount(&body.#fields)
+                                .map_err(|e| Error::invalid_request(e.to_string()))?;
+                        )*
+                        let inner = self.inner.body(body);
+                    },
+                )
+            }
+        };
         let method = format_ident!("{}", id);
         let summary = &op.summary;
         let line = format!(
@@ -240,6 +310,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                     client: self,
                     inner: self.raw().#method(),
                     invalid: ::core::option::Option::None,
+                    #body_init
                 }
             }
         });
@@ -248,6 +319,47 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         for setter in setters {
             let sig = &setter.sig;
             let ident = &sig.ident;
+            if let Some((schema, _)) = &checked {
+                let conversion = format!("conversion to `{schema}` for body failed: {{}}");
+                match ident.to_string().as_str() {
+                    "body" => {
+                        wrapped.push(quote! {
+                            /// The request body.
+                            pub fn body<V>(mut self, value: V) -> Self
+                            where
+                                V: ::core::convert::TryInto<types::#schema>,
+                                <V as ::core::convert::TryInto<types::#schema>>::Error: ::core::fmt::Display,
+                            {
+                                self.body = value
+                                    .try_into()
+                                    .map(Body::Built)
+                                    .map_err(|e| ::std::format!(#conversion, e));
+                                self
+                            }
+                        });
+                        continue;
+                    }
+                    "body_map" => {
+                        wrapped.push(quote! {
+                            /// Changes the request body with a function of its builder.
+                            pub fn body_map<F>(mut self, f: F) -> Self
+                            where
+                                F: ::core::ops::FnOnce(types::builder::#schema) -> types::builder::#schema,
+                            {
+                                self.body = self.body.map(|body| {
+                                    Body::Building(f(match body {
+                                        Body::Built(body) => ::core::convert::From::from(body),
+                                        Body::Building(builder) => builder,
+                                    }))
+                                });
+                                self
+                            }
+                        });
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
             let args: Vec<&syn::Ident> = sig
                 .inputs
                 .iter()
@@ -346,7 +458,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                     pub async fn send_and_wait(
                         self,
                         policy: crate::WaitPolicy,
-                    ) -> ::core::result::Result<crate::Settled<types::#details_ty>, crate::wait::SendAndWaitError<types::#details_ty>> {
+                    ) -> ::core::result::Result<crate::Succeeded<types::#details_ty>, crate::wait::SendAndWaitError<types::#details_ty>> {
                         let client = self.client.clone();
                         let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
                         #take_id
@@ -362,6 +474,13 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
             _ => quote!(),
         };
         let doc = format!("The request of [`Client::{id}`] ({summary}).");
+        let check_doc = if checked.is_some() {
+            "\n\nIts `amount` must be an [`Amount`](crate::Amount) (more than zero, plain \
+             decimal notation): anything else is an invalid-request error, and nothing is sent."
+        } else {
+            ""
+        };
+        let doc = format!("{doc}{check_doc}");
         types.push(quote! {
             #[doc = #doc]
             #[must_use = "a request does nothing until `.send().await`"]
@@ -369,22 +488,34 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 client: &'a Client,
                 inner: p100_api::builder::#name<'a>,
                 invalid: ::core::option::Option<Error>,
+                #body_field
             }
 
             impl<'a> #name<'a> {
                 #(#wrapped)*
 
                 /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-                pub async fn send(self) -> ::core::result::Result<#answer, Error> {
-                    self.send_with_response().await.map(ResponseValue::into_inner)
+                pub fn send(self) -> impl ::core::future::Future<Output = ::core::result::Result<#answer, Error>> + 'a {
+                    // No extra async layer over `Client::call`: a refused request is a ready error.
+                    match self.checked() {
+                        ::core::result::Result::Ok((client, inner)) => Either::Left(client.call(inner.send())),
+                        ::core::result::Result::Err(error) => Either::Right(::core::future::ready(::core::result::Result::Err(error))),
+                    }
                 }
 
                 /// Sends the request and returns the whole answer (status, headers, body).
                 pub async fn send_with_response(self) -> ::core::result::Result<ResponseValue<#answer>, Error> {
+                    let (client, inner) = self.checked()?;
+                    client.send_raw(#op_id, inner.send()).await
+                }
+
+                /// The raw request, or why it must not be sent.
+                fn checked(self) -> ::core::result::Result<(&'a Client, p100_api::builder::#name<'a>), Error> {
                     if let ::core::option::Option::Some(error) = self.invalid {
                         return ::core::result::Result::Err(error);
                     }
-                    self.client.send_raw(#op_id, self.inner.send()).await
+                    #body_check
+                    ::core::result::Result::Ok((self.client, inner))
                 }
 
                 #send_and_wait
@@ -406,10 +537,20 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         use p100_api::types;
         use p100_api::ResponseValue;
 
+        use futures::future::Either;
+
         use crate::{Client, Error};
 
         #[allow(unused_imports)]
         use types as _;
+
+        /// A request body kept by an operation method that checks it before sending: as given
+        /// to `body` (converted once, like the raw builder does), or being built by `body_map`.
+        #[allow(dead_code)]
+        enum Body<T, B> {
+            Built(T),
+            Building(B),
+        }
 
         impl Client {
             #(#methods)*

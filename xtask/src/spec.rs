@@ -25,6 +25,11 @@ pub struct EnumSchema {
     pub name: String,
     pub description: Option<String>,
     pub values: Vec<String>,
+    /// `x-p100-spelling: lowercase`: values are read without regard to case and kept lowercase
+    /// (unknown ones too), so that one code has one spelling whatever case P100 used.
+    pub lowercase: bool,
+    /// Doc text per value: `x-p100-values`, else the value's `x-p100-status-classes` entry.
+    pub value_docs: BTreeMap<String, String>,
 }
 
 /// An operation left out of the generated client, and why.
@@ -256,6 +261,19 @@ fn collect_enums(doc: &Value) -> Result<Vec<EnumSchema>> {
                 bail!("#/components/schemas/{name}: value {v:?} listed twice");
             }
         }
+        let lowercase = match schema.get("x-p100-spelling").and_then(Value::as_str) {
+            None => false,
+            Some("lowercase") => {
+                if let Some(v) = values.iter().find(|v| v.to_lowercase() != **v) {
+                    bail!(
+                        "#/components/schemas/{name}: x-p100-spelling lowercase, but {v:?} is not"
+                    );
+                }
+                true
+            }
+            Some(other) => bail!("#/components/schemas/{name}: unknown x-p100-spelling {other:?}"),
+        };
+        let value_docs = value_docs(&name, &schema, &values)?;
         out.push(EnumSchema {
             name,
             description: schema
@@ -263,7 +281,49 @@ fn collect_enums(doc: &Value) -> Result<Vec<EnumSchema>> {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             values,
+            lowercase,
+            value_docs,
         });
     }
     Ok(out)
+}
+
+/// One line of documentation per value: the set's `x-p100-values`, else what its
+/// `x-p100-status-classes` entry says the value means.
+fn value_docs(name: &str, schema: &Value, values: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut docs = BTreeMap::new();
+    if let Some(described) = schema.get("x-p100-values").and_then(Value::as_object) {
+        for (value, text) in described {
+            if !values.contains(value) {
+                bail!("#/components/schemas/{name}: x-p100-values describes {value:?}, which is not listed");
+            }
+            let text = text.as_str().with_context(|| {
+                format!("#/components/schemas/{name}: x-p100-values.{value} is not text")
+            })?;
+            docs.insert(value.clone(), text.trim().to_string());
+        }
+    }
+    if let Some(classes) = schema
+        .get("x-p100-status-classes")
+        .and_then(Value::as_object)
+    {
+        for (value, entry) in classes {
+            if docs.contains_key(value) || !values.contains(value) {
+                continue;
+            }
+            let class = entry
+                .get("class")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let meaning = match class {
+                "succeeded" => "Final: succeeded.",
+                "failed" => "Final: failed.",
+                "in-progress" => "Not final: in progress.",
+                "state" => "A state of the record (not the outcome of an operation).",
+                _ => continue,
+            };
+            docs.insert(value.clone(), meaning.to_string());
+        }
+    }
+    Ok(docs)
 }

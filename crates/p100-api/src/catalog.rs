@@ -1974,24 +1974,27 @@ impl StatusText for crate::types::TransferStatus {
         ::core::option::Option::Some(self.as_str())
     }
 }
-/// Calls `$m! { (DetailsSchema, "record", "details_operation", "path", [status_field, …]), … }`
+/// Calls `$m! { (DetailsSchema, "record", "details_operation", "path", [status_field: StatusSchema, …]), … }`
 /// with one row per details operation a waiter polls (the status fields as the Rust
-/// field names of the answer type). For crates that build per-kind code.
+/// field names of the answer type, each with its status type). For crates that build
+/// per-kind code.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! with_waiters {
     ($m:ident) => {
         $m ! { (CryptoWithdrawalDetails, "crypto withdrawal", "crypto_withdrawal_get",
-        "/v1/crypto-withdrawal/details/{withdrawalId}", [status]), (ExchangeDetails,
-        "exchange", "exchange_get", "/v1/exchange/details/{exchangeId}", [status]),
-        (KycStatus, "KYC verification", "kyc_get_status",
-        "/v1/kyc/status/{externalUserId}", [verification_status, attempt_status]),
-        (OrderDetails, "order", "order_get", "/v1/order/details/{orderId}", [status]),
-        (SepaTransferDetails, "SEPA transfer", "sepa_transfer_get",
-        "/v1/sepa-transfer/details/{transferId}", [status]), (PaymentLinkDetails,
-        "payment link", "payment_link_get", "/v1/payment-link/details/{paymentLinkId}",
-        [status]), (TransferDetails, "transfer", "transfer_get",
-        "/v1/transfer/details/{transferId}", [status]), }
+        "/v1/crypto-withdrawal/details/{withdrawalId}", [status :
+        CryptoWithdrawalStatus]), (ExchangeDetails, "exchange", "exchange_get",
+        "/v1/exchange/details/{exchangeId}", [status : ExchangeStatus]), (KycStatus,
+        "KYC verification", "kyc_get_status", "/v1/kyc/status/{externalUserId}",
+        [verification_status : KycVerificationStatus, attempt_status :
+        KycAttemptStatus]), (OrderDetails, "order", "order_get",
+        "/v1/order/details/{orderId}", [status : OrderStatus]), (SepaTransferDetails,
+        "SEPA transfer", "sepa_transfer_get", "/v1/sepa-transfer/details/{transferId}",
+        [status : SepaTransferStatus]), (PaymentLinkDetails, "payment link",
+        "payment_link_get", "/v1/payment-link/details/{paymentLinkId}", [status :
+        PaymentLinkStatus]), (TransferDetails, "transfer", "transfer_get",
+        "/v1/transfer/details/{transferId}", [status : TransferStatus]), }
     };
 }
 /// Every waiter of the spec, in the order of [`OPERATIONS`].

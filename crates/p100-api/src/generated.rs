@@ -812,15 +812,17 @@ every field P100 sends is kept as an unknown property.
             Default::default()
         }
     }
-    ///A queued crypto withdrawal; its outcome comes later. The body was only described, never shown.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    /**A queued crypto withdrawal; its outcome comes later. The body was only described, never
+shown; `withdrawalId` is required because every description of it names the id it
+returns (the asynchronous-operations guide: "immediately returns an id (... withdrawalId
+...)"; the third-party client: `-> {withdrawalId}`), and without it the withdrawal cannot
+be tracked.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CryptoWithdrawalCreated {
         ///Id for `crypto_withdrawal_get` and the Crypto Withdrawal webhook.
-        #[serde(
-            rename = "withdrawalId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub withdrawal_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "withdrawalId")]
+        pub withdrawal_id: ::std::string::String,
     }
     impl CryptoWithdrawalCreated {
         pub fn builder() -> builder::CryptoWithdrawalCreated {
@@ -852,7 +854,7 @@ details for failed withdrawals, whose shapes are unknown. None is guaranteed.
 it (its fields were never seen filled; read with care). Absent while in flight or on success.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub error: ::std::option::Option<WebhookError>,
+        pub error: ::std::option::Option<TransactionError>,
         ///Fee charged.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
@@ -1035,7 +1037,7 @@ status, timestamps and user details. The fields below are those the exchange pag
 it (its fields were never seen filled; read with care). Absent while in flight or on success.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub error: ::std::option::Option<WebhookError>,
+        pub error: ::std::option::Option<TransactionError>,
         ///The exchange id (name assumed).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -1526,7 +1528,7 @@ Order Details and nothing is required.
         pub destination_external_user_id: ::std::option::Option<::std::string::String>,
         ///Why the transfer failed (the legacy example fills it with placeholders even for `SUCCESSFUL`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub error: ::std::option::Option<WebhookError>,
+        pub error: ::std::option::Option<TransactionError>,
         ///The transfer id returned by Create a Transfer.
         pub id: ::uuid::Uuid,
         ///The user the funds came from; null when the partner balance was the source.
@@ -1736,7 +1738,7 @@ required. A `FAILED` body is minimal and carries `error`.
         pub destination_iban: ::std::option::Option<::std::string::String>,
         ///Why the transfer failed (only on `FAILED`; its fields were never seen).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub error: ::std::option::Option<WebhookError>,
+        pub error: ::std::option::Option<TransactionError>,
         ///The fee charged.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
@@ -2098,7 +2100,7 @@ field P100 sends is kept as an unknown property.
 it (its fields were never seen filled; read with care). Absent while in flight or on success.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub error: ::std::option::Option<WebhookError>,
+        pub error: ::std::option::Option<TransactionError>,
         ///Fee charged for the transfer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
@@ -2186,6 +2188,26 @@ it (its fields were never seen filled; read with care). Absent while in flight o
     }
     impl SepaTransferUser {
         pub fn builder() -> builder::SepaTransferUser {
+            Default::default()
+        }
+    }
+    /**Why a money movement failed: P100's error object in the details answers and the transfer
+webhooks (named for what it describes, not where it was first seen, so that it is not
+taken for an error of webhook handling). Shown only in the legacy P2P Transfer example
+(with placeholder values); for SEPA transfers its fields were never seen (a third-party
+client assumes the same two).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct TransactionError {
+        ///A readable description of the failure.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///An error status or code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl TransactionError {
+        pub fn builder() -> builder::TransactionError {
             Default::default()
         }
     }
@@ -2293,7 +2315,7 @@ user-id fields and `createdAt` are not in it and are named after the P2P Transfe
 it (its fields were never seen filled; read with care). Absent while in flight or on success.
 */
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub error: ::std::option::Option<WebhookError>,
+        pub error: ::std::option::Option<TransactionError>,
         ///The transfer id.
         pub id: ::uuid::Uuid,
         ///E-mail of the sending side.
@@ -2783,7 +2805,7 @@ page). A `SUCCESSFUL` body carries all fields; a `FAILED` body is minimal and ca
         pub destination_iban: ::std::option::Option<::std::string::String>,
         ///Why the transfer failed (only on `FAILED`; its fields were never seen).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub error: ::std::option::Option<WebhookError>,
+        pub error: ::std::option::Option<TransactionError>,
         ///The fee charged.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fee: ::std::option::Option<::p100_api::types::DecimalNumber>,
@@ -2982,24 +3004,6 @@ never seen, so this is an open object; send the fields P100 tells you to.
             value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         ) -> Self {
             Self(value)
-        }
-    }
-    /**Failure details in a transfer webhook. Shown only in the legacy P2P Transfer example (with
-placeholder values); for SEPA transfers its fields were never seen (a third-party client
-assumes the same two).
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct WebhookError {
-        ///A readable description of the failure.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub description: ::std::option::Option<::std::string::String>,
-        ///An error status or code.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::std::string::String>,
-    }
-    impl WebhookError {
-        pub fn builder() -> builder::WebhookError {
-            Default::default()
         }
     }
     /// Types for composing complex structures.
@@ -5802,21 +5806,21 @@ assumes the same two).
         #[derive(Clone, Debug)]
         pub struct CryptoWithdrawalCreated {
             withdrawal_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
         }
         impl ::std::default::Default for CryptoWithdrawalCreated {
             fn default() -> Self {
                 Self {
-                    withdrawal_id: Ok(Default::default()),
+                    withdrawal_id: Err("no value supplied for withdrawal_id".to_string()),
                 }
             }
         }
         impl CryptoWithdrawalCreated {
             pub fn withdrawal_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.withdrawal_id = value
@@ -5865,7 +5869,7 @@ assumes the same two).
                 ::std::string::String,
             >,
             error: ::std::result::Result<
-                ::std::option::Option<super::WebhookError>,
+                ::std::option::Option<super::TransactionError>,
                 ::std::string::String,
             >,
             fee: ::std::result::Result<
@@ -5958,7 +5962,9 @@ assumes the same two).
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TransactionError>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
@@ -6418,7 +6424,7 @@ assumes the same two).
                 ::std::string::String,
             >,
             error: ::std::result::Result<
-                ::std::option::Option<super::WebhookError>,
+                ::std::option::Option<super::TransactionError>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -6506,7 +6512,9 @@ assumes the same two).
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TransactionError>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
@@ -8040,7 +8048,7 @@ assumes the same two).
                 ::std::string::String,
             >,
             error: ::std::result::Result<
-                ::std::option::Option<super::WebhookError>,
+                ::std::option::Option<super::TransactionError>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -8120,7 +8128,9 @@ assumes the same two).
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TransactionError>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
@@ -8768,7 +8778,7 @@ assumes the same two).
                 ::std::string::String,
             >,
             error: ::std::result::Result<
-                ::std::option::Option<super::WebhookError>,
+                ::std::option::Option<super::TransactionError>,
                 ::std::string::String,
             >,
             fee: ::std::result::Result<
@@ -8875,7 +8885,9 @@ assumes the same two).
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TransactionError>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
@@ -9529,7 +9541,7 @@ assumes the same two).
                 ::std::string::String,
             >,
             error: ::std::result::Result<
-                ::std::option::Option<super::WebhookError>,
+                ::std::option::Option<super::TransactionError>,
                 ::std::string::String,
             >,
             fee: ::std::result::Result<
@@ -9637,7 +9649,9 @@ assumes the same two).
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TransactionError>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
@@ -10053,6 +10067,70 @@ assumes the same two).
             }
         }
         #[derive(Clone, Debug)]
+        pub struct TransactionError {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TransactionError {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl TransactionError {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TransactionError> for super::TransactionError {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TransactionError,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TransactionError> for TransactionError {
+            fn from(value: super::TransactionError) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct TransactionHistoryItem {
             amount: ::std::result::Result<
                 ::std::option::Option<::p100_api::types::DecimalString>,
@@ -10242,7 +10320,7 @@ assumes the same two).
                 ::std::string::String,
             >,
             error: ::std::result::Result<
-                ::std::option::Option<super::WebhookError>,
+                ::std::option::Option<super::TransactionError>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
@@ -10344,7 +10422,9 @@ assumes the same two).
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TransactionError>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
@@ -11668,7 +11748,7 @@ assumes the same two).
                 ::std::string::String,
             >,
             error: ::std::result::Result<
-                ::std::option::Option<super::WebhookError>,
+                ::std::option::Option<super::TransactionError>,
                 ::std::string::String,
             >,
             fee: ::std::result::Result<
@@ -11772,7 +11852,9 @@ assumes the same two).
             }
             pub fn error<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::WebhookError>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TransactionError>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.error = value
@@ -11994,70 +12076,6 @@ assumes the same two).
                     address: Ok(value.address),
                     email: Ok(value.email),
                     phone: Ok(value.phone),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct WebhookError {
-            description: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            status: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for WebhookError {
-            fn default() -> Self {
-                Self {
-                    description: Ok(Default::default()),
-                    status: Ok(Default::default()),
-                }
-            }
-        }
-        impl WebhookError {
-            pub fn description<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
-                self
-            }
-            pub fn status<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<WebhookError> for super::WebhookError {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: WebhookError,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    description: value.description?,
-                    status: value.status?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::WebhookError> for WebhookError {
-            fn from(value: super::WebhookError) -> Self {
-                Self {
-                    description: Ok(value.description),
-                    status: Ok(value.status),
                 }
             }
         }
@@ -17876,11 +17894,11 @@ pub mod enums {
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum BalanceStatus {
-        ///`ACTIVE`
+        ///`ACTIVE`: Final: succeeded.
         Active,
-        ///`WAITING_TO_BE_ACTIVATED`
+        ///`WAITING_TO_BE_ACTIVATED`: Not final: in progress.
         WaitingToBeActivated,
-        ///`WAITING_FOR_ACTIVATION`
+        ///`WAITING_FOR_ACTIVATION`: Not final: in progress.
         WaitingForActivation,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -17962,15 +17980,15 @@ treat any other value as unknown.
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum CardStatus {
-        ///`ACTIVE`
+        ///`ACTIVE`: A state of the record (not the outcome of an operation).
         Active,
-        ///`LOCKED_BY_USER`
+        ///`LOCKED_BY_USER`: A state of the record (not the outcome of an operation).
         LockedByUser,
-        ///`BLOCKED`
+        ///`BLOCKED`: A state of the record (not the outcome of an operation).
         Blocked,
-        ///`SUSPENDED`
+        ///`SUSPENDED`: A state of the record (not the outcome of an operation).
         Suspended,
-        ///`DELETED`
+        ///`DELETED`: A state of the record (not the outcome of an operation).
         Deleted,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -18058,13 +18076,13 @@ SUCCESSFUL (credited) or UNSUCCESSFUL (rejected or failed).
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum CryptoDepositStatus {
-        ///`WAITING_FOR_VERIFICATION`
+        ///`WAITING_FOR_VERIFICATION`: Not final: in progress.
         WaitingForVerification,
-        ///`WAITING_FOR_TR_DATA`
+        ///`WAITING_FOR_TR_DATA`: Not final: in progress.
         WaitingForTrData,
-        ///`SUCCESSFUL`
+        ///`SUCCESSFUL`: Final: succeeded.
         Successful,
-        ///`UNSUCCESSFUL`
+        ///`UNSUCCESSFUL`: Final: failed.
         Unsuccessful,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -18141,6 +18159,124 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
             Ok(Self::from(value.into_owned()))
         }
     }
+    /**A currency code. P100 writes lowercase slugs in requests and in most answers (a few
+examples write `BTC`); rate maps are keyed by them. Compare without regard to case and
+send the listed lowercase spelling. P100 adds currencies without notice, so the set is
+open: fields that carry a currency stay `type: string` (a client generated from this
+file accepts a new code) and name this set with `x-p100-value-set: Currency`.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text. Values are read without regard to case and kept lowercase (`BTC` is `btc`), and sent in the lowercase spelling the spec lists.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Currency {
+        ///`btc`: Bitcoin (network `btc`).
+        Btc,
+        ///`eth`: Ether (network `ethereum`).
+        Eth,
+        ///`eur`: Euro, the only fiat currency (SEPA).
+        Eur,
+        ///`usdc`: USD Coin, on `ethereum` (the default) or `polygon`.
+        Usdc,
+        ///`usdt`: Tether USD, on `ethereum` (the default) or `polygon`.
+        Usdt,
+        ///`ltc`: Litecoin (network `litecoin`).
+        Ltc,
+        ///`doge`: Dogecoin (network `dogecoin`).
+        Doge,
+        ///`pol`: Polygon's native token (network `polygon`).
+        Pol,
+        ///`eurt`: Tether EUR; only in the legacy list of withdrawal currencies.
+        Eurt,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl Currency {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Btc,
+            Self::Eth,
+            Self::Eur,
+            Self::Usdc,
+            Self::Usdt,
+            Self::Ltc,
+            Self::Doge,
+            Self::Pol,
+            Self::Eurt,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Btc => "btc",
+                Self::Eth => "eth",
+                Self::Eur => "eur",
+                Self::Usdc => "usdc",
+                Self::Usdt => "usdt",
+                Self::Ltc => "ltc",
+                Self::Doge => "doge",
+                Self::Pol => "pol",
+                Self::Eurt => "eurt",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for Currency {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for Currency {
+        /// Reads the value without regard to case; an unknown value is kept lowercase.
+        fn from(value: &str) -> Self {
+            Self::from(value.to_ascii_lowercase())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Currency {
+        /// Reads the value without regard to case; an unknown value is kept lowercase.
+        fn from(mut value: ::std::string::String) -> Self {
+            value.make_ascii_lowercase();
+            match value.as_str() {
+                "btc" => Self::Btc,
+                "eth" => Self::Eth,
+                "eur" => Self::Eur,
+                "usdc" => Self::Usdc,
+                "usdt" => Self::Usdt,
+                "ltc" => Self::Ltc,
+                "doge" => Self::Doge,
+                "pol" => Self::Pol,
+                "eurt" => Self::Eurt,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Currency {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for Currency {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Currency {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
     /**Status of an exchange; COMPLETED and FAILED are final. The oldest partner page wrote them in
 lowercase (completed, failed) in its prose. Other values may exist.
 
@@ -18148,9 +18284,9 @@ lowercase (completed, failed) in its prose. Other values may exist.
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum ExchangeStatus {
-        ///`COMPLETED`
+        ///`COMPLETED`: Final: succeeded.
         Completed,
-        ///`FAILED`
+        ///`FAILED`: Final: failed.
         Failed,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -18226,11 +18362,11 @@ IBAN whitelisted), `REJECTED` mismatch or compliance issue (refunded to the send
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum IbanStatus {
-        ///`PENDING`
+        ///`PENDING`: Not final: in progress.
         Pending,
-        ///`APPROVED`
+        ///`APPROVED`: Final: succeeded.
         Approved,
-        ///`REJECTED`
+        ///`REJECTED`: Final: failed.
         Rejected,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -18309,13 +18445,13 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum KycAttemptStatus {
-        ///`PENDING`
+        ///`PENDING`: Not final: in progress.
         Pending,
-        ///`VERIFICATION`
+        ///`VERIFICATION`: Not final: in progress.
         Verification,
-        ///`REJECTED_BY_PROVIDER`
+        ///`REJECTED_BY_PROVIDER`: Final: failed.
         RejectedByProvider,
-        ///`SUCCESSFUL`
+        ///`SUCCESSFUL`: Final: succeeded.
         Successful,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -18487,9 +18623,9 @@ document was accepted and queued for verification, `ERROR` it could not be proce
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum KycFileStatus {
-        ///`ADDED`
+        ///`ADDED`: Final: succeeded.
         Added,
-        ///`ERROR`
+        ///`ERROR`: Final: failed.
         Error,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -18911,11 +19047,11 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum KycVerificationStatus {
-        ///`NOT_VERIFIED`
+        ///`NOT_VERIFIED`: Not final: in progress.
         NotVerified,
-        ///`VERIFIED`
+        ///`VERIFIED`: Final: succeeded.
         Verified,
-        ///`EXPIRED`
+        ///`EXPIRED`: Final: failed.
         Expired,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -18989,6 +19125,103 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
             Ok(Self::from(value.into_owned()))
         }
     }
+    /**A blockchain network. Requests write it lowercase (`polygon`); some answers and the
+withdrawal table write it uppercase (`POLYGON`). Compare without regard to case and send
+the listed lowercase spelling. Open like `Currency`: fields stay `type: string` and name
+this set with `x-p100-value-set: Network`.
+
+
+Open enum: a value this version does not list parses as `Unknown` with its text. Values are read without regard to case and kept lowercase (`BTC` is `btc`), and sent in the lowercase spelling the spec lists.*/
+    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Network {
+        ///`ethereum`: Ethereum; the default network of usdc and usdt.
+        Ethereum,
+        ///`polygon`: Polygon; usdc, usdt and pol.
+        Polygon,
+        ///`btc`: Bitcoin.
+        Btc,
+        ///`litecoin`: Litecoin.
+        Litecoin,
+        ///`dogecoin`: Dogecoin.
+        Dogecoin,
+        /// A value not listed in the spec, kept as P100 sent it.
+        Unknown(::std::string::String),
+    }
+    impl Network {
+        /// Every documented value, in the order the spec lists them.
+        pub const KNOWN: &'static [Self] = &[
+            Self::Ethereum,
+            Self::Polygon,
+            Self::Btc,
+            Self::Litecoin,
+            Self::Dogecoin,
+        ];
+        /// The value as P100 spells it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Ethereum => "ethereum",
+                Self::Polygon => "polygon",
+                Self::Btc => "btc",
+                Self::Litecoin => "litecoin",
+                Self::Dogecoin => "dogecoin",
+                Self::Unknown(other) => other.as_str(),
+            }
+        }
+        /// Whether this value is not one the spec lists.
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
+    }
+    impl ::std::fmt::Display for Network {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for Network {
+        /// Reads the value without regard to case; an unknown value is kept lowercase.
+        fn from(value: &str) -> Self {
+            Self::from(value.to_ascii_lowercase())
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Network {
+        /// Reads the value without regard to case; an unknown value is kept lowercase.
+        fn from(mut value: ::std::string::String) -> Self {
+            value.make_ascii_lowercase();
+            match value.as_str() {
+                "ethereum" => Self::Ethereum,
+                "polygon" => Self::Polygon,
+                "btc" => Self::Btc,
+                "litecoin" => Self::Litecoin,
+                "dogecoin" => Self::Dogecoin,
+                _ => Self::Unknown(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Network {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for Network {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Network {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::std::borrow::Cow<
+                'de,
+                str,
+            > as ::serde::Deserialize>::deserialize(deserializer)?;
+            Ok(Self::from(value.into_owned()))
+        }
+    }
     /**The state of an order. Only these values are named in the docs; the full list (e.g. the
 final states) is not documented, so expect others.
 
@@ -18996,9 +19229,9 @@ final states) is not documented, so expect others.
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum OrderStatus {
-        ///`WAITING_FOR_WALLET_ADDRESS`
+        ///`WAITING_FOR_WALLET_ADDRESS`: Not final: in progress.
         WaitingForWalletAddress,
-        ///`WAITING_FOR_CONFIRMATION`
+        ///`WAITING_FOR_CONFIRMATION`: Not final: in progress.
         WaitingForConfirmation,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -19078,13 +19311,13 @@ approvable as sent, e.g. blurry or cut off (fix and re-upload).
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum PoaVerificationStatus {
-        ///`WAITING`
+        ///`WAITING`: Not final: in progress.
         Waiting,
-        ///`APPROVED`
+        ///`APPROVED`: Final: succeeded.
         Approved,
-        ///`REJECTED`
+        ///`REJECTED`: Final: failed.
         Rejected,
-        ///`QUESTIONED`
+        ///`QUESTIONED`: Final: failed.
         Questioned,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -19243,9 +19476,9 @@ FAILED. Intermediate values were not seen.
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum SepaTransferStatus {
-        ///`SUCCESSFUL`
+        ///`SUCCESSFUL`: Final: succeeded.
         Successful,
-        ///`FAILED`
+        ///`FAILED`: Final: failed.
         Failed,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),
@@ -19320,7 +19553,7 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
 Open enum: a value this version does not list parses as `Unknown` with its text.*/
     #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum TransferStatus {
-        ///`SUCCESSFUL`
+        ///`SUCCESSFUL`: Final: succeeded.
         Successful,
         /// A value not listed in the spec, kept as P100 sent it.
         Unknown(::std::string::String),

@@ -12,14 +12,14 @@
 
 use anyhow::Context as _;
 use p100_ergonomic::types::{CreateTransferRequest, UserBalances, UserCreateRequest};
-use p100_ergonomic::{Client, WaitPolicy};
+use p100_ergonomic::{Amount, Client, Currency, WaitPolicy};
 use p100_sandbox::Sandbox;
 
 /// What the user is funded with, and what it exchanges (EUR → BTC).
 const FUNDING: &str = "500.00";
 const EXCHANGED: &str = "100";
-const FROM: &str = "eur";
-const TO: &str = "btc";
+const FROM: Currency = Currency::Eur;
+const TO: Currency = Currency::Btc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -49,8 +49,8 @@ async fn main() -> anyhow::Result<()> {
         .body(
             CreateTransferRequest::builder()
                 .destination_external_user_id(user.clone())
-                .amount(FUNDING.parse::<p100_ergonomic::types::DecimalString>()?)
-                .currency(FROM),
+                .amount(Amount::try_from(FUNDING)?)
+                .currency(FROM.as_str()),
         )
         .send()
         .await
@@ -62,31 +62,27 @@ async fn main() -> anyhow::Result<()> {
         .context("waiting for the funding transfer")?;
     println!(
         "2. funded {user} with {FUNDING} {FROM}: transfer {} is {} after {} poll(s)",
-        funded.id,
-        funded.status.as_deref().unwrap_or("?"),
-        funded.polls
+        funded.id, funded.status, funded.polls
     );
     print_balances(&client, &user, "   balances before").await?;
 
     // 3. Lock a rate, execute the exchange before the lock expires, wait for the outcome.
     let done = client
-        .exchange_and_wait(&user, EXCHANGED, FROM, TO, WaitPolicy::default())
+        .exchange()
+        .user(&user)
+        .sell(Amount::try_from(EXCHANGED)?, FROM)
+        .buy(TO)
+        .send_and_wait(WaitPolicy::default())
         .await
         .context("exchanging")?;
     println!(
         "3. exchanged {EXCHANGED} {FROM} to {TO}: exchange {} is {} after {} poll(s) in {:.1?}",
-        done.id,
-        done.status.as_deref().unwrap_or("?"),
-        done.polls,
-        done.elapsed
+        done.id, done.status, done.polls, done.elapsed
     );
 
     // 4. Where the money is now.
     print_balances(&client, &user, "4. balances after").await?;
-    println!(
-        "final exchange status: {}",
-        done.status.as_deref().unwrap_or("?")
-    );
+    println!("final exchange status: {}", done.status);
     Ok(())
 }
 
@@ -127,7 +123,7 @@ async fn print_balances(client: &Client, user: &str, title: &str) -> anyhow::Res
         .map(|b| (b.name.as_str(), b.amount.to_string()));
     let shown: Vec<String> = fiat
         .chain(crypto)
-        .filter(|(name, _)| [FROM, TO].contains(name))
+        .filter(|(name, _)| [FROM, TO].contains(&Currency::from(*name)))
         .map(|(name, amount)| format!("{amount} {name}"))
         .collect();
     println!("{title}: {}", shown.join(", "));

@@ -83,8 +83,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// activity that makes the sandbox send webhooks: a funded user (`p2p_transfer`) and an
 /// exchange (`exchange`).
 async fn demo_with_sandbox() -> Result<(), Box<dyn std::error::Error>> {
-    use p100_ergonomic::types::{CreateTransferRequest, DecimalString, UserCreateRequest};
-    use p100_ergonomic::{Client, WaitPolicy};
+    use p100_ergonomic::types::{CreateTransferRequest, UserCreateRequest};
+    use p100_ergonomic::{Amount, Client, Currency, WaitPolicy};
     use p100_sandbox::{Config, Sandbox};
 
     println!("P100_WEBHOOK_TOKEN is not set: a demonstration against a local p100-sandbox");
@@ -131,8 +131,8 @@ async fn demo_with_sandbox() -> Result<(), Box<dyn std::error::Error>> {
         .body(
             CreateTransferRequest::builder()
                 .destination_external_user_id(user.clone())
-                .amount("250.00".parse::<DecimalString>()?)
-                .currency("eur"),
+                .amount(Amount::try_from("250.00")?)
+                .currency(Currency::Eur.as_str()),
         )
         .send()
         .await?;
@@ -141,7 +141,11 @@ async fn demo_with_sandbox() -> Result<(), Box<dyn std::error::Error>> {
     let first = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv()).await?;
     print_event(first.as_ref());
     client
-        .exchange_and_wait(&user, "50", "eur", "usdt", WaitPolicy::default())
+        .exchange()
+        .user(&user)
+        .sell(Amount::try_from(50)?, Currency::Eur)
+        .buy(Currency::Usdt)
+        .send_and_wait(WaitPolicy::default())
         .await?;
     let second = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv()).await?;
     print_event(second.as_ref());

@@ -137,6 +137,9 @@ pub enum ConfigError {
         /// The host of the refused URL.
         host: String,
     },
+    /// A zero timeout: every request would fail before it was sent.
+    #[error("the timeout is zero: every request would time out at once; give a positive duration, or `None` for no timeout")]
+    ZeroTimeout,
     /// The user agent cannot be sent as a header value.
     #[error("the user agent is not a valid header value")]
     InvalidUserAgent,
@@ -518,7 +521,8 @@ impl ClientBuilder {
     }
 
     /// The whole-request timeout of each attempt, from sending to the end of the body (default
-    /// 30 s; `None` disables it).
+    /// 30 s; `None` disables it). Zero is refused by [`build`](Self::build)
+    /// ([`ConfigError::ZeroTimeout`]).
     pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.timeout = timeout.into();
         self
@@ -552,6 +556,9 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let key = self.api_key.ok_or(ConfigError::MissingApiKey)?;
         let api_key = check_api_key(&key)?;
+        if self.timeout.is_some_and(|timeout| timeout.is_zero()) {
+            return Err(ConfigError::ZeroTimeout.into());
+        }
         let base_url = match &self.target {
             Target::Environment(environment) => environment.base_url().to_string(),
             Target::Url(url) => validate_base_url(url)?,

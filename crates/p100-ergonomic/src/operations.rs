@@ -7,9 +7,17 @@
 //! `cargo xtask codegen` from the raw client and the spec.
 use p100_api::types;
 use p100_api::ResponseValue;
+use futures::future::Either;
 use crate::{Client, Error};
 #[allow(unused_imports)]
 use types as _;
+/// A request body kept by an operation method that checks it before sending: as given
+/// to `body` (converted once, like the raw builder does), or being built by `body_map`.
+#[allow(dead_code)]
+enum Body<T, B> {
+    Built(T),
+    Building(B),
+}
 impl Client {
     ///Delete a card
     ///
@@ -257,6 +265,9 @@ impl Client {
             client: self,
             inner: self.raw().crypto_withdrawal_create(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get a crypto withdrawal's details
@@ -307,6 +318,9 @@ impl Client {
             client: self,
             inner: self.raw().exchange_create(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get an exchange's details
@@ -435,6 +449,9 @@ impl Client {
             client: self,
             inner: self.raw().order_create_lock(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get indicative order rates
@@ -487,6 +504,9 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_crypto_withdrawal(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Exchange currencies on the partner balance
@@ -504,6 +524,9 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_exchange(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Lock exchange rates for the partner
@@ -573,6 +596,9 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_sepa_transfer(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get the partner's transaction history
@@ -690,6 +716,9 @@ impl Client {
             client: self,
             inner: self.raw().sepa_transfer_create(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get a SEPA transfer's details
@@ -722,6 +751,9 @@ impl Client {
             client: self,
             inner: self.raw().transfer_create(),
             invalid: ::core::option::Option::None,
+            body: ::core::result::Result::Ok(
+                Body::Building(::core::default::Default::default()),
+            ),
         }
     }
     ///Get internal transfer details
@@ -929,17 +961,36 @@ impl<'a> CardDelete<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_delete", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardDelete<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_delete", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardDelete<'_> {
@@ -971,17 +1022,36 @@ impl<'a> CardList<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardList, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardList, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardList>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_list", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardList<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_list", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardList<'_> {
@@ -1017,17 +1087,36 @@ impl<'a> CardBlock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_block", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardBlock<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_block", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardBlock<'_> {
@@ -1067,17 +1156,36 @@ impl<'a> CardGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardGet<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_get", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardGet<'_> {
@@ -1115,17 +1223,39 @@ impl<'a> CardUpdateLimits<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_update_limits", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CardUpdateLimits<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_update_limits", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardUpdateLimits<'_> {
@@ -1165,17 +1295,39 @@ impl<'a> CardGetLimits<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardLimits, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardLimits, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardLimits>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_get_limits", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CardGetLimits<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_get_limits", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardGetLimits<'_> {
@@ -1213,17 +1365,39 @@ impl<'a> CardUpdatePin<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_update_pin", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CardUpdatePin<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_update_pin", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardUpdatePin<'_> {
@@ -1261,17 +1435,39 @@ impl<'a> CardUnblock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardActionResult, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardActionResult, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_unblock", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CardUnblock<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_unblock", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardUnblock<'_> {
@@ -1307,17 +1503,36 @@ impl<'a> CardCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CardCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CardCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("card_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardCreate<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("card_create", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CardCreate<'_> {
@@ -1342,17 +1557,39 @@ impl<'a> CheckoutCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::CheckoutCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CheckoutCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CheckoutCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("checkout_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CheckoutCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("checkout_create", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CheckoutCreate<'_> {
@@ -1392,19 +1629,39 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TravelRuleUpdated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TravelRuleUpdated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TravelRuleUpdated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("crypto_deposit_update_travel_rule", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CryptoDepositUpdateTravelRule<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client
-            .send_raw("crypto_deposit_update_travel_rule", self.inner.send())
-            .await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CryptoDepositUpdateTravelRule<'_> {
@@ -1413,69 +1670,118 @@ impl ::core::fmt::Debug for CryptoDepositUpdateTravelRule<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::crypto_withdrawal_create`] (Create a crypto withdrawal from a user's balance).
+/**The request of [`Client::crypto_withdrawal_create`] (Create a crypto withdrawal from a user's balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct CryptoWithdrawalCreate<'a> {
     client: &'a Client,
     inner: p100_api::builder::CryptoWithdrawalCreate<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        Body<
+            types::CreateCryptoWithdrawalRequest,
+            types::builder::CreateCryptoWithdrawalRequest,
+        >,
+        ::std::string::String,
+    >,
 }
 impl<'a> CryptoWithdrawalCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateCryptoWithdrawalRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateCryptoWithdrawalRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateCryptoWithdrawalRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(Body::Built)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateCryptoWithdrawalRequest` for body failed: {}",
+                    e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateCryptoWithdrawalRequest,
         ) -> types::builder::CreateCryptoWithdrawalRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::CryptoWithdrawalCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CryptoWithdrawalCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("crypto_withdrawal_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CryptoWithdrawalCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("crypto_withdrawal_create", self.inner.send()).await
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateCryptoWithdrawalRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        ::core::result::Result::Ok((self.client, inner))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `crypto_withdrawal_get` with the answer's `withdrawalId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
         self,
         policy: crate::WaitPolicy,
     ) -> ::core::result::Result<
-        crate::Settled<types::CryptoWithdrawalDetails>,
+        crate::Succeeded<types::CryptoWithdrawalDetails>,
         crate::wait::SendAndWaitError<types::CryptoWithdrawalDetails>,
     > {
         let client = self.client.clone();
         let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
-        let ::core::option::Option::Some(id) = created
-            .withdrawal_id
-            .as_ref()
-            .map(|id| id.to_string()) else {
-            return ::core::result::Result::Err(crate::wait::SendAndWaitError::NoId {
-                operation: "crypto_withdrawal_create",
-                answer: ::serde_json::to_value(&created).unwrap_or_default(),
-            });
-        };
+        let id = created.withdrawal_id.to_string();
         client
             .wait_until_final::<types::CryptoWithdrawalDetails>(id)
             .policy(policy)
@@ -1514,19 +1820,39 @@ impl<'a> CryptoWithdrawalGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::CryptoWithdrawalDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CryptoWithdrawalDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("crypto_withdrawal_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CryptoWithdrawalGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("crypto_withdrawal_get", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalGet<'_> {
@@ -1559,19 +1885,39 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::NetworkFee, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::NetworkFee, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::NetworkFee>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("crypto_withdrawal_get_network_fee", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::CryptoWithdrawalGetNetworkFee<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client
-            .send_raw("crypto_withdrawal_get_network_fee", self.inner.send())
-            .await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalGetNetworkFee<'_> {
@@ -1580,54 +1926,109 @@ impl ::core::fmt::Debug for CryptoWithdrawalGetNetworkFee<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::exchange_create`] (Create and finalize an exchange for a user).
+/**The request of [`Client::exchange_create`] (Create and finalize an exchange for a user).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct ExchangeCreate<'a> {
     client: &'a Client,
     inner: p100_api::builder::ExchangeCreate<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        Body<types::CreateExchangeRequest, types::builder::CreateExchangeRequest>,
+        ::std::string::String,
+    >,
 }
 impl<'a> ExchangeCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateExchangeRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateExchangeRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateExchangeRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(Body::Built)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateExchangeRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateExchangeRequest,
         ) -> types::builder::CreateExchangeRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("exchange_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::ExchangeCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("exchange_create", self.inner.send()).await
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateExchangeRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        ::core::result::Result::Ok((self.client, inner))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `exchange_get` with the answer's `exchangeId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
         self,
         policy: crate::WaitPolicy,
     ) -> ::core::result::Result<
-        crate::Settled<types::ExchangeDetails>,
+        crate::Succeeded<types::ExchangeDetails>,
         crate::wait::SendAndWaitError<types::ExchangeDetails>,
     > {
         let client = self.client.clone();
@@ -1670,17 +2071,39 @@ impl<'a> ExchangeGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("exchange_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::ExchangeGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("exchange_get", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for ExchangeGet<'_> {
@@ -1712,17 +2135,39 @@ impl<'a> ExchangeCreateLock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeLock, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeLock, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("exchange_create_lock", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::ExchangeCreateLock<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("exchange_create_lock", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for ExchangeCreateLock<'_> {
@@ -1739,17 +2184,39 @@ pub struct ExchangeGetRate<'a> {
 }
 impl<'a> ExchangeGetRate<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeRates, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeRates, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeRates>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("exchange_get_rate", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::ExchangeGetRate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("exchange_get_rate", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for ExchangeGetRate<'_> {
@@ -1787,19 +2254,39 @@ impl<'a> KycCreateVerification<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::KycVerificationCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::KycVerificationCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycVerificationCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("kyc_create_verification", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::KycCreateVerification<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("kyc_create_verification", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for KycCreateVerification<'_> {
@@ -1832,17 +2319,39 @@ impl<'a> KycGetStatus<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::KycStatus, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::KycStatus, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycStatus>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("kyc_get_status", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::KycGetStatus<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("kyc_get_status", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for KycGetStatus<'_> {
@@ -1880,24 +2389,46 @@ impl<'a> OrderCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::OrderCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::OrderCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("order_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::OrderCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("order_create", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `order_get` with the answer's `orderId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
         self,
         policy: crate::WaitPolicy,
     ) -> ::core::result::Result<
-        crate::Settled<types::OrderDetails>,
+        crate::Succeeded<types::OrderDetails>,
         crate::wait::SendAndWaitError<types::OrderDetails>,
     > {
         let client = self.client.clone();
@@ -1933,17 +2464,36 @@ impl<'a> OrderGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::OrderDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::OrderDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("order_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::OrderGet<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("order_get", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for OrderGet<'_> {
@@ -1951,47 +2501,102 @@ impl ::core::fmt::Debug for OrderGet<'_> {
         f.debug_struct(::core::stringify!(OrderGet)).finish_non_exhaustive()
     }
 }
-///The request of [`Client::order_create_lock`] (Lock an order rate).
+/**The request of [`Client::order_create_lock`] (Lock an order rate).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct OrderCreateLock<'a> {
     client: &'a Client,
     inner: p100_api::builder::OrderCreateLock<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        Body<types::CreateOrderLockRequest, types::builder::CreateOrderLockRequest>,
+        ::std::string::String,
+    >,
 }
 impl<'a> OrderCreateLock<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateOrderLockRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateOrderLockRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateOrderLockRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(Body::Built)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateOrderLockRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateOrderLockRequest,
         ) -> types::builder::CreateOrderLockRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::OrderLock, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::OrderLock, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderLock>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("order_create_lock", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::OrderCreateLock<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("order_create_lock", self.inner.send()).await
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateOrderLockRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for OrderCreateLock<'_> {
@@ -2008,17 +2613,39 @@ pub struct OrderGetRates<'a> {
 }
 impl<'a> OrderGetRates<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::OrderRates, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::OrderRates, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderRates>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("order_get_rates", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::OrderGetRates<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("order_get_rates", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for OrderGetRates<'_> {
@@ -2035,17 +2662,39 @@ pub struct PartnerGetBalances<'a> {
 }
 impl<'a> PartnerGetBalances<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::PartnerBalances, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::PartnerBalances, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::PartnerBalances>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_get_balances", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerGetBalances<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_get_balances", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerGetBalances<'_> {
@@ -2053,69 +2702,118 @@ impl ::core::fmt::Debug for PartnerGetBalances<'_> {
         f.debug_struct(::core::stringify!(PartnerGetBalances)).finish_non_exhaustive()
     }
 }
-///The request of [`Client::partner_create_crypto_withdrawal`] (Withdraw crypto from the partner balance).
+/**The request of [`Client::partner_create_crypto_withdrawal`] (Withdraw crypto from the partner balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PartnerCreateCryptoWithdrawal<'a> {
     client: &'a Client,
     inner: p100_api::builder::PartnerCreateCryptoWithdrawal<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        Body<
+            types::PartnerCreateCryptoWithdrawalRequest,
+            types::builder::PartnerCreateCryptoWithdrawalRequest,
+        >,
+        ::std::string::String,
+    >,
 }
 impl<'a> PartnerCreateCryptoWithdrawal<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::PartnerCreateCryptoWithdrawalRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::PartnerCreateCryptoWithdrawalRequest>,
+        <V as ::core::convert::TryInto<
             types::PartnerCreateCryptoWithdrawalRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(Body::Built)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `PartnerCreateCryptoWithdrawalRequest` for body failed: {}",
+                    e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::PartnerCreateCryptoWithdrawalRequest,
         ) -> types::builder::PartnerCreateCryptoWithdrawalRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::CryptoWithdrawalCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::CryptoWithdrawalCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_crypto_withdrawal", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateCryptoWithdrawal<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_crypto_withdrawal", self.inner.send()).await
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::PartnerCreateCryptoWithdrawalRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        ::core::result::Result::Ok((self.client, inner))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `crypto_withdrawal_get` with the answer's `withdrawalId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
         self,
         policy: crate::WaitPolicy,
     ) -> ::core::result::Result<
-        crate::Settled<types::CryptoWithdrawalDetails>,
+        crate::Succeeded<types::CryptoWithdrawalDetails>,
         crate::wait::SendAndWaitError<types::CryptoWithdrawalDetails>,
     > {
         let client = self.client.clone();
         let created = self.send().await.map_err(crate::wait::SendAndWaitError::Send)?;
-        let ::core::option::Option::Some(id) = created
-            .withdrawal_id
-            .as_ref()
-            .map(|id| id.to_string()) else {
-            return ::core::result::Result::Err(crate::wait::SendAndWaitError::NoId {
-                operation: "partner_create_crypto_withdrawal",
-                answer: ::serde_json::to_value(&created).unwrap_or_default(),
-            });
-        };
+        let id = created.withdrawal_id.to_string();
         client
             .wait_until_final::<types::CryptoWithdrawalDetails>(id)
             .policy(policy)
@@ -2130,54 +2828,112 @@ impl ::core::fmt::Debug for PartnerCreateCryptoWithdrawal<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::partner_create_exchange`] (Exchange currencies on the partner balance).
+/**The request of [`Client::partner_create_exchange`] (Exchange currencies on the partner balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PartnerCreateExchange<'a> {
     client: &'a Client,
     inner: p100_api::builder::PartnerCreateExchange<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        Body<
+            types::PartnerCreateExchangeRequest,
+            types::builder::PartnerCreateExchangeRequest,
+        >,
+        ::std::string::String,
+    >,
 }
 impl<'a> PartnerCreateExchange<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::PartnerCreateExchangeRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::PartnerCreateExchangeRequest>,
+        <V as ::core::convert::TryInto<
             types::PartnerCreateExchangeRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(Body::Built)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `PartnerCreateExchangeRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::PartnerCreateExchangeRequest,
         ) -> types::builder::PartnerCreateExchangeRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_exchange", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateExchange<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_exchange", self.inner.send()).await
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::PartnerCreateExchangeRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        ::core::result::Result::Ok((self.client, inner))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `exchange_get` with the answer's `exchangeId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
         self,
         policy: crate::WaitPolicy,
     ) -> ::core::result::Result<
-        crate::Settled<types::ExchangeDetails>,
+        crate::Succeeded<types::ExchangeDetails>,
         crate::wait::SendAndWaitError<types::ExchangeDetails>,
     > {
         let client = self.client.clone();
@@ -2205,17 +2961,39 @@ pub struct PartnerCreateExchangeLock<'a> {
 }
 impl<'a> PartnerCreateExchangeLock<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::ExchangeLock, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::ExchangeLock, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_exchange_lock", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateExchangeLock<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_exchange_lock", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateExchangeLock<'_> {
@@ -2233,21 +3011,39 @@ pub struct PartnerGetSepaDepositContacts<'a> {
 }
 impl<'a> PartnerGetSepaDepositContacts<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaDepositContacts, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaDepositContacts, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_get_sepa_deposit_contacts", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerGetSepaDepositContacts<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client
-            .send_raw("partner_get_sepa_deposit_contacts", self.inner.send())
-            .await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerGetSepaDepositContacts<'_> {
@@ -2265,17 +3061,39 @@ pub struct PartnerGetSepaDepositInfo<'a> {
 }
 impl<'a> PartnerGetSepaDepositInfo<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::SepaDepositInfo, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaDepositInfo, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_get_sepa_deposit_info", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerGetSepaDepositInfo<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_get_sepa_deposit_info", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerGetSepaDepositInfo<'_> {
@@ -2284,56 +3102,113 @@ impl ::core::fmt::Debug for PartnerGetSepaDepositInfo<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::partner_create_sepa_transfer`] (Send a SEPA transfer from the partner balance).
+/**The request of [`Client::partner_create_sepa_transfer`] (Send a SEPA transfer from the partner balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct PartnerCreateSepaTransfer<'a> {
     client: &'a Client,
     inner: p100_api::builder::PartnerCreateSepaTransfer<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        Body<
+            types::PartnerCreateSepaTransferRequest,
+            types::builder::PartnerCreateSepaTransferRequest,
+        >,
+        ::std::string::String,
+    >,
 }
 impl<'a> PartnerCreateSepaTransfer<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::PartnerCreateSepaTransferRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::PartnerCreateSepaTransferRequest>,
+        <V as ::core::convert::TryInto<
             types::PartnerCreateSepaTransferRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(Body::Built)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `PartnerCreateSepaTransferRequest` for body failed: {}",
+                    e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::PartnerCreateSepaTransferRequest,
         ) -> types::builder::PartnerCreateSepaTransferRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaTransferCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaTransferCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_sepa_transfer", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateSepaTransfer<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_sepa_transfer", self.inner.send()).await
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::PartnerCreateSepaTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        ::core::result::Result::Ok((self.client, inner))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `sepa_transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
         self,
         policy: crate::WaitPolicy,
     ) -> ::core::result::Result<
-        crate::Settled<types::SepaTransferDetails>,
+        crate::Succeeded<types::SepaTransferDetails>,
         crate::wait::SendAndWaitError<types::SepaTransferDetails>,
     > {
         let client = self.client.clone();
@@ -2378,17 +3253,39 @@ impl<'a> PartnerGetTransactionHistory<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TransactionHistory, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TransactionHistory, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_get_transaction_history", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerGetTransactionHistory<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_get_transaction_history", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerGetTransactionHistory<'_> {
@@ -2414,19 +3311,39 @@ impl<'a> PartnerCreateWallet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::PartnerWalletCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::PartnerWalletCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::PartnerWalletCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("partner_create_wallet", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PartnerCreateWallet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("partner_create_wallet", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateWallet<'_> {
@@ -2451,17 +3368,39 @@ impl<'a> PaymentLinkCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::PaymentLinkCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::PaymentLinkCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("payment_link_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PaymentLinkCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("payment_link_create", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PaymentLinkCreate<'_> {
@@ -2493,17 +3432,39 @@ impl<'a> PaymentLinkGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::PaymentLinkDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::PaymentLinkDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("payment_link_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::PaymentLinkGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("payment_link_get", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for PaymentLinkGet<'_> {
@@ -2535,19 +3496,39 @@ impl<'a> UserGetSepaDepositContacts<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaDepositContacts, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaDepositContacts, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_get_sepa_deposit_contacts", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserGetSepaDepositContacts<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_get_sepa_deposit_contacts", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserGetSepaDepositContacts<'_> {
@@ -2580,17 +3561,39 @@ impl<'a> UserGetSepaDepositInfo<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::SepaDepositInfo, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaDepositInfo, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_get_sepa_deposit_info", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserGetSepaDepositInfo<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_get_sepa_deposit_info", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserGetSepaDepositInfo<'_> {
@@ -2599,56 +3602,112 @@ impl ::core::fmt::Debug for UserGetSepaDepositInfo<'_> {
             .finish_non_exhaustive()
     }
 }
-///The request of [`Client::sepa_transfer_create`] (Create a SEPA transfer from a user's balance).
+/**The request of [`Client::sepa_transfer_create`] (Create a SEPA transfer from a user's balance).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct SepaTransferCreate<'a> {
     client: &'a Client,
     inner: p100_api::builder::SepaTransferCreate<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        Body<
+            types::CreateSepaTransferRequest,
+            types::builder::CreateSepaTransferRequest,
+        >,
+        ::std::string::String,
+    >,
 }
 impl<'a> SepaTransferCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateSepaTransferRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateSepaTransferRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateSepaTransferRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(Body::Built)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateSepaTransferRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateSepaTransferRequest,
         ) -> types::builder::CreateSepaTransferRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaTransferCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaTransferCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("sepa_transfer_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::SepaTransferCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("sepa_transfer_create", self.inner.send()).await
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateSepaTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        ::core::result::Result::Ok((self.client, inner))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `sepa_transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
         self,
         policy: crate::WaitPolicy,
     ) -> ::core::result::Result<
-        crate::Settled<types::SepaTransferDetails>,
+        crate::Succeeded<types::SepaTransferDetails>,
         crate::wait::SendAndWaitError<types::SepaTransferDetails>,
     > {
         let client = self.client.clone();
@@ -2684,19 +3743,39 @@ impl<'a> SepaTransferGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::SepaTransferDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::SepaTransferDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("sepa_transfer_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::SepaTransferGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("sepa_transfer_get", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for SepaTransferGet<'_> {
@@ -2704,54 +3783,109 @@ impl ::core::fmt::Debug for SepaTransferGet<'_> {
         f.debug_struct(::core::stringify!(SepaTransferGet)).finish_non_exhaustive()
     }
 }
-///The request of [`Client::transfer_create`] (Create an internal transfer).
+/**The request of [`Client::transfer_create`] (Create an internal transfer).
+
+Its `amount` must be an [`Amount`](crate::Amount) (more than zero, plain decimal notation): anything else is an invalid-request error, and nothing is sent.*/
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct TransferCreate<'a> {
     client: &'a Client,
     inner: p100_api::builder::TransferCreate<'a>,
     invalid: ::core::option::Option<Error>,
+    body: ::core::result::Result<
+        Body<types::CreateTransferRequest, types::builder::CreateTransferRequest>,
+        ::std::string::String,
+    >,
 }
 impl<'a> TransferCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateTransferRequest>,
-        <V as std::convert::TryInto<
+        V: ::core::convert::TryInto<types::CreateTransferRequest>,
+        <V as ::core::convert::TryInto<
             types::CreateTransferRequest,
-        >>::Error: std::fmt::Display,
+        >>::Error: ::core::fmt::Display,
     {
-        self.inner = self.inner.body(value);
+        self.body = value
+            .try_into()
+            .map(Body::Built)
+            .map_err(|e| {
+                ::std::format!(
+                    "conversion to `CreateTransferRequest` for body failed: {}", e
+                )
+            });
         self
     }
     /// Changes the request body with a function of its builder.
     pub fn body_map<F>(mut self, f: F) -> Self
     where
-        F: std::ops::FnOnce(
+        F: ::core::ops::FnOnce(
             types::builder::CreateTransferRequest,
         ) -> types::builder::CreateTransferRequest,
     {
-        self.inner = self.inner.body_map(f);
+        self.body = self
+            .body
+            .map(|body| {
+                Body::Building(
+                    f(
+                        match body {
+                            Body::Built(body) => ::core::convert::From::from(body),
+                            Body::Building(builder) => builder,
+                        },
+                    ),
+                )
+            });
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TransferCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TransferCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("transfer_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::TransferCreate<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("transfer_create", self.inner.send()).await
+        let body = match self.body.map_err(Error::invalid_request)? {
+            Body::Built(body) => body,
+            Body::Building(builder) => {
+                types::CreateTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+        };
+        crate::money::AmountField::check_amount(&body.amount)
+            .map_err(|e| Error::invalid_request(e.to_string()))?;
+        let inner = self.inner.body(body);
+        ::core::result::Result::Ok((self.client, inner))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
         self,
         policy: crate::WaitPolicy,
     ) -> ::core::result::Result<
-        crate::Settled<types::TransferDetails>,
+        crate::Succeeded<types::TransferDetails>,
         crate::wait::SendAndWaitError<types::TransferDetails>,
     > {
         let client = self.client.clone();
@@ -2787,17 +3921,39 @@ impl<'a> TransferGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TransferDetails, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TransferDetails, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferDetails>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("transfer_get", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::TransferGet<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("transfer_get", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for TransferGet<'_> {
@@ -2835,19 +3991,39 @@ impl<'a> UserCreateWithoutKyc<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::UserCreatedWithoutKyc, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserCreatedWithoutKyc, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreatedWithoutKyc>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_create_without_kyc", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserCreateWithoutKyc<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_create_without_kyc", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserCreateWithoutKyc<'_> {
@@ -2883,17 +4059,36 @@ impl<'a> UserCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserCreated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserCreated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_create", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserCreate<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_create", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserCreate<'_> {
@@ -2925,17 +4120,39 @@ impl<'a> UserGetBalances<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserBalances, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserBalances, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserBalances>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_get_balances", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserGetBalances<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_get_balances", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserGetBalances<'_> {
@@ -2975,17 +4192,36 @@ impl<'a> UserExtend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserExtended, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserExtended, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserExtended>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_extend", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserExtend<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_extend", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserExtend<'_> {
@@ -3017,17 +4253,39 @@ impl<'a> UserSuspend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserSuspended, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserSuspended, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserSuspended>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_suspend", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserSuspend<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_suspend", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserSuspend<'_> {
@@ -3075,17 +4333,39 @@ impl<'a> UserGetTransactionHistory<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::TransactionHistory, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::TransactionHistory, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_get_transaction_history", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserGetTransactionHistory<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_get_transaction_history", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserGetTransactionHistory<'_> {
@@ -3118,17 +4398,39 @@ impl<'a> UserUnsuspend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserUnsuspended, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserUnsuspended, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserUnsuspended>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_unsuspend", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserUnsuspend<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_unsuspend", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserUnsuspend<'_> {
@@ -3153,19 +4455,39 @@ impl<'a> UserAddVerification<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(
+    pub fn send(
         self,
-    ) -> ::core::result::Result<types::UserVerificationAdded, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserVerificationAdded, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserVerificationAdded>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_add_verification", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<
+        (&'a Client, p100_api::builder::UserAddVerification<'a>),
+        Error,
+    > {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_add_verification", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserAddVerification<'_> {
@@ -3197,17 +4519,36 @@ impl<'a> UserDelete<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserDeleted, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserDeleted, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserDeleted>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_delete", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserDelete<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_delete", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserDelete<'_> {
@@ -3258,17 +4599,36 @@ impl<'a> UserUpdate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
-    pub async fn send(self) -> ::core::result::Result<types::UserUpdated, Error> {
-        self.send_with_response().await.map(ResponseValue::into_inner)
+    pub fn send(
+        self,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<types::UserUpdated, Error>,
+    > + 'a {
+        match self.checked() {
+            ::core::result::Result::Ok((client, inner)) => {
+                Either::Left(client.call(inner.send()))
+            }
+            ::core::result::Result::Err(error) => {
+                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
+            }
+        }
     }
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserUpdated>, Error> {
+        let (client, inner) = self.checked()?;
+        client.send_raw("user_update", inner.send()).await
+    }
+    /// The raw request, or why it must not be sent.
+    fn checked(
+        self,
+    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserUpdate<'a>), Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
-        self.client.send_raw("user_update", self.inner.send()).await
+        let inner = self.inner;
+        ::core::result::Result::Ok((self.client, inner))
     }
 }
 impl ::core::fmt::Debug for UserUpdate<'_> {

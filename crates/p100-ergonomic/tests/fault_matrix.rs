@@ -190,7 +190,7 @@ async fn send_one(client: &Client, kind: Kind, i: u32, retries: &AtomicU32) -> T
             for _ in 0..50 {
                 let result = client
                     .lock_then_partner_exchange()
-                    .amount(DecimalNumber(amount))
+                    .amount(amount)
                     .currency_from("usdt")
                     .currency_to("eur")
                     .send()

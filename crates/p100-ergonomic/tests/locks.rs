@@ -579,7 +579,7 @@ async fn an_order_is_placed_at_its_lock_and_waited_for() {
         .expect("paid");
 
     assert_eq!(done.record.order_id.to_string(), order_id);
-    assert_eq!(done.status.as_deref(), Some("COMPLETED"));
+    assert_eq!(done.status.as_str(), "COMPLETED");
     let requests = server.requests();
     assert_eq!(requests[0].path, "/v1/order/lock-rate");
     assert_eq!(

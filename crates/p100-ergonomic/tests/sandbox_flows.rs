@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
-use p100_ergonomic::types::{CreateTransferRequest, DecimalString, UserCreateRequest};
+use p100_ergonomic::types::{self, CreateTransferRequest, UserCreateRequest};
 use p100_ergonomic::{
-    Client, ExecuteAndWaitError, Jitter, LockError, LockPolicy, RetryPolicy, WaitError, WaitPolicy,
+    Amount, Client, Currency, ExecuteAndWaitError, Jitter, LockError, LockPolicy, Network,
+    RetryPolicy, WaitError, WaitPolicy,
 };
 use p100_sandbox::{Config, Fault, FaultRule, Holder, Sandbox};
 use rust_decimal::Decimal;
@@ -41,29 +42,26 @@ fn dec(text: &str) -> Decimal {
 
 /// A user holding `eur` EUR (funded from the partner, settled).
 async fn funded_user(client: &Client, user: &str, eur: &str) {
+    funded_user_with(client, user, eur, Currency::Eur).await
+}
+
+/// A user holding `amount` of `currency` (funded from the partner, settled).
+async fn funded_user_with(client: &Client, user: &str, amount: &str, currency: Currency) {
     client
-        .call(
-            client
-                .raw()
-                .user_create()
-                .body(UserCreateRequest::builder().external_user_id(user))
-                .send(),
-        )
+        .user_create()
+        .body(UserCreateRequest::builder().external_user_id(user))
+        .send()
         .await
         .expect("user");
     let transfer = client
-        .call(
-            client
-                .raw()
-                .transfer_create()
-                .body(
-                    CreateTransferRequest::builder()
-                        .destination_external_user_id(user.to_string())
-                        .amount(eur.parse::<DecimalString>().expect("amount"))
-                        .currency("eur"),
-                )
-                .send(),
+        .transfer_create()
+        .body(
+            CreateTransferRequest::builder()
+                .destination_external_user_id(user.to_string())
+                .amount(Amount::try_from(amount).expect("amount"))
+                .currency(currency.as_str()),
         )
+        .send()
         .await
         .expect("transfer");
     client
@@ -95,7 +93,10 @@ async fn exchange_and_wait_completes_and_moves_the_money_once() {
         .await
         .expect("completes");
 
-    assert_eq!(done.status.as_deref(), Some("COMPLETED"));
+    assert_eq!(
+        done.status,
+        p100_ergonomic::types::ExchangeStatus::Completed
+    );
     assert_eq!(eur_of(&sandbox, "ann"), Some(dec("400")));
     assert!(sandbox.balance(&Holder::User("ann".into()), "btc") > Some(Decimal::ZERO));
 }
@@ -200,8 +201,61 @@ async fn an_exchange_without_the_funds_fails_with_p100s_error() {
     let ExecuteAndWaitError::Wait(WaitError::Failed(failed)) = &error else {
         panic!("{error:?}");
     };
-    assert_eq!(failed.status.as_deref(), Some("FAILED"));
+    assert_eq!(failed.status, p100_ergonomic::types::ExchangeStatus::Failed);
     let reason = failed.reason.as_ref().expect("the error object");
     assert_eq!(reason.raw["errorCode"], "P433", "{reason:?}");
     assert_eq!(eur_of(&sandbox, "eve"), Some(dec("50")));
+}
+
+// ---- Issue 12, item 2: named flows, typed values, ids straight into waiters ----------------
+
+#[tokio::test]
+async fn the_named_exchange_sends_the_documented_spelling_and_succeeds_typed() {
+    let (sandbox, client) = sandbox().await;
+    funded_user_with(&client, "ann2", "500", Currency::Eur).await;
+
+    let done = client
+        .exchange()
+        .user("ann2")
+        .sell(Amount::try_from(100).expect("amount"), Currency::Eur)
+        .buy(Currency::Btc)
+        .send_and_wait(fast())
+        .await
+        .expect("completes");
+
+    assert_eq!(done.status, types::ExchangeStatus::Completed);
+    assert_eq!(done.record.currency_from.as_deref(), Some("eur"));
+    assert_eq!(done.record.currency_to.as_deref(), Some("btc"));
+    let eur = sandbox.balance(&Holder::User("ann2".into()), "eur");
+    assert_eq!(eur, Some(Decimal::from(400)));
+}
+
+#[tokio::test]
+async fn a_withdrawal_id_goes_straight_into_its_waiter() {
+    let (_sandbox, client) = sandbox().await;
+    funded_user_with(&client, "dora", "50", Currency::Usdt).await;
+
+    let created = client
+        .crypto_withdrawal_create()
+        .body(
+            types::CreateCryptoWithdrawalRequest::builder()
+                .source_external_user_id("dora".to_string())
+                .currency(Currency::Usdt.as_str())
+                .amount(Amount::try_from("10").expect("amount"))
+                .wallet_address("0x742d35Cc6634C0532925a3b844Bc454e4438f44e".to_string())
+                .network(Some(Network::Polygon.as_str().to_string()))
+                .name("Dora".to_string())
+                .wallet_type(types::WalletType::Custodial)
+                .receiver_type(types::ReceiverType::Natural),
+        )
+        .send()
+        .await
+        .expect("accepted");
+    // `withdrawal_id` is a `String` (required by the spec), not an `Option` to unwrap.
+    let done = client
+        .wait_for_crypto_withdrawal(created.withdrawal_id)
+        .policy(fast())
+        .await
+        .expect("succeeds");
+    assert!(!done.status.as_str().is_empty());
 }

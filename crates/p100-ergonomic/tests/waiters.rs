@@ -68,7 +68,7 @@ async fn pending_then_completed_returns_the_record() {
         settled.record.rate.map(|r| r.to_string()).as_deref(),
         Some("3329.10789425")
     );
-    assert_eq!(settled.status.as_deref(), Some("COMPLETED"));
+    assert_eq!(settled.status, types::ExchangeStatus::Completed);
     assert_eq!(settled.id, EXCHANGE_ID);
     assert_eq!(
         (settled.polls, settled.elapsed),
@@ -93,7 +93,11 @@ async fn a_waiter_can_be_awaited_directly() {
         .expect("completed");
 
     assert_eq!(settled.polls, 1);
-    assert_eq!(settled.status.as_deref(), Some("completed"));
+    // Success, with the status typed and its text kept as P100 sent it.
+    assert_eq!(
+        settled.status,
+        types::ExchangeStatus::Unknown("completed".into())
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -128,10 +132,16 @@ async fn failed_state_returns_the_record_with_p100s_error() {
     };
     assert_eq!(failed.record.status, types::SepaTransferStatus::Failed);
     assert_eq!(failed.record.amount.to_string(), "16.02");
-    assert_eq!(failed.status.as_deref(), Some("FAILED"));
+    assert_eq!(failed.status, types::SepaTransferStatus::Failed);
     let reason = failed.reason.as_ref().expect("P100's error object");
     assert_eq!(reason.description.as_deref(), Some("IBAN is closed"));
-    assert_eq!(reason.code.as_deref(), Some("REJECTED_BY_BANK"));
+    assert_eq!(reason.code_text.as_deref(), Some("REJECTED_BY_BANK"));
+    assert_eq!(
+        reason.code,
+        Some(p100_ergonomic::ErrorCode::Unknown(
+            "REJECTED_BY_BANK".into()
+        ))
+    );
     assert_eq!(reason.raw["status"], "REJECTED_BY_BANK");
     assert_eq!(failed.polls, 2);
     assert!(error.is_failed() && !error.is_timeout());
@@ -178,7 +188,7 @@ async fn a_never_final_status_times_out_within_the_bound() {
         "at least 30 s / 4 s polls, got {}",
         late.polls
     );
-    assert_eq!(late.status.as_deref(), Some("PENDING"));
+    assert_eq!(late.status.as_ref().map(|s| s.as_str()), Some("PENDING"));
     assert_eq!(
         late.last.status,
         Some(types::ExchangeStatus::Unknown("PENDING".into()))
@@ -308,7 +318,11 @@ async fn status_changes_stream_each_new_status_then_the_final_one() {
         .iter()
         .map(|change| {
             let change = change.as_ref().expect("no error");
-            (change.status.clone(), change.class, change.polls)
+            (
+                change.status.as_ref().map(ToString::to_string),
+                change.class,
+                change.polls,
+            )
         })
         .collect();
     assert_eq!(
@@ -363,7 +377,8 @@ async fn treat_gives_an_unlisted_status_a_meaning() {
         .await
         .expect("settled counts as success");
 
-    assert_eq!(settled.status.as_deref(), Some("SETTLED"));
+    assert_eq!(settled.status.as_str(), "SETTLED");
+    assert!(settled.status.is_unknown());
 }
 
 #[tokio::test(start_paused = true)]
@@ -397,11 +412,11 @@ async fn kyc_rejection_carries_the_providers_reason() {
         panic!("expected a failed state");
     };
     assert_eq!(
-        failed.status.as_deref(),
-        Some("NOT_VERIFIED/REJECTED_BY_PROVIDER")
+        failed.status.to_string(),
+        "NOT_VERIFIED/REJECTED_BY_PROVIDER"
     );
     assert_eq!(
-        failed.reason.and_then(|r| r.code).as_deref(),
+        failed.reason.and_then(|r| r.code_text).as_deref(),
         Some("NO_FACE_FOUND")
     );
     assert_eq!(server.requests()[0].path, format!("/v1/kyc/status/{user}"));
@@ -540,7 +555,7 @@ async fn transient_poll_failures_are_ridden_out_until_max_wait() {
         .wait()
         .await
         .expect("completed after the failed poll");
-    assert_eq!(done.status.as_deref(), Some("COMPLETED"));
+    assert_eq!(done.status, types::ExchangeStatus::Completed);
     assert_eq!(server.requests().len(), 5);
 
     // When no poll answers before max_wait, the wait ends with the failure, not a hang.

@@ -127,7 +127,9 @@ async fn each_status_of_an_event_reaches_the_handler_once_in_order() {
 #[tokio::test(start_paused = true)]
 async fn an_event_is_handled_again_once_its_key_expired() {
     let (handler, mut rx) = recorder();
-    let store = InMemoryDedupeStore::with_limits(100, Duration::from_secs(300));
+    let Ok(store) = InMemoryDedupeStore::with_limits(100, Duration::from_secs(300)) else {
+        panic!("a 300 s TTL is valid");
+    };
     let app = WebhookReceiver::new(TOKEN, handler)
         .dedupe_store(store)
         .into_router();

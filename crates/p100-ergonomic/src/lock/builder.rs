@@ -14,8 +14,9 @@ use super::policy::LockPolicy;
 #[cfg(doc)]
 use super::quote::ExchangeQuote;
 use super::run::run;
+use crate::money::{Amount, Currency, Network};
 use crate::types::{self, DecimalNumber, DecimalString};
-use crate::wait::{Settled, WaitPolicy, Waitable};
+use crate::wait::{Succeeded, WaitPolicy, Waitable};
 use crate::Client;
 
 /// Converts a setter's value, keeping the error for `send()` like the generated builders do.
@@ -28,6 +29,22 @@ where
         Ok(value) => Some(value),
         Err(error) => {
             problems.push(format!("{field}: {error}"));
+            None
+        }
+    }
+}
+
+/// Converts an amount setter's value; its error (which names the value) is kept for `send()` as
+/// it is, so that every path refuses a bad amount with the same words.
+fn convert_amount<V>(value: V, problems: &mut Vec<String>) -> Option<Amount>
+where
+    V: TryInto<Amount>,
+    V::Error: fmt::Display,
+{
+    match value.try_into() {
+        Ok(amount) => Some(amount),
+        Err(error) => {
+            problems.push(error.to_string());
             None
         }
     }
@@ -132,7 +149,7 @@ impl<F: LockFlow> LockThenExecute<F> {
     pub async fn send_and_wait(
         self,
         policy: WaitPolicy,
-    ) -> Result<Settled<F::Record>, ExecuteAndWaitError<F::Record>> {
+    ) -> Result<Succeeded<F::Record>, ExecuteAndWaitError<F::Record>> {
         let client = self.client.clone();
         let executed = self.send().await.map_err(ExecuteAndWaitError::Execute)?;
         client
@@ -147,26 +164,43 @@ impl<F: LockFlow> LockThenExecute<F> {
 macro_rules! exchange_setters {
     ($($flow:ty),*) => {$(
         impl LockThenExecute<$flow> {
-            /// The amount of `currency_from` to exchange (required; a decimal, or text such as
-            /// `"0.5"`).
+            /// What to sell: `amount` of `currency` (required). Sets what
+            /// [`amount`](Self::amount) and [`currency_from`](Self::currency_from) set, with
+            /// the types that keep them apart.
+            pub fn sell(mut self, amount: Amount, currency: Currency) -> Self {
+                self.flow.terms.amount = Some(DecimalNumber::from(amount));
+                self.flow.terms.currency_from = Some(currency.as_str().to_string());
+                self
+            }
+
+            /// The currency to buy (required); what [`currency_to`](Self::currency_to) sets.
+            pub fn buy(mut self, currency: Currency) -> Self {
+                self.flow.terms.currency_to = Some(currency.as_str().to_string());
+                self
+            }
+
+            /// The amount of `currency_from` to exchange (required): an [`Amount`], or what
+            /// makes one (text such as `"0.5"`, a `Decimal`, an integer). Zero, negative and
+            /// malformed amounts are refused by `send`, before anything is sent.
             pub fn amount<V>(mut self, amount: V) -> Self
             where
-                V: TryInto<DecimalNumber>,
+                V: TryInto<Amount>,
                 V::Error: fmt::Display,
             {
-                self.flow.terms.amount = convert(amount, "amount", &mut self.flow.terms.problems);
+                self.flow.terms.amount =
+                    convert_amount(amount, &mut self.flow.terms.problems).map(DecimalNumber::from);
                 self
             }
 
-            /// The currency to sell, lowercase (required).
-            pub fn currency_from(mut self, currency: impl Into<String>) -> Self {
-                self.flow.terms.currency_from = Some(currency.into());
+            /// The currency to sell (required): a [`Currency`], or its code in any case.
+            pub fn currency_from(mut self, currency: impl Into<Currency>) -> Self {
+                self.flow.terms.currency_from = Some(currency.into().as_str().to_string());
                 self
             }
 
-            /// The currency to buy, lowercase (required).
-            pub fn currency_to(mut self, currency: impl Into<String>) -> Self {
-                self.flow.terms.currency_to = Some(currency.into());
+            /// The currency to buy (required): a [`Currency`], or its code in any case.
+            pub fn currency_to(mut self, currency: impl Into<Currency>) -> Self {
+                self.flow.terms.currency_to = Some(currency.into().as_str().to_string());
                 self
             }
 
@@ -195,48 +229,132 @@ impl LockThenExecute<UserExchange> {
         self.flow.external_user_id = Some(user.into());
         self
     }
+
+    /// The user whose balance is exchanged (required): the partner's id of the user, as
+    /// [`external_user_id`](Self::external_user_id).
+    pub fn user(self, external_user_id: impl Into<String>) -> Self {
+        self.external_user_id(external_user_id)
+    }
 }
 
 impl LockThenExecute<Order> {
-    /// The crypto the order is paid in, lowercase (required), e.g. `usdc`.
-    pub fn currency(mut self, currency: impl Into<String>) -> Self {
-        self.flow.currency = Some(currency.into());
+    /// The settlement (fiat) amount to receive (required); what [`amount`](Self::amount) sets.
+    pub fn receive(mut self, amount: Amount) -> Self {
+        self.flow.amount = Some(DecimalString::from(amount));
         self
     }
 
-    /// The settlement (fiat) amount (required; a decimal, or text such as `"346.59"`).
+    /// The crypto the payer pays in and its network (required); what
+    /// [`currency`](Self::currency) and [`network`](Self::network) set.
+    pub fn paid_in(mut self, currency: Currency, network: Network) -> Self {
+        self.flow.currency = Some(currency.as_str().to_string());
+        self.flow.network = Some(network.as_str().to_string());
+        self
+    }
+
+    /// The crypto the order is paid in (required): a [`Currency`], or its code in any case.
+    pub fn currency(mut self, currency: impl Into<Currency>) -> Self {
+        self.flow.currency = Some(currency.into().as_str().to_string());
+        self
+    }
+
+    /// The settlement (fiat) amount (required): an [`Amount`], or what makes one (text such as
+    /// `"346.59"`, a `Decimal`, an integer).
     pub fn amount<V>(mut self, amount: V) -> Self
     where
-        V: TryInto<DecimalString>,
+        V: TryInto<Amount>,
         V::Error: fmt::Display,
     {
-        self.flow.amount = convert(amount, "amount", &mut self.flow.problems);
+        self.flow.amount = convert_amount(amount, &mut self.flow.problems).map(DecimalString::from);
         self
     }
 
-    /// The blockchain network of the payment, lowercase (required), e.g. `polygon`.
-    pub fn network(mut self, network: impl Into<String>) -> Self {
-        self.flow.network = Some(network.into());
+    /// The blockchain network of the payment (required): a [`Network`], or its name in any
+    /// case.
+    pub fn network(mut self, network: impl Into<Network>) -> Self {
+        self.flow.network = Some(network.into().as_str().to_string());
         self
     }
 
     /// The most crypto the payer may be asked to send: a lock quoting more is refused
-    /// ([`LockError::QuoteRefused`]). Default: no limit.
+    /// ([`LockError::QuoteRefused`]). Default: no limit. An [`Amount`], or what makes one.
     pub fn max_amount<V>(mut self, amount: V) -> Self
     where
-        V: TryInto<DecimalNumber>,
+        V: TryInto<Amount>,
         V::Error: fmt::Display,
     {
-        self.flow.max_amount =
-            convert::<DecimalNumber, V>(amount, "max_amount", &mut self.flow.problems)
-                .map(DecimalNumber::value);
+        self.flow.max_amount = convert_amount(amount, &mut self.flow.problems).map(Amount::value);
         self
     }
 }
 
 impl Client {
     /// Exchanges a user's balance at a locked rate (`exchange_create_lock` →
-    /// `exchange_create`): see [`LockThenExecute`].
+    /// `exchange_create`), with named terms: see [`LockThenExecute`].
+    ///
+    /// ```no_run
+    /// # async fn example(client: p100_ergonomic::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use p100_ergonomic::{Amount, Currency, WaitPolicy};
+    ///
+    /// let done = client
+    ///     .exchange()
+    ///     .user("user-42")
+    ///     .sell(Amount::try_from("100")?, Currency::Eur)
+    ///     .buy(Currency::Btc)
+    ///     .min_rate("0.0000095")      // at least this much BTC per EUR, before the fee
+    ///     .send_and_wait(WaitPolicy::default())
+    ///     .await?;
+    /// println!("exchange {} is {}", done.id, done.status);
+    /// # Ok(()) }
+    /// ```
+    pub fn exchange(&self) -> LockThenExecute<UserExchange> {
+        LockThenExecute::new(self)
+    }
+
+    /// Exchanges the partner's own balance at a locked rate (`partner_create_exchange_lock` →
+    /// `partner_create_exchange`), with named terms: see [`LockThenExecute`].
+    ///
+    /// ```no_run
+    /// # async fn example(client: p100_ergonomic::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use p100_ergonomic::{Amount, Currency};
+    ///
+    /// let executed = client
+    ///     .partner_exchange()
+    ///     .sell(Amount::try_from(100)?, Currency::Usdt)
+    ///     .buy(Currency::Eur)
+    ///     .send()
+    ///     .await?;
+    /// println!("exchange {}", executed.id());
+    /// # Ok(()) }
+    /// ```
+    pub fn partner_exchange(&self) -> LockThenExecute<PartnerExchange> {
+        LockThenExecute::new(self)
+    }
+
+    /// Places an order at a locked rate (`order_create_lock` → `order_create`), with named
+    /// terms: see [`LockThenExecute`].
+    ///
+    /// ```no_run
+    /// # async fn example(client: p100_ergonomic::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use p100_ergonomic::{Amount, Currency, Network};
+    ///
+    /// let order = client
+    ///     .order()
+    ///     .receive(Amount::try_from("346.59")?)           // EUR
+    ///     .paid_in(Currency::Usdc, Network::Polygon)
+    ///     .max_amount(Amount::try_from(420)?)              // USDC the payer may be asked for
+    ///     .send()
+    ///     .await?;
+    /// println!("order {}: pay {} usdc", order.id(), order.lock.amount);
+    /// # Ok(()) }
+    /// ```
+    pub fn order(&self) -> LockThenExecute<Order> {
+        LockThenExecute::new(self)
+    }
+
+    /// Exchanges a user's balance at a locked rate (`exchange_create_lock` →
+    /// `exchange_create`): see [`LockThenExecute`]. The same builder as
+    /// [`exchange`](Self::exchange).
     pub fn lock_then_exchange(&self) -> LockThenExecute<UserExchange> {
         LockThenExecute::new(self)
     }
@@ -305,12 +423,12 @@ impl Client {
         &self,
         external_user_id: impl Into<String>,
         amount: A,
-        from: impl Into<String>,
-        to: impl Into<String>,
+        from: impl Into<Currency>,
+        to: impl Into<Currency>,
         policy: WaitPolicy,
-    ) -> Result<Settled<types::ExchangeDetails>, ExecuteAndWaitError<types::ExchangeDetails>>
+    ) -> Result<Succeeded<types::ExchangeDetails>, ExecuteAndWaitError<types::ExchangeDetails>>
     where
-        A: TryInto<DecimalNumber>,
+        A: TryInto<Amount>,
         A::Error: fmt::Display,
     {
         self.lock_then_exchange()
@@ -329,18 +447,18 @@ impl Client {
     /// let done = client
     ///     .partner_exchange_and_wait("100", "usdt", "eur", p100_ergonomic::WaitPolicy::default())
     ///     .await?;
-    /// println!("{:?} after {} polls", done.status, done.polls);
+    /// println!("{} after {} polls", done.status, done.polls);
     /// # Ok(()) }
     /// ```
     pub async fn partner_exchange_and_wait<A>(
         &self,
         amount: A,
-        from: impl Into<String>,
-        to: impl Into<String>,
+        from: impl Into<Currency>,
+        to: impl Into<Currency>,
         policy: WaitPolicy,
-    ) -> Result<Settled<types::ExchangeDetails>, ExecuteAndWaitError<types::ExchangeDetails>>
+    ) -> Result<Succeeded<types::ExchangeDetails>, ExecuteAndWaitError<types::ExchangeDetails>>
     where
-        A: TryInto<DecimalNumber>,
+        A: TryInto<Amount>,
         A::Error: fmt::Display,
     {
         self.lock_then_partner_exchange()

@@ -57,6 +57,13 @@ pub trait Waitable:
     /// The spec's path of that operation, with its one parameter in braces.
     const PATH: &'static str;
 
+    /// The type of the record's status: its status enum (`types::ExchangeStatus`, …), or for
+    /// KYC the [`StatusPair`] of `verificationStatus` and `attemptStatus`.
+    type Status: Clone + fmt::Debug + fmt::Display + PartialEq + Send + Sync + 'static;
+
+    /// The status, typed; `None` when the record has none.
+    fn typed_status(&self) -> Option<Self::Status>;
+
     /// The status as P100 sent it (for KYC: `verificationStatus/attemptStatus`), if any.
     fn status(&self) -> Option<Cow<'_, str>>;
 
@@ -74,13 +81,18 @@ pub trait Waitable:
 /// status fields (KYC: `verificationStatus`, `attemptStatus`), a success in any field is success,
 /// otherwise the most specific field present decides.
 macro_rules! define_waitable {
-    ($(($record:ident, $noun:literal, $operation:literal, $path:literal, [$($field:ident),*])),* $(,)?) => {$(
+    ($(($record:ident, $noun:literal, $operation:literal, $path:literal, [$($field:ident: $set:ident),*])),* $(,)?) => {$(
         impl sealed::Sealed for types::$record {}
 
         impl Waitable for types::$record {
             const KIND: &'static str = $noun;
             const OPERATION_ID: &'static str = $operation;
             const PATH: &'static str = $path;
+            type Status = status_type!($($set),*);
+
+            fn typed_status(&self) -> Option<Self::Status> {
+                typed_status!(self; $($field: $set),*)
+            }
 
             fn status(&self) -> Option<Cow<'_, str>> {
                 joined(&[$(self.$field.status_text()),*])
@@ -97,7 +109,53 @@ macro_rules! define_waitable {
     )*};
 }
 
+/// The status type of a record with one status field, or the pair of two.
+macro_rules! status_type {
+    ($set:ident) => { types::$set };
+    ($general:ident, $specific:ident) => { StatusPair<types::$general, types::$specific> };
+}
+
+macro_rules! typed_status {
+    ($record:ident; $field:ident: $set:ident) => {
+        owned::<types::$set>(&$record.$field)
+    };
+    ($record:ident; $general:ident: $gset:ident, $specific:ident: $sset:ident) => {{
+        let pair = StatusPair {
+            general: owned::<types::$gset>(&$record.$general),
+            specific: owned::<types::$sset>(&$record.$specific),
+        };
+        (pair.general.is_some() || pair.specific.is_some()).then_some(pair)
+    }};
+}
+
+/// A status field's value, whether the field is optional (`&Option<T>`) or not (`&T`).
+fn owned<'a, T: Clone + 'a>(field: impl Into<Option<&'a T>>) -> Option<T> {
+    field.into().cloned()
+}
+
 p100_api::with_waiters!(define_waitable);
+
+/// The status of a record with two status fields, from the general to the specific (KYC:
+/// `verificationStatus`, then `attemptStatus`); shown as `GENERAL/SPECIFIC`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct StatusPair<G, S> {
+    /// The general status (KYC: `verificationStatus`), if present.
+    pub general: Option<G>,
+    /// The specific status (KYC: `attemptStatus`), if present.
+    pub specific: Option<S>,
+}
+
+impl<G: fmt::Display, S: fmt::Display> fmt::Display for StatusPair<G, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.general, &self.specific) {
+            (Some(general), Some(specific)) => write!(f, "{general}/{specific}"),
+            (Some(general), None) => general.fmt(f),
+            (None, Some(specific)) => specific.fmt(f),
+            (None, None) => Ok(()),
+        }
+    }
+}
 
 /// The present status values, joined by `/` (KYC: `NOT_VERIFIED/PENDING`).
 fn joined<'a>(values: &[Option<&'a str>]) -> Option<Cow<'a, str>> {
@@ -138,11 +196,11 @@ fn failure_reason(operation: &str, raw: &serde_json::Value) -> Option<FailureRea
     if value.is_object() {
         return FailureReason::from_error_field(raw, field);
     }
-    Some(FailureReason {
-        description: None,
-        code: value.as_str().map(String::from),
-        raw: value.clone(),
-    })
+    Some(FailureReason::new(
+        None,
+        value.as_str().map(String::from),
+        value.clone(),
+    ))
 }
 
 #[cfg(test)]

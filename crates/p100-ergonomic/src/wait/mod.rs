@@ -28,7 +28,8 @@
 //!
 //! # Results
 //!
-//! [`Waiter::wait`] returns `Ok(`[`Settled`]`)` only for a success state. Everything else is an
+//! [`Waiter::wait`] returns `Ok(`[`Succeeded`]`)` only for a success state, with the final
+//! status typed ([`Waitable::Status`]). Everything else is an
 //! `Err(`[`WaitError`]`)` whose variants keep the distinctions: [`WaitError::Failed`] (a failed
 //! final state, with the record and P100's error object), [`WaitError::TimedOut`] (the last
 //! record and the poll count) and [`WaitError::CallFailed`] (a poll failed even after the
@@ -45,7 +46,7 @@
 //! push alternative to polling ([`crate::webhooks`]).
 
 // The layers, one file each: `policy` (WaitPolicy), `kinds` (what a status means: StatusClass,
-// the status words of each kind, Waitable and its impls), `outcome` (Settled, WaitError and the
+// the status words of each kind, Waitable and its impls), `outcome` (Succeeded, WaitError and the
 // records it carries, FailureReason, StatusChange), `waiter` (Waiter, the builder users hold),
 // `poll` (the one polling loop and the fetch of one record), `flows` (the `Client` methods that
 // make a waiter for each kind).
@@ -61,9 +62,11 @@ mod waiter;
 #[cfg(doc)]
 use crate::types;
 
-pub use kinds::{StatusClass, Waitable};
+pub use kinds::{StatusClass, StatusPair, Waitable};
+#[allow(deprecated)]
+pub use outcome::Settled;
 pub use outcome::{
-    CallFailed, FailedState, FailureReason, Settled, StatusChange, TimedOut, WaitError,
+    CallFailed, FailedState, FailureReason, StatusChange, Succeeded, TimedOut, WaitError,
 };
 pub use policy::WaitPolicy;
 pub use send::SendAndWaitError;

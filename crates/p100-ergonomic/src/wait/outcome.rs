@@ -1,4 +1,4 @@
-//! What a wait returns: `Settled` for a success state, or a `WaitError` that keeps the failed
+//! What a wait returns: `Succeeded` for a success state, or a `WaitError` that keeps the failed
 //! record, the last record of a timed-out wait or the failed call; `FailureReason`, P100's
 //! explanation of a failed state; and `StatusChange`, an item of the status stream. How a status
 //! is classified belongs to `kinds`, the loop that produces these to `poll`.
@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::kinds::{StatusClass, Waitable};
 #[cfg(doc)]
 use super::waiter::Waiter;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 
 /// P100's explanation of a failed state: the record's `error` object (`description`, `status`;
 /// the shape the transfer webhooks show), or the KYC `rejectionReason`.
@@ -18,8 +18,12 @@ use crate::error::Error;
 pub struct FailureReason {
     /// A readable description (`error.description`).
     pub description: Option<String>,
-    /// An error status or code (`error.status`, or the KYC rejection reason).
-    pub code: Option<String>,
+    /// P100's error code (`error.status` or `error.code`, or the KYC rejection reason), as the
+    /// [`ErrorCode`] synchronous errors give: a P-code by its name, anything else
+    /// `ErrorCode::Unknown` with its text.
+    pub code: Option<ErrorCode>,
+    /// The code's text exactly as P100 sent it.
+    pub code_text: Option<String>,
     /// The value exactly as P100 sent it.
     pub raw: serde_json::Value,
 }
@@ -33,20 +37,34 @@ impl FailureReason {
             serde_json::Value::String(description) => Some(FailureReason {
                 description: Some(description.clone()),
                 code: None,
+                code_text: None,
                 raw: error.clone(),
             }),
-            _ => Some(FailureReason {
-                description: text("description").or_else(|| text("message")),
-                code: text("status").or_else(|| text("code")),
-                raw: error.clone(),
-            }),
+            _ => Some(FailureReason::new(
+                text("description").or_else(|| text("message")),
+                text("status").or_else(|| text("code")),
+                error.clone(),
+            )),
+        }
+    }
+
+    pub(super) fn new(
+        description: Option<String>,
+        code_text: Option<String>,
+        raw: serde_json::Value,
+    ) -> FailureReason {
+        FailureReason {
+            description,
+            code: code_text.as_deref().map(ErrorCode::parse),
+            code_text,
+            raw,
         }
     }
 }
 
 impl fmt::Display for FailureReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.code, &self.description) {
+        match (&self.code_text, &self.description) {
             (Some(code), Some(description)) => write!(f, "{code}: {description}"),
             (Some(text), None) | (None, Some(text)) => f.write_str(text),
             (None, None) => write!(f, "{}", self.raw),
@@ -57,29 +75,36 @@ impl fmt::Display for FailureReason {
 /// A success state, the result of [`Waiter::wait`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub struct Settled<T> {
+pub struct Succeeded<T: Waitable> {
     /// The id that was polled.
     pub id: String,
     /// The record in its final state.
     pub record: T,
-    /// Its status, as P100 sent it.
-    pub status: Option<String>,
+    /// Its final status, typed ([`Waitable::Status`]: `types::ExchangeStatus`, …).
+    pub status: T::Status,
     /// How many polls it took.
     pub polls: u32,
     /// How long it took, from the first poll.
     pub elapsed: Duration,
 }
 
+/// The old name of [`Succeeded`] ("settled" read as "finished", which a failure is too).
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed `Succeeded`: it is only ever a success"
+)]
+pub type Settled<T> = Succeeded<T>;
+
 /// A change of status seen while polling: an item of [`Waiter::status_changes`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub struct StatusChange<T> {
+pub struct StatusChange<T: Waitable> {
     /// The id that is polled.
     pub id: String,
     /// The record as this poll read it.
     pub record: T,
-    /// Its status, as P100 sent it.
-    pub status: Option<String>,
+    /// Its status, typed (`None`: the record had none).
+    pub status: Option<T::Status>,
     /// What the status means; the last item of a successful wait is
     /// [`StatusClass::Succeeded`].
     pub class: StatusClass,
@@ -92,13 +117,13 @@ pub struct StatusChange<T> {
 /// The record reached a failed final state: [`WaitError::Failed`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub struct FailedState<T> {
+pub struct FailedState<T: Waitable> {
     /// The id that was polled.
     pub id: String,
     /// The record in its failed state.
     pub record: T,
-    /// Its status, as P100 sent it.
-    pub status: Option<String>,
+    /// Its final status, typed.
+    pub status: T::Status,
     /// P100's explanation, when the record carries one.
     pub reason: Option<FailureReason>,
     /// How many polls it took.
@@ -110,13 +135,13 @@ pub struct FailedState<T> {
 /// No final status within the policy's `max_wait`: [`WaitError::TimedOut`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
-pub struct TimedOut<T> {
+pub struct TimedOut<T: Waitable> {
     /// The id that was polled.
     pub id: String,
     /// The last record read.
     pub last: T,
-    /// Its status, as P100 sent it.
-    pub status: Option<String>,
+    /// Its status, typed (`None`: the record had none).
+    pub status: Option<T::Status>,
     /// How many polls were made.
     pub polls: u32,
     /// How long the waiter waited.
@@ -126,7 +151,7 @@ pub struct TimedOut<T> {
 /// A poll failed (after the client's retries of transient failures): [`WaitError::CallFailed`].
 #[derive(Debug)]
 #[non_exhaustive]
-pub struct CallFailed<T> {
+pub struct CallFailed<T: Waitable> {
     /// The id that was polled.
     pub id: String,
     /// Why the poll failed.
@@ -160,7 +185,7 @@ pub struct CallFailed<T> {
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum WaitError<T> {
+pub enum WaitError<T: Waitable> {
     /// The record reached a failed final state.
     Failed(Box<FailedState<T>>),
     /// No final state within the time budget.
@@ -169,7 +194,7 @@ pub enum WaitError<T> {
     CallFailed(Box<CallFailed<T>>),
 }
 
-impl<T> WaitError<T> {
+impl<T: Waitable> WaitError<T> {
     /// The id that was polled.
     pub fn id(&self) -> &str {
         match self {
@@ -219,14 +244,16 @@ impl<T> WaitError<T> {
 impl<T: Waitable> fmt::Display for WaitError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = T::KIND;
-        let shown = |status: &Option<String>| status.clone().unwrap_or_else(|| "none".into());
+        let shown = |status: Option<&T::Status>| {
+            status.map_or_else(|| "none".to_string(), ToString::to_string)
+        };
         match self {
             WaitError::Failed(failed) => {
                 write!(
                     f,
                     "{kind} {} failed with status {}",
                     failed.id,
-                    shown(&failed.status)
+                    shown(Some(&failed.status))
                 )?;
                 if let Some(reason) = &failed.reason {
                     write!(f, ": {reason}")?;
@@ -239,7 +266,7 @@ impl<T: Waitable> fmt::Display for WaitError<T> {
                 late.id,
                 late.elapsed,
                 late.polls,
-                shown(&late.status)
+                shown(late.status.as_ref())
             ),
             WaitError::CallFailed(call) => write!(
                 f,
@@ -283,6 +310,21 @@ mod tests {
         let kyc = types::KycStatus::failure_reason(
             &serde_json::json!({"rejectionReason": "NO_FACE_FOUND"}),
         );
-        assert_eq!(kyc.and_then(|r| r.code).as_deref(), Some("NO_FACE_FOUND"));
+        assert_eq!(
+            kyc.as_ref().and_then(|r| r.code_text.as_deref()),
+            Some("NO_FACE_FOUND")
+        );
+        assert_eq!(
+            kyc.and_then(|r| r.code),
+            Some(ErrorCode::Unknown("NO_FACE_FOUND".into()))
+        );
+        let coded = FailureReason::from_error_field(
+            &serde_json::json!({"error": {"code": "P433", "description": "Insufficient funds"}}),
+            "error",
+        );
+        assert_eq!(
+            coded.and_then(|r| r.code),
+            Some(ErrorCode::InsufficientFunds)
+        );
     }
 }

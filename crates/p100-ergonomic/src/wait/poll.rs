@@ -12,21 +12,21 @@ use reqwest::header::{HeaderValue, ACCEPT};
 use tokio::time::Instant;
 
 use super::kinds::{StatusClass, Waitable};
-use super::outcome::{CallFailed, FailedState, Settled, StatusChange, TimedOut, WaitError};
+use super::outcome::{CallFailed, FailedState, StatusChange, Succeeded, TimedOut, WaitError};
 use super::policy::WaitPolicy;
 use super::waiter::Waiter;
 use crate::error::Error;
 use crate::Client;
 
 /// What one step of the loop produced.
-pub(super) enum Step<T> {
+pub(super) enum Step<T: Waitable> {
     Changed(StatusChange<T>),
     Unchanged,
-    Done(Result<Settled<T>, WaitError<T>>),
+    Done(Result<Succeeded<T>, WaitError<T>>),
 }
 
 /// The one polling loop, shared by every kind, by `wait` and by `status_changes`.
-pub(super) struct Polling<T> {
+pub(super) struct Polling<T: Waitable> {
     client: Client,
     id: String,
     policy: WaitPolicy,
@@ -118,15 +118,18 @@ impl<T: Waitable> Polling<T> {
             ?class,
             "polled"
         );
-        match class {
-            StatusClass::Succeeded => Step::Done(Ok(Settled {
+        // A final class always comes from a present status (the waiter's overrides and the
+        // catalog classify values, not their absence).
+        let typed = record.typed_status();
+        match (class, typed) {
+            (StatusClass::Succeeded, Some(status)) => Step::Done(Ok(Succeeded {
                 id: self.id.clone(),
                 record,
                 status,
                 polls: self.polls,
                 elapsed,
             })),
-            StatusClass::Failed => {
+            (StatusClass::Failed, Some(status)) => {
                 let reason = serde_json::from_slice::<serde_json::Value>(&raw)
                     .ok()
                     .and_then(|raw| T::failure_reason(&raw));
@@ -139,7 +142,7 @@ impl<T: Waitable> Polling<T> {
                     elapsed,
                 }))))
             }
-            StatusClass::InProgress | StatusClass::Unrecognized => {
+            (class, typed) => {
                 if class == StatusClass::Unrecognized && !self.warned.contains(&status) {
                     tracing::warn!(
                         kind = T::KIND,
@@ -157,7 +160,7 @@ impl<T: Waitable> Polling<T> {
                     Step::Changed(StatusChange {
                         id: self.id.clone(),
                         record,
-                        status,
+                        status: typed,
                         class,
                         polls: self.polls,
                         elapsed,
@@ -184,8 +187,8 @@ impl<T: Waitable> Polling<T> {
         tracing::debug!(polls = self.polls, "gave up waiting");
         WaitError::TimedOut(Box::new(TimedOut {
             id: self.id.clone(),
+            status: last.typed_status(),
             last,
-            status: self.last_status.clone().flatten(),
             polls: self.polls,
             elapsed,
         }))

@@ -12,7 +12,7 @@ use crate::Error;
 /// Why a `send_and_wait` did not end in success.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum SendAndWaitError<T> {
+pub enum SendAndWaitError<T: Waitable> {
     /// The create failed. When its answer was lost the money may have moved:
     /// [`Error::unknown_movement`] says what to reconcile
     /// ([`Client::reconcile`](crate::Client::reconcile)); it was not sent again.
@@ -30,7 +30,7 @@ pub enum SendAndWaitError<T> {
     Wait(WaitError<T>),
 }
 
-impl<T> SendAndWaitError<T> {
+impl<T: Waitable> SendAndWaitError<T> {
     /// Whether the money may have moved although this is an error: an unknown outcome of the
     /// send, a create without an id, or any failure after the create was taken (a wait that
     /// timed out is still in flight).

@@ -11,7 +11,7 @@ use futures::stream::{self, Stream};
 use tracing::Instrument;
 
 use super::kinds::{StatusClass, Waitable};
-use super::outcome::{Settled, StatusChange, WaitError};
+use super::outcome::{StatusChange, Succeeded, WaitError};
 use super::policy::WaitPolicy;
 use super::poll::{Polling, Step};
 use crate::Client;
@@ -33,7 +33,7 @@ pub type StatusChanges<T> =
 ///
 /// // Default policy: 2 s doubling to 10 s, for at most 10 minutes.
 /// let exchange = client.wait_for_exchange("3f0aeaa7-1177-4d77-9985-0cb987809801").await?;
-/// println!("{:?} after {} polls", exchange.status, exchange.polls);
+/// println!("{} after {} polls", exchange.status, exchange.polls);
 ///
 /// let order = client
 ///     .wait_for_order("663318af-7ea1-4c5a-8545-e433a2d43d5c")
@@ -87,7 +87,7 @@ impl<T: Waitable> Waiter<T> {
     /// Polls until a final status or the end of the time budget.
     ///
     /// `Ok` only for a success state; see [`WaitError`] for the other three outcomes.
-    pub async fn wait(self) -> Result<Settled<T>, WaitError<T>> {
+    pub async fn wait(self) -> Result<Succeeded<T>, WaitError<T>> {
         let mut polling = Polling::new(self);
         let span = polling.span();
         async move {
@@ -134,14 +134,14 @@ impl<T: Waitable> Waiter<T> {
                     match polling.step().instrument(span.clone()).await {
                         Step::Changed(change) => return Some((Ok(change), Some(polling))),
                         Step::Unchanged => continue,
-                        Step::Done(Ok(settled)) => {
+                        Step::Done(Ok(succeeded)) => {
                             let change = StatusChange {
-                                id: settled.id,
-                                record: settled.record,
-                                status: settled.status,
+                                id: succeeded.id,
+                                record: succeeded.record,
+                                status: Some(succeeded.status),
                                 class: StatusClass::Succeeded,
-                                polls: settled.polls,
-                                elapsed: settled.elapsed,
+                                polls: succeeded.polls,
+                                elapsed: succeeded.elapsed,
                             };
                             return Some((Ok(change), None));
                         }
@@ -154,7 +154,7 @@ impl<T: Waitable> Waiter<T> {
 }
 
 impl<T: Waitable> IntoFuture for Waiter<T> {
-    type Output = Result<Settled<T>, WaitError<T>>;
+    type Output = Result<Succeeded<T>, WaitError<T>>;
     type IntoFuture = BoxFuture<'static, Self::Output>;
 
     fn into_future(self) -> Self::IntoFuture {

@@ -264,6 +264,18 @@ impl<S: DedupeStore> DedupeStore for Arc<S> {
     }
 }
 
+/// A time to live [`InMemoryDedupeStore::with_limits`] refuses: zero, or longer than
+/// [`InMemoryDedupeStore::MAX_TTL`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "dedupe TTL {ttl:?} refused: it must be more than zero and at most {max:?} (P100 retries for about 2 minutes)",
+    max = InMemoryDedupeStore::MAX_TTL
+)]
+pub struct DedupeLimitsError {
+    /// The refused time to live.
+    pub ttl: Duration,
+}
+
 /// An in-process [`DedupeStore`] that forgets a key after a time to live and holds at most a
 /// fixed number of keys (the oldest go first when it is full).
 ///
@@ -301,11 +313,37 @@ impl InMemoryDedupeStore {
 
     /// A store with the default TTL and capacity.
     pub fn new() -> Self {
-        Self::with_limits(Self::DEFAULT_CAPACITY, Self::DEFAULT_TTL)
+        Self::unchecked(Self::DEFAULT_CAPACITY, Self::DEFAULT_TTL)
     }
 
+    /// The longest time to live [`with_limits`](Self::with_limits) accepts: 7 days. P100's last
+    /// retry comes about 2 minutes after the first delivery; a longer TTL only makes later,
+    /// different events with the same key look like retries (and an unbounded one would
+    /// overflow the clock).
+    pub const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
     /// A store holding at most `capacity` keys (at least 1), each for `ttl`.
-    pub fn with_limits(capacity: usize, ttl: Duration) -> Self {
+    ///
+    /// A `ttl` of zero (nothing would ever be recognized as a repeat: use the receiver's
+    /// `without_dedupe` instead) or above [`MAX_TTL`](Self::MAX_TTL) is refused here.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use p100_ergonomic::webhooks::InMemoryDedupeStore;
+    ///
+    /// let store = InMemoryDedupeStore::with_limits(1_000, Duration::from_secs(300))?;
+    /// assert_eq!(store.ttl(), Duration::from_secs(300));
+    /// assert!(InMemoryDedupeStore::with_limits(1_000, Duration::MAX).is_err());
+    /// # Ok::<(), p100_ergonomic::webhooks::DedupeLimitsError>(())
+    /// ```
+    pub fn with_limits(capacity: usize, ttl: Duration) -> Result<Self, DedupeLimitsError> {
+        if ttl.is_zero() || ttl > Self::MAX_TTL {
+            return Err(DedupeLimitsError { ttl });
+        }
+        Ok(Self::unchecked(capacity, ttl))
+    }
+
+    fn unchecked(capacity: usize, ttl: Duration) -> Self {
         Self {
             ttl,
             capacity: capacity.max(1),
@@ -455,7 +493,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn forgets_a_key_after_its_ttl() {
-        let store = InMemoryDedupeStore::with_limits(10, Duration::from_secs(60));
+        let store = InMemoryDedupeStore::unchecked(10, Duration::from_secs(60));
         assert_eq!(store.record_now(&key("a")), Sighting::First);
         tokio::time::advance(Duration::from_secs(59)).await;
         assert_eq!(store.record_now(&key("a")), Sighting::Repeat);
@@ -466,7 +504,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_repeat_does_not_extend_the_ttl() {
-        let store = InMemoryDedupeStore::with_limits(10, Duration::from_secs(60));
+        let store = InMemoryDedupeStore::unchecked(10, Duration::from_secs(60));
         store.record_now(&key("a"));
         tokio::time::advance(Duration::from_secs(50)).await;
         assert_eq!(store.record_now(&key("a")), Sighting::Repeat);
@@ -476,7 +514,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn holds_at_most_capacity_keys_dropping_the_oldest() {
-        let store = InMemoryDedupeStore::with_limits(3, Duration::from_secs(60));
+        let store = InMemoryDedupeStore::unchecked(3, Duration::from_secs(60));
         for name in ["a", "b", "c", "d"] {
             assert_eq!(store.record_now(&key(name)), Sighting::First);
             tokio::time::advance(Duration::from_secs(1)).await;
@@ -493,7 +531,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn keys_that_expired_are_not_early_evictions() {
-        let store = InMemoryDedupeStore::with_limits(2, Duration::from_secs(5));
+        let store = InMemoryDedupeStore::unchecked(2, Duration::from_secs(5));
         store.record_now(&key("a"));
         store.record_now(&key("b"));
         tokio::time::advance(Duration::from_secs(5)).await;
@@ -506,7 +544,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn expired_keys_are_dropped_from_both_indexes() {
-        let store = InMemoryDedupeStore::with_limits(100, Duration::from_secs(10));
+        let store = InMemoryDedupeStore::unchecked(100, Duration::from_secs(10));
         for i in 0..50 {
             store.record_now(&key(&i.to_string()));
         }
@@ -519,7 +557,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_forgotten_key_is_first_again_and_leaves_both_indexes() {
-        let store = InMemoryDedupeStore::with_limits(10, Duration::from_secs(60));
+        let store = InMemoryDedupeStore::unchecked(10, Duration::from_secs(60));
         // Several keys with the same expiry, so the bisection has to pick the right one.
         for name in ["a", "b", "c"] {
             assert_eq!(store.record_now(&key(name)), Sighting::First);

@@ -91,11 +91,19 @@ impl WebhookError {
 
     /// The HTTP status a receiver answers: 401 for token errors, 404 for an unknown kind, 400 for
     /// a body that is not a webhook.
-    pub fn http_status(&self) -> u16 {
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use p100_ergonomic::webhooks::{self, WebhookKind};
+    ///
+    /// let error = webhooks::parse(WebhookKind::Exchange, b"{").unwrap_err();
+    /// assert_eq!(error.http_status(), StatusCode::BAD_REQUEST);
+    /// ```
+    pub fn http_status(&self) -> http::StatusCode {
         match self {
-            Self::MissingToken | Self::WrongToken => 401,
-            Self::UnknownKind { .. } => 404,
-            _ => 400,
+            Self::MissingToken | Self::WrongToken => http::StatusCode::UNAUTHORIZED,
+            Self::UnknownKind { .. } => http::StatusCode::NOT_FOUND,
+            _ => http::StatusCode::BAD_REQUEST,
         }
     }
 

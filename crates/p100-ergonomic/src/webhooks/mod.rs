@@ -54,6 +54,8 @@ use std::time::Duration;
 mod dedupe;
 mod detect;
 mod error;
+#[cfg(feature = "axum")]
+pub mod extract;
 mod kind;
 mod parse;
 #[cfg(feature = "postgres")]
@@ -66,9 +68,13 @@ pub mod testing;
 mod token;
 mod undocumented;
 
-pub use dedupe::{BoxError, DedupeKey, DedupeStore, InMemoryDedupeStore, Sighting};
+pub use dedupe::{
+    BoxError, DedupeKey, DedupeLimitsError, DedupeStore, InMemoryDedupeStore, Sighting,
+};
 pub use detect::detect;
 pub use error::WebhookError;
+#[cfg(feature = "axum")]
+pub use extract::{Delivery, DeliveryConfig, DeliveryRejection};
 pub use kind::WebhookKind;
 pub use parse::{parse, WebhookEvent};
 #[cfg(feature = "axum")]

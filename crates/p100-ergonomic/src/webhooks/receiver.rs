@@ -320,10 +320,15 @@ impl<H, S> WebhookReceiver<H, S> {
         &self.store
     }
 
-    /// Mounts `dispatch` (the handler in its mode) at the configured path(s).
-    pub(crate) fn route<D: Dispatch>(self, dispatch: impl FnOnce(H) -> D) -> Router
+    /// Mounts `dispatch` (the handler in its mode) at the configured path(s), in a router of
+    /// any state type (its routes use none), so that it merges into the caller's app.
+    pub(crate) fn route<D: Dispatch, AppState>(
+        self,
+        dispatch: impl FnOnce(H) -> D,
+    ) -> Router<AppState>
     where
         S: DedupeStore,
+        AppState: Clone + Send + Sync + 'static,
     {
         let shared = Arc::new(Shared {
             token: self.token,
@@ -353,14 +358,44 @@ impl<H, S> WebhookReceiver<H, S> {
 }
 
 impl<H: WebhookHandler, S: DedupeStore> WebhookReceiver<H, S> {
-    /// The router: `POST` only, at the configured path(s), with no state of its own. Merge it
-    /// into your app (`app.merge(router)`, once your app's state is applied) or serve it alone.
+    /// The router: `POST` only, at the configured path(s), with no state of its own: serve it
+    /// alone, or see [`merge_into`](Self::merge_into) for an app with state.
     ///
     /// # Panics
     ///
     /// Like `axum::Router::route`, if the path is not a valid route (e.g. unbalanced braces).
     pub fn into_router(self) -> Router {
         self.route(Spawned)
+    }
+
+    /// Adds the receiver's routes to your app, whatever its state type (`Router<AppState>`,
+    /// before or after your own routes, before `.with_state(..)`).
+    ///
+    /// ```
+    /// use axum::{extract::State, routing::get, Router};
+    /// use p100_ergonomic::webhooks::{WebhookEvent, WebhookReceiver};
+    ///
+    /// #[derive(Clone)]
+    /// struct AppState { name: &'static str }
+    ///
+    /// async fn hello(State(state): State<AppState>) -> &'static str { state.name }
+    ///
+    /// let app: Router = WebhookReceiver::new("s3cret", |event: WebhookEvent| async move {
+    ///     println!("{} webhook", event.kind());
+    /// })
+    /// .merge_into(Router::new().route("/", get(hello)))
+    /// .with_state(AppState { name: "acme" });
+    /// # let _ = app;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Like `axum::Router::merge`, if a path of the receiver is already a route of `app`.
+    pub fn merge_into<AppState>(self, app: Router<AppState>) -> Router<AppState>
+    where
+        AppState: Clone + Send + Sync + 'static,
+    {
+        app.merge(self.route(Spawned))
     }
 }
 
@@ -392,11 +427,28 @@ impl<H: AcknowledgingHandler, S: DedupeStore> WebhookReceiver<Acknowledging<H>, 
     ///
     /// Like `axum::Router::route`, if the path is not a valid route (e.g. unbalanced braces).
     pub fn into_router(self) -> Router {
-        self.route(|acknowledging| Awaited {
+        self.route(Self::awaited)
+    }
+
+    /// Adds the receiver's routes to your app, whatever its state type: see
+    /// [`WebhookReceiver::merge_into`](WebhookReceiver#method.merge_into).
+    ///
+    /// # Panics
+    ///
+    /// Like `axum::Router::merge`, if a path of the receiver is already a route of `app`.
+    pub fn merge_into<AppState>(self, app: Router<AppState>) -> Router<AppState>
+    where
+        AppState: Clone + Send + Sync + 'static,
+    {
+        app.merge(self.route(Self::awaited))
+    }
+
+    fn awaited(acknowledging: Acknowledging<H>) -> Awaited<H> {
+        Awaited {
             handler: acknowledging.handler,
             time_limit: acknowledging.time_limit,
             in_flight: Mutex::default(),
-        })
+        }
     }
 }
 
@@ -681,7 +733,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn reject(error: &WebhookError) -> Response {
-    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    (status, error.to_string()).into_response()
+pub(crate) fn reject(error: &WebhookError) -> Response {
+    (error.http_status(), error.to_string()).into_response()
 }

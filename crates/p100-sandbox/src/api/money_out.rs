@@ -184,7 +184,7 @@ fn withdrawal_for(app: &App, holder: Holder, w: Withdrawal) -> Result<Response, 
         )
     })?;
     Ok(ok(&types::CryptoWithdrawalCreated {
-        withdrawal_id: Some(id.to_string()),
+        withdrawal_id: id.to_string(),
     }))
 }
 

@@ -92,7 +92,7 @@ impl State {
         else {
             return;
         };
-        let error = outcome.error().map(|e| types::WebhookError {
+        let error = outcome.error().map(|e| types::TransactionError {
             description: Some(e.description.clone()),
             status: Some(e.status.clone()),
         });
@@ -171,7 +171,7 @@ impl State {
                         error,
                     }
                 };
-                // The user webhook's `error` is the typed `WebhookError`; add the P100 code too.
+                // The user webhook's `error` is the typed `TransactionError`; add the P100 code too.
                 let body = WithError {
                     inner: body,
                     error: None,

@@ -20,7 +20,7 @@ use crate::error::ApiError;
 use crate::money;
 
 /// The error object of a FAILED record or webhook: P100's `Error` fields, plus `description` /
-/// `status` so that it also reads as the webhooks' `WebhookError`.
+/// `status` so that it also reads as the webhooks' `TransactionError`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RecordError {

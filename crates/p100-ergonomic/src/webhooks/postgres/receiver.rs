@@ -97,6 +97,26 @@ impl<H: TransactionalHandler> WebhookReceiver<Transactional<H>, PgDedupeStore> {
     ///
     /// Like `axum::Router::route`, if the path is not a valid route (e.g. unbalanced braces).
     pub fn into_router(self) -> Router {
+        self.transactional_router()
+    }
+
+    /// Adds the receiver's routes to your app, whatever its state type: see
+    /// [`WebhookReceiver::merge_into`](WebhookReceiver#method.merge_into).
+    ///
+    /// # Panics
+    ///
+    /// Like `axum::Router::merge`, if a path of the receiver is already a route of `app`.
+    pub fn merge_into<AppState>(self, app: Router<AppState>) -> Router<AppState>
+    where
+        AppState: Clone + Send + Sync + 'static,
+    {
+        app.merge(self.transactional_router())
+    }
+
+    fn transactional_router<AppState>(self) -> Router<AppState>
+    where
+        AppState: Clone + Send + Sync + 'static,
+    {
         let store = self.store_ref().clone();
         self.route(move |transactional| InTransaction {
             handler: transactional.handler,
