@@ -3,8 +3,6 @@
 //! target currency and sends the `exchange` webhook. The lock itself belongs to `locks`, the
 //! details answer to `views`.
 
-use std::collections::HashMap;
-
 use p100_api::types;
 use rust_decimal::Decimal;
 use uuid::Uuid;

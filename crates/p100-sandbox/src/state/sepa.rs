@@ -2,8 +2,6 @@
 //! and its settlement with the partner or user SEPA transfer webhook. SEPA deposits (money
 //! coming in) belong to `deposits`, the details answer to `views`.
 
-use std::collections::HashMap;
-
 use p100_api::types::{self, DecimalNumber, DecimalString};
 use rust_decimal::Decimal;
 use serde::Serialize;

@@ -3,8 +3,6 @@
 //! side (or gives the funds back when that user is gone) and sends the `p2p_transfer` webhook.
 //! The details answer belongs to `views`.
 
-use std::collections::HashMap;
-
 use p100_api::types::{self, DecimalNumber};
 use rust_decimal::Decimal;
 use uuid::Uuid;

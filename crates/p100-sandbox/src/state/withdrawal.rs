@@ -2,8 +2,6 @@
 //! network fees), validating and creating one, and its settlement, which gives it a transaction
 //! hash and sends the `crypto_withdrawal` webhook. The details answer belongs to `views`.
 
-use std::collections::HashMap;
-
 use p100_api::types;
 use rust_decimal::Decimal;
 use uuid::Uuid;
