@@ -2,11 +2,11 @@
 //!
 //! | method | path | what |
 //! |---|---|---|
-//! | GET | `/__sandbox/state` | balances, users, records, pending events |
+//! | GET | `/__sandbox/state` | balances, users, the kept records, pending events |
 //! | POST | `/__sandbox/advance` | `{"seconds": 60}`: move sandbox time forward |
 //! | POST | `/__sandbox/expire-locks` | expire every rate lock now |
 //! | GET, POST, DELETE | `/__sandbox/faults` | list, add (a `FaultRule`), clear injected faults |
-//! | GET | `/__sandbox/deliveries` | every webhook event and its attempts |
+//! | GET | `/__sandbox/deliveries` | the kept webhook events and their attempts |
 //! | POST | `/__sandbox/webhooks/{kind}` | emit a webhook of any kind (body: the JSON to send) |
 //! | POST | `/__sandbox/crypto-deposits` | `{"externalUserId", "currency", "amount", "travelRule"}` |
 //! | POST | `/__sandbox/sepa-deposits` | `{"externalUserId"?, "amount", "senderIban", "senderName"}` |
@@ -43,9 +43,13 @@ pub(crate) fn router(app: App) -> Router {
         .with_state(app)
 }
 
+// The dumps copy what they show under the state lock (bounded by `Config::retention`) and
+// serialise it after releasing the lock, so a large dump does not stall the API.
+
 async fn state(State(app): State<App>) -> Response {
     let now = app.now();
-    ok(&app.lock().snapshot(now, &app.clock))
+    let snapshot = app.lock().snapshot(now, &app.clock);
+    ok(&snapshot)
 }
 
 #[derive(Deserialize)]
@@ -70,7 +74,8 @@ async fn expire_locks(State(app): State<App>) -> Response {
 }
 
 async fn faults(State(app): State<App>) -> Response {
-    ok(&app.lock().faults)
+    let faults = app.lock().faults.clone();
+    ok(&faults)
 }
 
 async fn add_fault(State(app): State<App>, body: axum::body::Bytes) -> Result<Response, ApiError> {
@@ -86,7 +91,8 @@ async fn clear_faults(State(app): State<App>) -> Response {
 }
 
 async fn deliveries(State(app): State<App>) -> Response {
-    ok(&app.lock().deliveries)
+    let deliveries = app.lock().deliveries.to_vec();
+    ok(&deliveries)
 }
 
 async fn emit_webhook(

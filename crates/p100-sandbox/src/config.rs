@@ -14,6 +14,11 @@
 //! token = "my-webhook-token"
 //! urls = { exchange = "http://127.0.0.1:3000/p100/exchange" }
 //!
+//! [retention]
+//! settled_records = 10000
+//! deliveries = 10000
+//! unsent_webhook_bodies = false
+//!
 //! [[faults]]
 //! operation = "exchange_create"
 //! kind = "rate_limit"
@@ -72,6 +77,41 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Faults injected from the start (more can be added through the admin API).
     pub faults: Vec<FaultRule>,
+    /// How much history is kept, so that a long run under load stays bounded in memory.
+    pub retention: Retention,
+}
+
+/// How much of the past the sandbox keeps. Pending movements and deliveries with attempts to
+/// come are always kept; what is settled is kept up to these numbers, newest first, and older
+/// entries are forgotten: their ids then answer like unknown ids (`P404`), and they leave the
+/// transaction history and `GET /__sandbox/state` / `deliveries`. The documented example
+/// records are never forgotten.
+///
+/// With the defaults a sandbox keeps at most 10 000 settled records of each money movement kind
+/// and 10 000 settled deliveries, whatever it has processed (the RSS this gives is measured in
+/// the crate README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Settled (final or FAILED) records kept per money movement kind: exchanges, SEPA
+    /// transfers, crypto withdrawals, internal transfers. Default 10 000.
+    pub settled_records: usize,
+    /// Settled webhook deliveries kept (delivered, failed after the last attempt, or recorded
+    /// without URL). Default 10 000.
+    pub deliveries: usize,
+    /// Keep the body of events whose kind has no URL (`Delivery::body`), to inspect what would
+    /// have been sent. Default `false`: such an event is recorded without its body.
+    pub unsent_webhook_bodies: bool,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            settled_records: 10_000,
+            deliveries: 10_000,
+            unsent_webhook_bodies: false,
+        }
+    }
 }
 
 /// Webhook delivery: one URL per kind (the spec's `x-webhooks` keys) and the partner's token.
@@ -143,6 +183,7 @@ impl Default for Config {
             seed_examples: true,
             webhooks: WebhookConfig::default(),
             faults: Vec::new(),
+            retention: Retention::default(),
         }
     }
 }
@@ -342,6 +383,19 @@ impl Config {
     /// Sets [`WebhookConfig::token`].
     pub fn with_webhook_token(mut self, token: impl Into<String>) -> Self {
         self.webhooks.token = token.into();
+        self
+    }
+
+    /// Sets [`Config::retention`].
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Keeps the body of webhook events whose kind has no URL
+    /// ([`Retention::unsent_webhook_bodies`]), to inspect what would have been sent.
+    pub fn with_unsent_webhook_bodies(mut self) -> Self {
+        self.retention.unsent_webhook_bodies = true;
         self
     }
 

@@ -14,7 +14,7 @@ mod server;
 mod state;
 pub mod webhooks;
 
-pub use config::{Config, ConfigError, KycOutcome, WebhookConfig};
+pub use config::{Config, ConfigError, KycOutcome, Retention, WebhookConfig};
 pub use faults::{Fault, FaultRule};
 pub use server::{Sandbox, StartError};
 pub use state::Holder;

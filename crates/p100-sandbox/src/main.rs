@@ -49,6 +49,12 @@ struct Args {
     /// Do not create the records the docs use as examples.
     #[arg(long)]
     no_examples: bool,
+    /// Settled records kept per money movement kind (older ones are forgotten). Default 10000.
+    #[arg(long, value_name = "N")]
+    keep_settled: Option<usize>,
+    /// Settled webhook deliveries kept (older ones are forgotten). Default 10000.
+    #[arg(long, value_name = "N")]
+    keep_deliveries: Option<usize>,
 }
 
 /// The API key of the binary when none is given: fixed, so that documentation can show it.
@@ -100,6 +106,12 @@ fn config(args: Args) -> anyhow::Result<Config> {
     }
     if args.no_examples {
         config.seed_examples = false;
+    }
+    if let Some(n) = args.keep_settled {
+        config.retention.settled_records = n;
+    }
+    if let Some(n) = args.keep_deliveries {
+        config.retention.deliveries = n;
     }
     Ok(config)
 }

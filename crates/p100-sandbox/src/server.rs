@@ -261,9 +261,11 @@ impl Sandbox {
         self.shared.lock().faults.clone()
     }
 
-    /// Every webhook event emitted so far and what became of it.
+    /// The webhook events emitted so far and what became of them, oldest first: every one
+    /// still pending, and the newest settled ones up to
+    /// [`Retention::deliveries`](crate::Retention::deliveries).
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.shared.lock().deliveries.clone()
+        self.shared.lock().deliveries.to_vec()
     }
 
     /// Waits (real time, at most `timeout`) until `done` holds for the deliveries; returns

@@ -5,6 +5,8 @@
 //!
 //! Every emitted event is recorded as a [`Delivery`], also when no URL is configured for its
 //! kind, so tests and the admin API (`GET /__sandbox/deliveries`) can see what was sent when.
+//! Without a URL its body is kept only with `Retention::unsent_webhook_bodies`, and only the
+//! newest settled deliveries are kept (`Retention::deliveries`).
 
 use std::time::Duration;
 
@@ -49,9 +51,10 @@ pub struct Delivery {
     pub kind: String,
     /// Where it goes; `None` when no URL is configured for the kind.
     pub url: Option<String>,
-    /// The JSON body, as sent.
+    /// The JSON body, as sent; `None` for an event of a kind without URL, unless the sandbox
+    /// keeps those ([`Retention::unsent_webhook_bodies`](crate::Retention::unsent_webhook_bodies)).
     #[serde(serialize_with = "raw_json")]
-    pub body: String,
+    pub body: Option<String>,
     /// Where it stands.
     pub state: DeliveryState,
     /// When it was emitted (sandbox time since start).
@@ -89,9 +92,13 @@ pub enum DeliveryState {
 }
 
 impl Delivery {
-    /// The body as a JSON value (numbers read as `f64`: inspect, do not compute, with it).
+    /// The body as a JSON value (numbers read as `f64`: inspect, do not compute, with it);
+    /// `Null` when the body was not kept.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+        self.body
+            .as_deref()
+            .and_then(|body| serde_json::from_str(body).ok())
+            .unwrap_or(serde_json::Value::Null)
     }
 
     /// Whether the delivery needs no more attempts.
@@ -100,8 +107,11 @@ impl Delivery {
     }
 }
 
-fn raw_json<S: Serializer>(body: &str, s: S) -> Result<S::Ok, S::Error> {
-    match serde_json::value::RawValue::from_string(body.to_string()) {
+fn raw_json<S: Serializer>(body: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    let Some(body) = body else {
+        return s.serialize_none();
+    };
+    match serde_json::value::RawValue::from_string(body.clone()) {
         Ok(raw) => raw.serialize(s),
         Err(_) => s.serialize_str(body),
     }

@@ -169,7 +169,7 @@ async fn forced_lock_expiry_by_rule_and_by_admin_call() {
 
 #[tokio::test]
 async fn the_admin_api_drives_the_same_controls_over_http() {
-    let sandbox = manual_sandbox(Config::default()).await;
+    let sandbox = manual_sandbox(Config::default().with_unsent_webhook_bodies()).await;
     let http = reqwest::Client::new();
     let admin = |path: &str| format!("{}/__sandbox/{path}", sandbox.base_url());
 

@@ -442,7 +442,8 @@ async fn settlement_happens_by_itself_on_a_scaled_real_clock() {
         Config::default()
             .with_time_scale(0.001)
             .with_settle_after(SETTLE)
-            .with_seed_examples(false),
+            .with_seed_examples(false)
+            .with_unsent_webhook_bodies(),
     )
     .await
     .expect("start");

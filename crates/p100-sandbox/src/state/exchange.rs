@@ -4,8 +4,6 @@
 //! details answer to `views`.
 
 use p100_api::webhooks::kind;
-use std::collections::HashMap;
-
 use p100_api::types;
 use rust_decimal::Decimal;
 use uuid::Uuid;

@@ -11,8 +11,9 @@
 //! (an active user, a record by id, a crypto currency, an amount, timestamps). Each part adds
 //! its own `impl State` block in its module: the domain (`accounts`, `users`, `kyc`, `locks`,
 //! `movement` and one module per money movement: `exchange`, `sepa`, `withdrawal`, `transfer`,
-//! `orders`, `payment_links`, `deposits`), the `scheduler`, the wire `views` and `history`, and
-//! `seed` (deterministic ids and the documented examples). HTTP parsing and validation of
+//! `orders`, `payment_links`, `deposits`), the `scheduler`, the wire `views` and `history`,
+//! `retention` (how many settled movements and deliveries are kept) and `seed` (deterministic
+//! ids and the documented examples). HTTP parsing and validation of
 //! request shapes belong to `api`, the clock and the delivery loop to `server`.
 
 mod accounts;
@@ -24,6 +25,7 @@ mod locks;
 mod movement;
 mod orders;
 mod payment_links;
+mod retention;
 mod scheduler;
 mod seed;
 mod sepa;
@@ -39,12 +41,11 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::clock::{Clock, VTime};
-use crate::config::{Config, KycOutcome, WebhookConfig};
+use crate::config::{Config, KycOutcome, Retention, WebhookConfig};
 use crate::error::ApiError;
 use crate::faults::FaultRule;
 use crate::money;
 use crate::rates::RateWalk;
-use crate::webhooks::Delivery;
 
 pub use accounts::Holder;
 pub(crate) use users::Profile;
@@ -55,6 +56,7 @@ use exchange::Exchange;
 use locks::{Lock, OrderLock};
 use orders::Order;
 use payment_links::PaymentLink;
+use retention::{Deliveries, Records};
 use scheduler::Event;
 use seed::{key_of, uuid_from};
 use sepa::SepaTransfer;
@@ -69,6 +71,7 @@ pub(crate) struct State {
     lock_ttl: Duration,
     kyc_outcome: KycOutcome,
     webhooks: WebhookConfig,
+    retention: Retention,
     pub(crate) walk: RateWalk,
     pub(crate) partner: Account,
     partner_deposit_reference: Uuid,
@@ -77,17 +80,18 @@ pub(crate) struct State {
     pub(crate) users: BTreeMap<String, User>,
     locks: HashMap<Uuid, Lock>,
     order_locks: HashMap<Uuid, OrderLock>,
-    exchanges: HashMap<Uuid, Exchange>,
-    sepa: HashMap<Uuid, SepaTransfer>,
-    withdrawals: HashMap<Uuid, Withdrawal>,
-    transfers: HashMap<Uuid, Transfer>,
+    exchanges: Records<Exchange>,
+    sepa: Records<SepaTransfer>,
+    withdrawals: Records<Withdrawal>,
+    transfers: Records<Transfer>,
     orders: HashMap<Uuid, Order>,
     payment_links: HashMap<String, PaymentLink>,
     deposits: HashMap<Uuid, CryptoDeposit>,
     sepa_deposits: HashMap<Uuid, SepaDeposit>,
-    pub(crate) deliveries: Vec<Delivery>,
+    pub(crate) deliveries: Deliveries,
     pub(crate) faults: Vec<FaultRule>,
-    events: Vec<(VTime, u64, Event)>,
+    /// Pending events by due time, then by scheduling order.
+    events: BTreeMap<(VTime, u64), Event>,
     seq: u64,
 }
 
@@ -154,6 +158,7 @@ impl State {
             lock_ttl: config.lock_ttl,
             kyc_outcome: config.kyc_outcome,
             webhooks: config.webhooks.clone(),
+            retention: config.retention,
             walk: RateWalk::new(seed, config.rate_step),
             partner,
             partner_deposit_reference: uuid_from(seed, key_of("partner-reference"), 0),
@@ -162,17 +167,17 @@ impl State {
             users: BTreeMap::new(),
             locks: HashMap::new(),
             order_locks: HashMap::new(),
-            exchanges: HashMap::new(),
-            sepa: HashMap::new(),
-            withdrawals: HashMap::new(),
-            transfers: HashMap::new(),
+            exchanges: Records::default(),
+            sepa: Records::default(),
+            withdrawals: Records::default(),
+            transfers: Records::default(),
             orders: HashMap::new(),
             payment_links: HashMap::new(),
             deposits: HashMap::new(),
             sepa_deposits: HashMap::new(),
-            deliveries: Vec::new(),
+            deliveries: Deliveries::default(),
             faults: config.faults.clone(),
-            events: Vec::new(),
+            events: BTreeMap::new(),
             seq: 0,
         };
         if config.seed_examples {

@@ -4,12 +4,11 @@
 //! its settlement) and the one settle step (credit what it brings, or fail with `P433`). What a
 //! kind validates, debits and credits, and the webhook it sends, belong to its own module.
 
-use std::collections::HashMap;
-
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::accounts::Holder;
+use super::retention::Records;
 use super::scheduler::Event;
 use super::views::RecordError;
 use super::{active_user, State};
@@ -39,7 +38,7 @@ impl Outcome {
 /// credits; this is what the shared create and settle steps need to know of them.
 pub(super) trait Movement: Clone {
     /// The table of records of this kind.
-    fn table(state: &mut State) -> &mut HashMap<Uuid, Self>;
+    fn table(state: &mut State) -> &mut Records<Self>;
     /// The event that settles the record `id`.
     fn settle_event(id: Uuid) -> Event;
     /// Whose funds it takes, in which currency, and how much (amount plus fees); `None` when
@@ -54,7 +53,7 @@ pub(super) trait Movement: Clone {
 macro_rules! movement {
     ($record:ty, $table:ident, $event:ident, |$rec:ident| $debit:expr) => {
         impl Movement for $record {
-            fn table(state: &mut State) -> &mut HashMap<Uuid, Self> {
+            fn table(state: &mut State) -> &mut super::retention::Records<Self> {
                 &mut state.$table
             }
             fn settle_event(id: Uuid) -> Event {
@@ -108,7 +107,8 @@ impl State {
 
     /// Settles the pending movement `id`: `complete` credits what a reserved one brings (and
     /// decides its outcome); one without reserved funds fails with `P433`. Returns the record as
-    /// it was and the outcome stored, for the webhook; `None` when nothing was pending.
+    /// it was and the outcome stored, for the webhook; `None` when nothing was pending. A record
+    /// that reaches a final outcome counts against `Retention::settled_records` of its kind.
     pub(super) fn settle_movement<R: Movement>(
         &mut self,
         id: Uuid,
@@ -125,8 +125,13 @@ impl State {
             let available = self.balance(&holder, &currency).unwrap_or_default();
             Outcome::Failed(insufficient(&currency, needed, available))
         };
-        if let Some(stored) = R::table(self).get_mut(&id) {
+        let keep = self.retention.settled_records;
+        let table = R::table(self);
+        if let Some(stored) = table.get_mut(&id) {
             *stored.outcome() = outcome.clone();
+        }
+        if outcome != Outcome::Pending {
+            table.settled(id, keep);
         }
         Some((record, outcome))
     }

@@ -2,6 +2,10 @@
 //! `settle_after` later), applying every due event in order, and the webhook bookkeeping:
 //! recording an emitted event, its delivery attempts and the retry schedule. What an event does
 //! to a record belongs to that record's module; sending over HTTP and waiting belong to `server`.
+//!
+//! Pending events are ordered by due time (then by scheduling order) in a `BTreeMap`, so the
+//! next due event is found and taken in O(log n) under the state lock, however many are
+//! pending.
 
 use p100_api::webhooks::kind;
 use serde::Serialize;
@@ -30,7 +34,7 @@ pub(super) enum Event {
 impl State {
     fn schedule(&mut self, at: VTime, event: Event) {
         self.seq += 1;
-        self.events.push((at, self.seq, event));
+        self.events.insert((at, self.seq), event);
     }
 
     pub(super) fn settle_later(&mut self, now: VTime, event: Event) {
@@ -40,22 +44,19 @@ impl State {
 
     /// When the next event is due.
     pub(crate) fn next_due(&self) -> Option<VTime> {
-        self.events.iter().map(|(at, _, _)| *at).min()
+        self.events.first_key_value().map(|((at, _), _)| *at)
     }
 
     /// Applies every event due at `now`, in order; returns the webhook attempts to send.
     pub(crate) fn run_due(&mut self, now: VTime, clock: &Clock) -> Vec<Job> {
         let mut jobs = Vec::new();
-        loop {
-            let next = self
-                .events
-                .iter()
-                .enumerate()
-                .filter(|(_, (at, _, _))| *at <= now)
-                .min_by_key(|(_, (at, seq, _))| (*at, *seq))
-                .map(|(i, _)| i);
-            let Some(index) = next else { break };
-            let (at, _, event) = self.events.swap_remove(index);
+        // Applying an event may schedule more that are already due (a webhook's first
+        // attempt): they are taken in this loop too.
+        while let Some(entry) = self.events.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let ((at, _), event) = entry.remove_entry();
             self.apply(event, at, clock, &mut jobs);
         }
         jobs
@@ -82,12 +83,14 @@ impl State {
                 self.emit(kind::CREATE_WALLET, body.to_string(), at);
             }
             Event::Deliver(id) => {
-                if let Some(d) = self.deliveries.iter().find(|d| d.id == id) {
-                    if let (Some(url), DeliveryState::Pending) = (&d.url, d.state) {
+                if let Some(d) = self.deliveries.get(id) {
+                    if let (Some(url), Some(body), DeliveryState::Pending) =
+                        (&d.url, &d.body, d.state)
+                    {
                         jobs.push(Job {
                             id,
                             url: url.clone(),
-                            body: d.body.clone(),
+                            body: body.clone(),
                         });
                     }
                 }
@@ -97,41 +100,69 @@ impl State {
 
     /// Records a webhook event and, when its kind has a URL, schedules its first attempt.
     pub(crate) fn emit(&mut self, kind: &str, body: String, at: VTime) -> u64 {
-        let id = self.deliveries.len() as u64 + 1;
-        let url = self.webhooks.urls.get(kind).cloned().or_else(|| {
+        let url = self.webhook_url(kind);
+        self.record_event(kind, url, Some(body), at)
+    }
+
+    /// `emit` with a body to serialise, which is serialised only when it is kept.
+    pub(super) fn emit_json<T: Serialize>(&mut self, kind: &str, body: &T, at: VTime) {
+        let url = self.webhook_url(kind);
+        let text = if url.is_some() || self.retention.unsent_webhook_bodies {
+            match serde_json::to_string(body) {
+                Ok(text) => Some(text),
+                Err(e) => {
+                    tracing::error!(kind, "cannot serialize webhook: {e}");
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        self.record_event(kind, url, text, at);
+    }
+
+    /// Where events of `kind` go, if anywhere.
+    fn webhook_url(&self, kind: &str) -> Option<String> {
+        self.webhooks.urls.get(kind).cloned().or_else(|| {
             // `{kind}` in the default URL stands for the kind, as receivers route by it.
             self.webhooks
                 .default_url
                 .as_ref()
                 .map(|url| url.replace("{kind}", kind))
-        });
-        let state = if url.is_some() {
-            DeliveryState::Pending
-        } else {
-            DeliveryState::NoUrl
-        };
+        })
+    }
+
+    /// Records an event as a delivery. Without a URL it is settled at once, and its body is kept
+    /// only with `Retention::unsent_webhook_bodies`.
+    fn record_event(
+        &mut self,
+        kind: &str,
+        url: Option<String>,
+        body: Option<String>,
+        at: VTime,
+    ) -> u64 {
+        let id = self.deliveries.next_id();
+        let sent = url.is_some();
+        let keep_body = sent || self.retention.unsent_webhook_bodies;
         self.deliveries.push(Delivery {
             id,
             kind: kind.to_string(),
             url,
-            body,
-            state,
+            body: body.filter(|_| keep_body),
+            state: if sent {
+                DeliveryState::Pending
+            } else {
+                DeliveryState::NoUrl
+            },
             emitted_at: at,
             attempts: Vec::new(),
         });
-        if state == DeliveryState::Pending {
+        if sent {
             self.schedule(at, Event::Deliver(id));
+        } else {
+            self.deliveries.settled(id, self.retention.deliveries);
         }
         id
-    }
-
-    pub(super) fn emit_json<T: Serialize>(&mut self, kind: &str, body: &T, at: VTime) {
-        match serde_json::to_string(body) {
-            Ok(text) => {
-                self.emit(kind, text, at);
-            }
-            Err(e) => tracing::error!(kind, "cannot serialize webhook: {e}"),
-        }
     }
 
     /// Records the result of one attempt and schedules the next one if needed.
@@ -142,16 +173,16 @@ impl State {
         result: Result<u16, String>,
         now: VTime,
     ) {
-        let Some(index) = self.deliveries.iter().position(|d| d.id == id) else {
-            return;
-        };
         let (status, error) = match result {
             Ok(status) => (Some(status), None),
             Err(e) => (None, Some(e)),
         };
         let delivered = status.is_some_and(|s| (200..300).contains(&s));
+        let keep = self.retention.deliveries;
         let next = {
-            let d = &mut self.deliveries[index];
+            let Some(d) = self.deliveries.get_mut(id) else {
+                return;
+            };
             d.attempts.push(DeliveryAttempt {
                 at: sent_at,
                 status,
@@ -168,8 +199,9 @@ impl State {
                 next
             }
         };
-        if let Some(at) = next {
-            self.schedule(at, Event::Deliver(id));
+        match next {
+            Some(at) => self.schedule(at, Event::Deliver(id)),
+            None => self.deliveries.settled(id, keep),
         }
     }
 

@@ -3,8 +3,6 @@
 //! coming in) belong to `deposits`, the details answer to `views`.
 
 use p100_api::webhooks::kind;
-use std::collections::HashMap;
-
 use p100_api::types::{self, DecimalNumber, DecimalString};
 use rust_decimal::Decimal;
 use serde::Serialize;

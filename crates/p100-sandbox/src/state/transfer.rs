@@ -4,8 +4,6 @@
 //! The details answer belongs to `views`.
 
 use p100_api::webhooks::kind;
-use std::collections::HashMap;
-
 use p100_api::types::{self, DecimalNumber};
 use rust_decimal::Decimal;
 use uuid::Uuid;

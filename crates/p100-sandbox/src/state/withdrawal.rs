@@ -3,8 +3,6 @@
 //! hash and sends the `crypto_withdrawal` webhook. The details answer belongs to `views`.
 
 use p100_api::webhooks::kind;
-use std::collections::HashMap;
-
 use p100_api::types;
 use rust_decimal::Decimal;
 use uuid::Uuid;
