@@ -203,7 +203,7 @@ pub fn exercise_decimals(body: &[u8]) {
                 let shown: String = inner.chars().take(20).collect();
                 assert!(
                     e.to_string()
-                        .contains(&format!("{shown:?}").trim_end_matches('"')[..]),
+                        .contains(format!("{shown:?}").trim_end_matches('"')),
                     "the error does not name {inner:?}: {e}"
                 );
             }
