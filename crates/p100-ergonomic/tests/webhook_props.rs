@@ -3,8 +3,12 @@
 //! parses also has a dedupe key and survives a serialization round trip. (Longer runs:
 //! `cargo fuzz run parse` in `fuzz/`.)
 
+mod api_answers_support;
+mod mutation_support;
 mod webhook_support;
 
+use api_answers_support::same_json;
+use mutation_support::{apply, mutation};
 use p100_ergonomic::webhooks::{self, verify_token, DedupeKey, WebhookKind};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -53,66 +57,6 @@ fn exercise_kind(kind: WebhookKind, body: &[u8]) {
             assert_eq!(error.kind(), Some(kind));
             let _ = (error.to_string(), error.line(), error.path());
         }
-    }
-}
-
-/// Equal JSON, floats within a relative 1e-12.
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
-            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
-            x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-#[derive(Debug, Clone)]
-enum Mutation {
-    Flip(usize, u8),
-    Delete(usize),
-    Insert(usize, u8),
-    Truncate(usize),
-    Duplicate(usize, usize),
-}
-
-fn mutation() -> impl Strategy<Value = Mutation> {
-    prop_oneof![
-        (any::<usize>(), 1..=255u8).prop_map(|(i, m)| Mutation::Flip(i, m)),
-        any::<usize>().prop_map(Mutation::Delete),
-        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Insert(i, b)),
-        any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), 1..40usize).prop_map(|(i, n)| Mutation::Duplicate(i, n)),
-    ]
-}
-
-fn apply(body: &mut Vec<u8>, mutation: &Mutation) {
-    let at = |i: usize, len: usize| if len == 0 { 0 } else { i % len };
-    match *mutation {
-        Mutation::Flip(i, mask) if !body.is_empty() => {
-            let i = at(i, body.len());
-            body[i] ^= mask;
-        }
-        Mutation::Delete(i) if !body.is_empty() => {
-            body.remove(at(i, body.len()));
-        }
-        Mutation::Insert(i, byte) => body.insert(at(i, body.len() + 1), byte),
-        Mutation::Truncate(i) => body.truncate(at(i, body.len() + 1)),
-        Mutation::Duplicate(i, n) if !body.is_empty() => {
-            let start = at(i, body.len());
-            let end = (start + n).min(body.len());
-            let copy = body[start..end].to_vec();
-            body.splice(end..end, copy);
-        }
-        _ => {}
     }
 }
 

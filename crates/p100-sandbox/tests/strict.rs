@@ -62,7 +62,7 @@ async fn lenient_amounts_are_p403_naming_the_field_and_value() {
     for path in ["/v1/payment-link", "/v1/checkout"] {
         for amount in [
             "\"1_000\"".to_string(),
-            thirty_one.to_string(),
+            thirty_one.clone(),
             "1e-29".to_string(),
         ] {
             let body = format!(r#"{{"currency": "eur", "amount": {amount}}}"#);
