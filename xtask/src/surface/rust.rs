@@ -223,13 +223,13 @@ fn add_enums(surface: &mut Surface, items: &[Item]) -> Result<()> {
     for (name, block, from) in trait_impls(items, "From") {
         // `From<&str>`, or `From<String>` (where `From<&str>` lowercases and delegates).
         let from_str = matches!(&from.arguments, PathArguments::AngleBracketed(a)
-            if a.args.iter().any(|arg| match arg {
-                GenericArgument::Type(Type::Reference(_)) => true,
-                GenericArgument::Type(Type::Path(p)) => {
-                    p.path.segments.last().is_some_and(|s| s.ident == "String")
-                }
-                _ => false,
-            }));
+        if a.args.iter().any(|arg| match arg {
+            GenericArgument::Type(Type::Reference(_)) => true,
+            GenericArgument::Type(Type::Path(p)) => {
+                p.path.segments.last().is_some_and(|s| s.ident == "String")
+            }
+            _ => false,
+        }));
         if !from_str {
             continue;
         }

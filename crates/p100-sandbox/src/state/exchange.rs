@@ -3,8 +3,8 @@
 //! target currency and sends the `exchange` webhook. The lock itself belongs to `locks`, the
 //! details answer to `views`.
 
-use p100_api::webhooks::kind;
 use p100_api::types;
+use p100_api::webhooks::kind;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 

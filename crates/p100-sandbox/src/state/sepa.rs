@@ -2,8 +2,8 @@
 //! and its settlement with the partner or user SEPA transfer webhook. SEPA deposits (money
 //! coming in) belong to `deposits`, the details answer to `views`.
 
-use p100_api::webhooks::kind;
 use p100_api::types::{self, DecimalNumber, DecimalString};
+use p100_api::webhooks::kind;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;

@@ -3,8 +3,8 @@
 //! side (or gives the funds back when that user is gone) and sends the `p2p_transfer` webhook.
 //! The details answer belongs to `views`.
 
-use p100_api::webhooks::kind;
 use p100_api::types::{self, DecimalNumber};
+use p100_api::webhooks::kind;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 

@@ -2,8 +2,8 @@
 //! network fees), validating and creating one, and its settlement, which gives it a transaction
 //! hash and sends the `crypto_withdrawal` webhook. The details answer belongs to `views`.
 
-use p100_api::webhooks::kind;
 use p100_api::types;
+use p100_api::webhooks::kind;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
