@@ -473,6 +473,20 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
             }
             _ => quote!(),
         };
+        // A money movement goes through `send_raw`, which turns a lost answer into an unknown
+        // movement and reads an undeclared 2xx; everything else takes the shortest path.
+        let send_call = if op.effect == "moves-money" {
+            quote! {
+                async move {
+                    client
+                        .send_raw(#op_id, inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                }
+            }
+        } else {
+            quote!(client.call(inner.send()))
+        };
         let doc = format!("The request of [`Client::{id}`] ({summary}).");
         let check_doc = if checked.is_some() {
             "\n\nIts `amount` must be an [`Amount`](crate::Amount) (more than zero, plain \
@@ -498,7 +512,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 pub fn send(self) -> impl ::core::future::Future<Output = ::core::result::Result<#answer, Error>> + 'a {
                     // No extra async layer over `Client::call`: a refused request is a ready error.
                     match self.checked() {
-                        ::core::result::Result::Ok((client, inner)) => Either::Left(client.call(inner.send())),
+                        ::core::result::Result::Ok((client, inner)) => Either::Left(#send_call),
                         ::core::result::Result::Err(error) => Either::Right(::core::future::ready(::core::result::Result::Err(error))),
                     }
                 }

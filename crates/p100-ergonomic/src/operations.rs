@@ -1735,7 +1735,12 @@ impl<'a> CryptoWithdrawalCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(async move {
+                    client
+                        .send_raw("crypto_withdrawal_create", inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                })
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1987,7 +1992,12 @@ impl<'a> ExchangeCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(async move {
+                    client
+                        .send_raw("exchange_create", inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                })
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2396,7 +2406,12 @@ impl<'a> OrderCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(async move {
+                    client
+                        .send_raw("order_create", inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                })
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2767,7 +2782,12 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(async move {
+                    client
+                        .send_raw("partner_create_crypto_withdrawal", inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                })
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2892,7 +2912,12 @@ impl<'a> PartnerCreateExchange<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(async move {
+                    client
+                        .send_raw("partner_create_exchange", inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                })
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3167,7 +3192,12 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(async move {
+                    client
+                        .send_raw("partner_create_sepa_transfer", inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                })
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3666,7 +3696,12 @@ impl<'a> SepaTransferCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(async move {
+                    client
+                        .send_raw("sepa_transfer_create", inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                })
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3844,7 +3879,12 @@ impl<'a> TransferCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(async move {
+                    client
+                        .send_raw("transfer_create", inner.send())
+                        .await
+                        .map(ResponseValue::into_inner)
+                })
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
