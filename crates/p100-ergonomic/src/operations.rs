@@ -7,16 +7,18 @@
 //! `cargo xtask codegen` from the raw client and the spec.
 use p100_api::types;
 use p100_api::ResponseValue;
-use futures::future::Either;
+use futures_util::future::Either;
 use crate::{Client, Error};
 #[allow(unused_imports)]
 use types as _;
 /// A request body kept by an operation method that checks it before sending: as given
-/// to `body` (converted once, like the raw builder does), or being built by `body_map`.
+/// to `body` (converted once, like the raw builder does), being built by `body_map`, or
+/// not given yet (no builder made until one is needed: its defaults allocate).
 #[allow(dead_code)]
 enum Body<T, B> {
     Built(T),
     Building(B),
+    Unset,
 }
 impl Client {
     ///Delete a card
@@ -265,9 +267,7 @@ impl Client {
             client: self,
             inner: self.raw().crypto_withdrawal_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get a crypto withdrawal's details
@@ -318,9 +318,7 @@ impl Client {
             client: self,
             inner: self.raw().exchange_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get an exchange's details
@@ -449,9 +447,7 @@ impl Client {
             client: self,
             inner: self.raw().order_create_lock(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get indicative order rates
@@ -504,9 +500,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_crypto_withdrawal(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Exchange currencies on the partner balance
@@ -524,9 +518,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_exchange(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Lock exchange rates for the partner
@@ -596,9 +588,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_sepa_transfer(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get the partner's transaction history
@@ -716,9 +706,7 @@ impl Client {
             client: self,
             inner: self.raw().sepa_transfer_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get a SEPA transfer's details
@@ -751,9 +739,7 @@ impl Client {
             client: self,
             inner: self.raw().transfer_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get internal transfer details
@@ -961,6 +947,7 @@ impl<'a> CardDelete<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -968,7 +955,15 @@ impl<'a> CardDelete<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -980,7 +975,7 @@ impl<'a> CardDelete<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_delete", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1022,6 +1017,7 @@ impl<'a> CardList<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1029,7 +1025,15 @@ impl<'a> CardList<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1041,7 +1045,7 @@ impl<'a> CardList<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardList>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_list", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1087,6 +1091,7 @@ impl<'a> CardBlock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1094,7 +1099,15 @@ impl<'a> CardBlock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1106,7 +1119,7 @@ impl<'a> CardBlock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_block", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1156,6 +1169,7 @@ impl<'a> CardGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1163,7 +1177,15 @@ impl<'a> CardGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1175,7 +1197,7 @@ impl<'a> CardGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1223,6 +1245,7 @@ impl<'a> CardUpdateLimits<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1230,7 +1253,15 @@ impl<'a> CardUpdateLimits<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1242,7 +1273,7 @@ impl<'a> CardUpdateLimits<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_update_limits", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1295,6 +1326,7 @@ impl<'a> CardGetLimits<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1302,7 +1334,15 @@ impl<'a> CardGetLimits<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1314,7 +1354,7 @@ impl<'a> CardGetLimits<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardLimits>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_get_limits", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1365,6 +1405,7 @@ impl<'a> CardUpdatePin<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1372,7 +1413,15 @@ impl<'a> CardUpdatePin<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1384,7 +1433,7 @@ impl<'a> CardUpdatePin<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_update_pin", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1435,6 +1484,7 @@ impl<'a> CardUnblock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1442,7 +1492,15 @@ impl<'a> CardUnblock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1454,7 +1512,7 @@ impl<'a> CardUnblock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_unblock", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1503,6 +1561,7 @@ impl<'a> CardCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1510,7 +1569,15 @@ impl<'a> CardCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1522,7 +1589,7 @@ impl<'a> CardCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_create", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1557,6 +1624,7 @@ impl<'a> CheckoutCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1564,7 +1632,15 @@ impl<'a> CheckoutCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1576,7 +1652,7 @@ impl<'a> CheckoutCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CheckoutCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("checkout_create", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1629,6 +1705,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1636,7 +1713,15 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1648,7 +1733,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::TravelRuleUpdated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("crypto_deposit_update_travel_rule", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1721,6 +1806,7 @@ impl<'a> CryptoWithdrawalCreate<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -1728,6 +1814,7 @@ impl<'a> CryptoWithdrawalCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1735,12 +1822,12 @@ impl<'a> CryptoWithdrawalCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("crypto_withdrawal_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("crypto_withdrawal_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1752,7 +1839,7 @@ impl<'a> CryptoWithdrawalCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("crypto_withdrawal_create", inner.send()).await
+        client.send_money("crypto_withdrawal_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1768,6 +1855,12 @@ impl<'a> CryptoWithdrawalCreate<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateCryptoWithdrawalRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateCryptoWithdrawalRequest::try_from(
+                        types::builder::CreateCryptoWithdrawalRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -1825,6 +1918,7 @@ impl<'a> CryptoWithdrawalGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1832,7 +1926,15 @@ impl<'a> CryptoWithdrawalGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1844,7 +1946,7 @@ impl<'a> CryptoWithdrawalGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("crypto_withdrawal_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1890,6 +1992,7 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1897,7 +2000,15 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1909,7 +2020,7 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::NetworkFee>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("crypto_withdrawal_get_network_fee", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1978,6 +2089,7 @@ impl<'a> ExchangeCreate<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -1985,6 +2097,7 @@ impl<'a> ExchangeCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1992,12 +2105,12 @@ impl<'a> ExchangeCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("exchange_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("exchange_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2009,7 +2122,7 @@ impl<'a> ExchangeCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("exchange_create", inner.send()).await
+        client.send_money("exchange_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2025,6 +2138,12 @@ impl<'a> ExchangeCreate<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateExchangeRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateExchangeRequest::try_from(
+                        types::builder::CreateExchangeRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -2081,6 +2200,7 @@ impl<'a> ExchangeGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2088,7 +2208,15 @@ impl<'a> ExchangeGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2100,7 +2228,7 @@ impl<'a> ExchangeGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("exchange_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2145,6 +2273,7 @@ impl<'a> ExchangeCreateLock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2152,7 +2281,15 @@ impl<'a> ExchangeCreateLock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Lock,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2164,7 +2301,7 @@ impl<'a> ExchangeCreateLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("exchange_create_lock", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2194,6 +2331,7 @@ pub struct ExchangeGetRate<'a> {
 }
 impl<'a> ExchangeGetRate<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2201,7 +2339,15 @@ impl<'a> ExchangeGetRate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2213,7 +2359,7 @@ impl<'a> ExchangeGetRate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeRates>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("exchange_get_rate", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2264,6 +2410,7 @@ impl<'a> KycCreateVerification<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2271,7 +2418,15 @@ impl<'a> KycCreateVerification<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2283,7 +2438,7 @@ impl<'a> KycCreateVerification<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycVerificationCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("kyc_create_verification", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2329,6 +2484,7 @@ impl<'a> KycGetStatus<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2336,7 +2492,15 @@ impl<'a> KycGetStatus<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2348,7 +2512,7 @@ impl<'a> KycGetStatus<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycStatus>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("kyc_get_status", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2399,6 +2563,7 @@ impl<'a> OrderCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2406,12 +2571,12 @@ impl<'a> OrderCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("order_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("order_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2423,7 +2588,7 @@ impl<'a> OrderCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("order_create", inner.send()).await
+        client.send_money("order_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2479,6 +2644,7 @@ impl<'a> OrderGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2486,7 +2652,15 @@ impl<'a> OrderGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2498,7 +2672,7 @@ impl<'a> OrderGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("order_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2563,6 +2737,7 @@ impl<'a> OrderCreateLock<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -2570,6 +2745,7 @@ impl<'a> OrderCreateLock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2577,7 +2753,15 @@ impl<'a> OrderCreateLock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Lock,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2589,7 +2773,7 @@ impl<'a> OrderCreateLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("order_create_lock", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2605,6 +2789,12 @@ impl<'a> OrderCreateLock<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateOrderLockRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateOrderLockRequest::try_from(
+                        types::builder::CreateOrderLockRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -2628,6 +2818,7 @@ pub struct OrderGetRates<'a> {
 }
 impl<'a> OrderGetRates<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2635,7 +2826,15 @@ impl<'a> OrderGetRates<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2647,7 +2846,7 @@ impl<'a> OrderGetRates<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderRates>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("order_get_rates", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2677,6 +2876,7 @@ pub struct PartnerGetBalances<'a> {
 }
 impl<'a> PartnerGetBalances<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2684,7 +2884,15 @@ impl<'a> PartnerGetBalances<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2696,7 +2904,7 @@ impl<'a> PartnerGetBalances<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PartnerBalances>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_get_balances", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2768,6 +2976,7 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -2775,6 +2984,7 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2782,12 +2992,16 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("partner_create_crypto_withdrawal", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client
+                            .send_money(
+                                "partner_create_crypto_withdrawal",
+                                inner.send(),
+                            ),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2799,7 +3013,7 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_crypto_withdrawal", inner.send()).await
+        client.send_money("partner_create_crypto_withdrawal", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2815,6 +3029,12 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::PartnerCreateCryptoWithdrawalRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::PartnerCreateCryptoWithdrawalRequest::try_from(
+                        types::builder::PartnerCreateCryptoWithdrawalRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -2898,6 +3118,7 @@ impl<'a> PartnerCreateExchange<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -2905,6 +3126,7 @@ impl<'a> PartnerCreateExchange<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2912,12 +3134,12 @@ impl<'a> PartnerCreateExchange<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("partner_create_exchange", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("partner_create_exchange", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2929,7 +3151,7 @@ impl<'a> PartnerCreateExchange<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_exchange", inner.send()).await
+        client.send_money("partner_create_exchange", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2945,6 +3167,12 @@ impl<'a> PartnerCreateExchange<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::PartnerCreateExchangeRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::PartnerCreateExchangeRequest::try_from(
+                        types::builder::PartnerCreateExchangeRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -2986,6 +3214,7 @@ pub struct PartnerCreateExchangeLock<'a> {
 }
 impl<'a> PartnerCreateExchangeLock<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2993,7 +3222,15 @@ impl<'a> PartnerCreateExchangeLock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Lock,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3005,7 +3242,7 @@ impl<'a> PartnerCreateExchangeLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_exchange_lock", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3036,6 +3273,7 @@ pub struct PartnerGetSepaDepositContacts<'a> {
 }
 impl<'a> PartnerGetSepaDepositContacts<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3043,7 +3281,15 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3055,7 +3301,7 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_get_sepa_deposit_contacts", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3086,6 +3332,7 @@ pub struct PartnerGetSepaDepositInfo<'a> {
 }
 impl<'a> PartnerGetSepaDepositInfo<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3093,7 +3340,15 @@ impl<'a> PartnerGetSepaDepositInfo<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3105,7 +3360,7 @@ impl<'a> PartnerGetSepaDepositInfo<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_get_sepa_deposit_info", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3178,6 +3433,7 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -3185,6 +3441,7 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3192,12 +3449,12 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("partner_create_sepa_transfer", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("partner_create_sepa_transfer", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3209,7 +3466,7 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_sepa_transfer", inner.send()).await
+        client.send_money("partner_create_sepa_transfer", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3225,6 +3482,12 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::PartnerCreateSepaTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::PartnerCreateSepaTransferRequest::try_from(
+                        types::builder::PartnerCreateSepaTransferRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -3283,6 +3546,7 @@ impl<'a> PartnerGetTransactionHistory<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3290,7 +3554,15 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3302,7 +3574,7 @@ impl<'a> PartnerGetTransactionHistory<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_get_transaction_history", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3341,6 +3613,7 @@ impl<'a> PartnerCreateWallet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3348,7 +3621,15 @@ impl<'a> PartnerCreateWallet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3360,7 +3641,7 @@ impl<'a> PartnerCreateWallet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PartnerWalletCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_wallet", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3398,6 +3679,7 @@ impl<'a> PaymentLinkCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3405,7 +3687,15 @@ impl<'a> PaymentLinkCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3417,7 +3707,7 @@ impl<'a> PaymentLinkCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("payment_link_create", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3462,6 +3752,7 @@ impl<'a> PaymentLinkGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3469,7 +3760,15 @@ impl<'a> PaymentLinkGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3481,7 +3780,7 @@ impl<'a> PaymentLinkGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("payment_link_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3526,6 +3825,7 @@ impl<'a> UserGetSepaDepositContacts<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3533,7 +3833,15 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3545,7 +3853,7 @@ impl<'a> UserGetSepaDepositContacts<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_get_sepa_deposit_contacts", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3591,6 +3899,7 @@ impl<'a> UserGetSepaDepositInfo<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3598,7 +3907,15 @@ impl<'a> UserGetSepaDepositInfo<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3610,7 +3927,7 @@ impl<'a> UserGetSepaDepositInfo<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_get_sepa_deposit_info", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3682,6 +3999,7 @@ impl<'a> SepaTransferCreate<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -3689,6 +4007,7 @@ impl<'a> SepaTransferCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3696,12 +4015,12 @@ impl<'a> SepaTransferCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("sepa_transfer_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("sepa_transfer_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3713,7 +4032,7 @@ impl<'a> SepaTransferCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("sepa_transfer_create", inner.send()).await
+        client.send_money("sepa_transfer_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3729,6 +4048,12 @@ impl<'a> SepaTransferCreate<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateSepaTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateSepaTransferRequest::try_from(
+                        types::builder::CreateSepaTransferRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -3778,6 +4103,7 @@ impl<'a> SepaTransferGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3785,7 +4111,15 @@ impl<'a> SepaTransferGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3797,7 +4131,7 @@ impl<'a> SepaTransferGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("sepa_transfer_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3865,6 +4199,7 @@ impl<'a> TransferCreate<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -3872,6 +4207,7 @@ impl<'a> TransferCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3879,12 +4215,12 @@ impl<'a> TransferCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("transfer_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("transfer_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3896,7 +4232,7 @@ impl<'a> TransferCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("transfer_create", inner.send()).await
+        client.send_money("transfer_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3912,6 +4248,12 @@ impl<'a> TransferCreate<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateTransferRequest::try_from(
+                        types::builder::CreateTransferRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -3961,6 +4303,7 @@ impl<'a> TransferGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3968,7 +4311,15 @@ impl<'a> TransferGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3980,7 +4331,7 @@ impl<'a> TransferGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("transfer_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4031,6 +4382,7 @@ impl<'a> UserCreateWithoutKyc<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4038,7 +4390,15 @@ impl<'a> UserCreateWithoutKyc<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4050,7 +4410,7 @@ impl<'a> UserCreateWithoutKyc<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreatedWithoutKyc>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_create_without_kyc", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4099,6 +4459,7 @@ impl<'a> UserCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4106,7 +4467,15 @@ impl<'a> UserCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4118,7 +4487,7 @@ impl<'a> UserCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_create", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4160,6 +4529,7 @@ impl<'a> UserGetBalances<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4167,7 +4537,15 @@ impl<'a> UserGetBalances<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4179,7 +4557,7 @@ impl<'a> UserGetBalances<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserBalances>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_get_balances", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4232,6 +4610,7 @@ impl<'a> UserExtend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4239,7 +4618,15 @@ impl<'a> UserExtend<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4251,7 +4638,7 @@ impl<'a> UserExtend<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserExtended>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_extend", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4293,6 +4680,7 @@ impl<'a> UserSuspend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4300,7 +4688,15 @@ impl<'a> UserSuspend<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4312,7 +4708,7 @@ impl<'a> UserSuspend<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserSuspended>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_suspend", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4373,6 +4769,7 @@ impl<'a> UserGetTransactionHistory<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4380,7 +4777,15 @@ impl<'a> UserGetTransactionHistory<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4392,7 +4797,7 @@ impl<'a> UserGetTransactionHistory<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_get_transaction_history", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4438,6 +4843,7 @@ impl<'a> UserUnsuspend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4445,7 +4851,15 @@ impl<'a> UserUnsuspend<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4457,7 +4871,7 @@ impl<'a> UserUnsuspend<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserUnsuspended>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_unsuspend", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4495,6 +4909,7 @@ impl<'a> UserAddVerification<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4502,7 +4917,15 @@ impl<'a> UserAddVerification<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4514,7 +4937,7 @@ impl<'a> UserAddVerification<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserVerificationAdded>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_add_verification", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4559,6 +4982,7 @@ impl<'a> UserDelete<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4566,7 +4990,15 @@ impl<'a> UserDelete<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4578,7 +5010,7 @@ impl<'a> UserDelete<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserDeleted>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_delete", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4639,6 +5071,7 @@ impl<'a> UserUpdate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4646,7 +5079,15 @@ impl<'a> UserUpdate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4658,7 +5099,7 @@ impl<'a> UserUpdate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserUpdated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_update", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
