@@ -661,7 +661,7 @@ impl ClientBuilder {
             .transpose()
             .map_err(|_| ConfigError::InvalidUserAgent)?;
         let custom_http_client = self.http.is_some();
-        let http = match self.http {
+        let mut http = match self.http {
             // The user's settings, but never a redirect (see `reqwest_builder`).
             Some(builder) => builder.redirect(reqwest::redirect::Policy::none()),
             None => {
@@ -673,13 +673,16 @@ impl ClientBuilder {
                 }
                 builder
             }
+        };
+        // The whole-request timeout lives on the reqwest client, not on each request (which
+        // would allocate its extensions on every call); a request's own timeout still wins.
+        if let Some(timeout) = self.timeout {
+            http = http.timeout(timeout);
         }
-        .build()
-        .map_err(ConfigError::HttpClient)?;
+        let http = http.build().map_err(ConfigError::HttpClient)?;
         let transport = Transport {
             api_key,
             user_agent,
-            timeout: self.timeout,
             retry: self.retry.clone(),
         };
         let raw = p100_api::Client::new_with_client(
@@ -831,7 +834,6 @@ pub(crate) async fn send_through_executor(
 struct Transport {
     api_key: HeaderValue,
     user_agent: Option<HeaderValue>,
-    timeout: Option<Duration>,
     retry: RetryPolicy,
 }
 
@@ -841,9 +843,6 @@ impl Transport {
         headers.insert(API_KEY_HEADER, self.api_key.clone());
         if let Some(user_agent) = &self.user_agent {
             headers.insert(USER_AGENT, user_agent.clone());
-        }
-        if request.timeout().is_none() {
-            *request.timeout_mut() = self.timeout;
         }
     }
 }
@@ -868,7 +867,7 @@ impl Execute for Transport {
                     body: request
                         .body()
                         .and_then(reqwest::Body::as_bytes)
-                        .map(error::SentBody::copy),
+                        .map(Bytes::copy_from_slice),
                     at: std::time::SystemTime::now(),
                 });
             }

@@ -723,49 +723,8 @@ tokio::task_local! {
 /// money movement whose answer is lost can be reconciled.
 #[derive(Clone, Debug)]
 pub(crate) struct SentRequest {
-    pub(crate) body: Option<SentBody>,
+    pub(crate) body: Option<Bytes>,
     pub(crate) at: std::time::SystemTime,
-}
-
-/// A copy of a request body. Money movements' bodies are small: up to [`SentBody::INLINE`]
-/// bytes are kept inline, so that keeping them costs no allocation on every call.
-// Inline on purpose: boxing the large variant is the allocation this type avoids.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone)]
-pub(crate) enum SentBody {
-    Inline {
-        len: u16,
-        bytes: [u8; SentBody::INLINE],
-    },
-    Heap(Bytes),
-}
-
-impl SentBody {
-    const INLINE: usize = 256;
-
-    pub(crate) fn copy(body: &[u8]) -> Self {
-        match u16::try_from(body.len()) {
-            Ok(len) if body.len() <= Self::INLINE => {
-                let mut bytes = [0; Self::INLINE];
-                bytes[..body.len()].copy_from_slice(body);
-                SentBody::Inline { len, bytes }
-            }
-            _ => SentBody::Heap(Bytes::copy_from_slice(body)),
-        }
-    }
-
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        match self {
-            SentBody::Inline { len, bytes } => &bytes[..usize::from(*len)],
-            SentBody::Heap(bytes) => bytes,
-        }
-    }
-}
-
-impl fmt::Debug for SentBody {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SentBody({} bytes)", self.as_slice().len())
-    }
 }
 
 /// The task-local slot of one call: what the executor saw, and (only when the caller asked for
