@@ -115,10 +115,10 @@ pub(crate) fn generate(
         .with_inner_type(quote::quote! { crate::Executor })
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq");
-    for name in spec::DECIMAL_SCHEMAS {
+    for (name, rust) in spec::DECIMAL_SCHEMAS {
         settings.with_replacement(
             name,
-            format!("{TYPES_PATH}::{name}"),
+            format!("{TYPES_PATH}::{rust}"),
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
@@ -130,15 +130,24 @@ pub(crate) fn generate(
         );
     }
 
+    for o in &prepared.open_objects {
+        settings.with_replacement(
+            &o.name,
+            format!("{TYPES_PATH}::OpenObject"),
+            [TypeImpl::Default].into_iter(),
+        );
+    }
+
     let mut generator = Generator::new(&settings);
     let client = generator
         .generate_tokens(&document)
         .map_err(|e| anyhow::anyhow!("progenitor: {e}"))?;
     let enums = enums::generate(&prepared.enums)?;
+    let open_objects = open_objects(&prepared.open_objects);
     let client_syntax: syn::File =
         syn::parse2(client.clone()).context("the generated client does not parse")?;
     let operations = format_tokens(operations::generate(&client_syntax, full)?)?;
-    let client_file = format_tokens(quote::quote! { #client #enums })?;
+    let client_file = format_tokens(quote::quote! { #client #enums #open_objects })?;
 
     let mock = generator
         .httpmock(&document, "p100_api")
@@ -159,6 +168,32 @@ pub(crate) fn generate(
             contents: operations,
         },
     ])
+}
+
+/// The open objects keep their names as aliases of `types::OpenObject`, with their description.
+fn open_objects(schemas: &[spec::OpenObjectSchema]) -> proc_macro2::TokenStream {
+    let aliases = schemas.iter().map(|o| {
+        let name = quote::format_ident!("{}", o.name);
+        let doc = o
+            .description
+            .as_deref()
+            .unwrap_or("An object whose fields the docs never showed.")
+            .trim()
+            .lines()
+            .map(|line| format!(" {line}"));
+        quote::quote! {
+            #(#[doc = #doc])*
+            ///
+            /// An open object (`additionalProperties: true`, no known field), kept exactly.
+            pub type #name = ::p100_api::types::OpenObject;
+        }
+    });
+    quote::quote! {
+        /// The spec's open objects, by name: each an alias of [`OpenObject`](::p100_api::types::OpenObject).
+        pub mod open_objects {
+            #(#aliases)*
+        }
+    }
 }
 
 /// prettyplease output is deterministic for the same tokens; LF only, one header.

@@ -533,7 +533,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::CreateCheckoutRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -545,7 +545,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::CheckoutCreated) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -601,7 +601,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::UpdateTravelRuleRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -613,7 +613,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::TravelRuleUpdated) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -672,6 +672,15 @@ pub mod operations {
                 self
                     .0
                     .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn created(self, value: &types::CryptoWithdrawalCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(201u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -795,7 +804,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::NetworkFee) -> Self {
+        pub fn ok(self, value: &types::NetworkFeeQuote) -> Self {
             Self(
                 self
                     .0
@@ -1369,7 +1378,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::OrderRates) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -1481,6 +1490,15 @@ pub mod operations {
                 self
                     .0
                     .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn created(self, value: &types::CryptoWithdrawalCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(201u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -1636,7 +1654,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::SepaDepositContacts) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -1754,6 +1772,15 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        pub fn created(self, value: &types::SepaTransferCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(201u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
         pub fn client_error(self, status: u16, value: &types::Error) -> Self {
             assert_eq!(status / 100u16, 4u16);
             Self(
@@ -1804,7 +1831,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::TransactionHistory) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -1846,7 +1873,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::PartnerCreateWalletRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1858,7 +1885,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::PartnerWalletCreated) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -1900,7 +1927,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::CreatePaymentLinkRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2032,7 +2059,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::SepaDepositContacts) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -2541,7 +2568,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::UserExtendRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2553,7 +2580,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserExtended) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -2611,7 +2638,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserSuspended) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -2678,7 +2705,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::TransactionHistory) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -2738,7 +2765,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserUnsuspended) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -2780,7 +2807,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::UserVerificationRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2792,7 +2819,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserVerificationAdded) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -2848,7 +2875,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserDeleted) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0
@@ -2907,7 +2934,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserUpdated) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
             Self(
                 self
                     .0

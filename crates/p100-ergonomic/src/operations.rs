@@ -1551,7 +1551,7 @@ impl<'a> CheckoutCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateCheckoutRequest>,
+        V: std::convert::TryInto<::p100_api::types::OpenObject>,
     {
         self.inner = self.inner.body(value);
         self
@@ -1560,7 +1560,7 @@ impl<'a> CheckoutCreate<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::CheckoutCreated, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -1574,7 +1574,7 @@ impl<'a> CheckoutCreate<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CheckoutCreated>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("checkout_create", inner.send()).await
     }
@@ -1623,7 +1623,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateTravelRuleRequest>,
+        V: std::convert::TryInto<::p100_api::types::OpenObject>,
     {
         self.inner = self.inner.body(value);
         self
@@ -1632,7 +1632,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::TravelRuleUpdated, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -1646,7 +1646,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::TravelRuleUpdated>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("crypto_deposit_update_travel_rule", inner.send()).await
     }
@@ -1893,7 +1893,7 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::NetworkFee, Error>,
+        Output = ::core::result::Result<types::NetworkFeeQuote, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -1907,7 +1907,7 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::NetworkFee>, Error> {
+    ) -> ::core::result::Result<ResponseValue<types::NetworkFeeQuote>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("crypto_withdrawal_get_network_fee", inner.send()).await
     }
@@ -2631,7 +2631,7 @@ impl<'a> OrderGetRates<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::OrderRates, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -2645,7 +2645,7 @@ impl<'a> OrderGetRates<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::OrderRates>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("order_get_rates", inner.send()).await
     }
@@ -3039,7 +3039,7 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::SepaDepositContacts, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3053,7 +3053,7 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("partner_get_sepa_deposit_contacts", inner.send()).await
     }
@@ -3286,7 +3286,7 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::TransactionHistory, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3300,7 +3300,7 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("partner_get_transaction_history", inner.send()).await
     }
@@ -3335,7 +3335,7 @@ impl<'a> PartnerCreateWallet<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::PartnerCreateWalletRequest>,
+        V: std::convert::TryInto<::p100_api::types::OpenObject>,
     {
         self.inner = self.inner.body(value);
         self
@@ -3344,7 +3344,7 @@ impl<'a> PartnerCreateWallet<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::PartnerWalletCreated, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3358,7 +3358,7 @@ impl<'a> PartnerCreateWallet<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::PartnerWalletCreated>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("partner_create_wallet", inner.send()).await
     }
@@ -3392,7 +3392,7 @@ impl<'a> PaymentLinkCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreatePaymentLinkRequest>,
+        V: std::convert::TryInto<::p100_api::types::OpenObject>,
     {
         self.inner = self.inner.body(value);
         self
@@ -3529,7 +3529,7 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::SepaDepositContacts, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3543,7 +3543,7 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_get_sepa_deposit_contacts", inner.send()).await
     }
@@ -4226,7 +4226,7 @@ impl<'a> UserExtend<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UserExtendRequest>,
+        V: std::convert::TryInto<::p100_api::types::OpenObject>,
     {
         self.inner = self.inner.body(value);
         self
@@ -4235,7 +4235,7 @@ impl<'a> UserExtend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserExtended, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4249,7 +4249,7 @@ impl<'a> UserExtend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserExtended>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_extend", inner.send()).await
     }
@@ -4296,7 +4296,7 @@ impl<'a> UserSuspend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserSuspended, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4310,7 +4310,7 @@ impl<'a> UserSuspend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserSuspended>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_suspend", inner.send()).await
     }
@@ -4376,7 +4376,7 @@ impl<'a> UserGetTransactionHistory<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::TransactionHistory, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4390,7 +4390,7 @@ impl<'a> UserGetTransactionHistory<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_get_transaction_history", inner.send()).await
     }
@@ -4441,7 +4441,7 @@ impl<'a> UserUnsuspend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserUnsuspended, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4455,7 +4455,7 @@ impl<'a> UserUnsuspend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserUnsuspended>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_unsuspend", inner.send()).await
     }
@@ -4489,7 +4489,7 @@ impl<'a> UserAddVerification<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UserVerificationRequest>,
+        V: std::convert::TryInto<::p100_api::types::OpenObject>,
     {
         self.inner = self.inner.body(value);
         self
@@ -4498,7 +4498,7 @@ impl<'a> UserAddVerification<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserVerificationAdded, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4512,7 +4512,7 @@ impl<'a> UserAddVerification<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserVerificationAdded>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_add_verification", inner.send()).await
     }
@@ -4562,7 +4562,7 @@ impl<'a> UserDelete<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserDeleted, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4576,7 +4576,7 @@ impl<'a> UserDelete<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserDeleted>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_delete", inner.send()).await
     }
@@ -4642,7 +4642,7 @@ impl<'a> UserUpdate<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserUpdated, Error>,
+        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4656,7 +4656,7 @@ impl<'a> UserUpdate<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserUpdated>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_update", inner.send()).await
     }
