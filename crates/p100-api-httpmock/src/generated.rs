@@ -533,7 +533,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn body(self, value: &::p100_api::types::CreateCheckoutRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -545,7 +545,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::CheckoutCreated) -> Self {
             Self(
                 self
                     .0
@@ -601,7 +601,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn body(self, value: &::p100_api::types::UpdateTravelRuleRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -613,7 +613,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::TravelRuleUpdated) -> Self {
             Self(
                 self
                     .0
@@ -1378,7 +1378,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OrderRates) -> Self {
             Self(
                 self
                     .0
@@ -1654,7 +1654,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::SepaDepositContacts) -> Self {
             Self(
                 self
                     .0
@@ -1831,7 +1831,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::TransactionHistory) -> Self {
             Self(
                 self
                     .0
@@ -1873,7 +1873,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn body(
+            self,
+            value: &::p100_api::types::PartnerCreateWalletRequest,
+        ) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1885,7 +1888,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::PartnerWalletCreated) -> Self {
             Self(
                 self
                     .0
@@ -1927,7 +1930,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn body(self, value: &::p100_api::types::CreatePaymentLinkRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2059,7 +2062,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::SepaDepositContacts) -> Self {
             Self(
                 self
                     .0
@@ -2568,7 +2571,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn body(self, value: &::p100_api::types::UserExtendRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2580,7 +2583,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserExtended) -> Self {
             Self(
                 self
                     .0
@@ -2638,7 +2641,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserSuspended) -> Self {
             Self(
                 self
                     .0
@@ -2705,7 +2708,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::TransactionHistory) -> Self {
             Self(
                 self
                     .0
@@ -2765,7 +2768,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserUnsuspended) -> Self {
             Self(
                 self
                     .0
@@ -2807,7 +2810,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn body(self, value: &::p100_api::types::UserVerificationRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2819,7 +2822,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserVerificationAdded) -> Self {
             Self(
                 self
                     .0
@@ -2875,7 +2878,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserDeleted) -> Self {
             Self(
                 self
                     .0
@@ -2934,7 +2937,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &::p100_api::types::OpenObject) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserUpdated) -> Self {
             Self(
                 self
                     .0

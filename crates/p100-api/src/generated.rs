@@ -716,7 +716,7 @@ it (its fields were never seen filled; read with care). Absent while in flight o
         pub transaction_hash: ::std::option::Option<::std::string::String>,
         ///Details of the user who withdrew (shape not visible).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user: ::std::option::Option<::p100_api::types::OpenObject>,
+        pub user: ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
     }
     impl CryptoWithdrawalDetails {
         pub fn builder() -> builder::CryptoWithdrawalDetails {
@@ -803,7 +803,7 @@ any JSON value is accepted.
         pub transaction_hash: ::std::option::Option<::std::string::String>,
         ///Details of the user who withdrew (legacy docs; shape not shown, optional).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user: ::std::option::Option<::p100_api::types::OpenObject>,
+        pub user: ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
     }
     impl CryptoWithdrawalWebhook {
         pub fn builder() -> builder::CryptoWithdrawalWebhook {
@@ -5193,7 +5193,7 @@ also be accepted.
                 ::std::string::String,
             >,
             user: ::std::result::Result<
-                ::std::option::Option<::p100_api::types::OpenObject>,
+                ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
                 ::std::string::String,
             >,
         }
@@ -5331,7 +5331,7 @@ also be accepted.
             pub fn user<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::p100_api::types::OpenObject>,
+                    ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5412,7 +5412,7 @@ also be accepted.
                 ::std::string::String,
             >,
             user: ::std::result::Result<
-                ::std::option::Option<::p100_api::types::OpenObject>,
+                ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
                 ::std::string::String,
             >,
         }
@@ -5535,7 +5535,7 @@ also be accepted.
             pub fn user<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::p100_api::types::OpenObject>,
+                    ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13550,7 +13550,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CheckoutCreate<'a> {
         client: &'a super::Client,
-        body: Result<::p100_api::types::OpenObject, String>,
+        body: Result<::p100_api::types::CreateCheckoutRequest, String>,
     }
     impl<'a> CheckoutCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13561,12 +13561,12 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::p100_api::types::OpenObject>,
+            V: std::convert::TryInto<::p100_api::types::CreateCheckoutRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: p100_api :: types :: OpenObject` for body failed"
+                    "conversion to `:: p100_api :: types :: CreateCheckoutRequest` for body failed"
                         .to_string()
                 });
             self
@@ -13574,7 +13574,10 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/checkout`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::CheckoutCreated>,
+            Error<types::Error>,
+        > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/checkout", client.baseurl,);
@@ -13631,7 +13634,7 @@ pub mod builder {
     pub struct CryptoDepositUpdateTravelRule<'a> {
         client: &'a super::Client,
         crypto_deposit_id: Result<::std::string::String, String>,
-        body: Result<::p100_api::types::OpenObject, String>,
+        body: Result<::p100_api::types::UpdateTravelRuleRequest, String>,
     }
     impl<'a> CryptoDepositUpdateTravelRule<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13657,12 +13660,12 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::p100_api::types::OpenObject>,
+            V: std::convert::TryInto<::p100_api::types::UpdateTravelRuleRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: p100_api :: types :: OpenObject` for body failed"
+                    "conversion to `:: p100_api :: types :: UpdateTravelRuleRequest` for body failed"
                         .to_string()
                 });
             self
@@ -13670,7 +13673,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::TravelRuleUpdated>,
+            Error<types::Error>,
+        > {
             let Self { client, crypto_deposit_id, body } = self;
             let crypto_deposit_id = crypto_deposit_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
@@ -14801,7 +14807,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/order/rates`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<ResponseValue<::p100_api::types::OrderRates>, Error<types::Error>> {
             let Self { client } = self;
             let url = format!("{}/v1/order/rates", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -15188,7 +15194,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/partner/sepa-deposit/contacts`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::SepaDepositContacts>,
+            Error<types::Error>,
+        > {
             let Self { client } = self;
             let url = format!("{}/v1/partner/sepa-deposit/contacts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -15437,7 +15446,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/partner/transaction-history`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::TransactionHistory>,
+            Error<types::Error>,
+        > {
             let Self { client, month, year } = self;
             let month = month.map_err(Error::InvalidRequest)?;
             let year = year.map_err(Error::InvalidRequest)?;
@@ -15495,7 +15507,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PartnerCreateWallet<'a> {
         client: &'a super::Client,
-        body: Result<::p100_api::types::OpenObject, String>,
+        body: Result<::p100_api::types::PartnerCreateWalletRequest, String>,
     }
     impl<'a> PartnerCreateWallet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15506,12 +15518,12 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::p100_api::types::OpenObject>,
+            V: std::convert::TryInto<::p100_api::types::PartnerCreateWalletRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: p100_api :: types :: OpenObject` for body failed"
+                    "conversion to `:: p100_api :: types :: PartnerCreateWalletRequest` for body failed"
                         .to_string()
                 });
             self
@@ -15519,7 +15531,10 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/partner/wallet`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::PartnerWalletCreated>,
+            Error<types::Error>,
+        > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/partner/wallet", client.baseurl,);
@@ -15575,7 +15590,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PaymentLinkCreate<'a> {
         client: &'a super::Client,
-        body: Result<::p100_api::types::OpenObject, String>,
+        body: Result<::p100_api::types::CreatePaymentLinkRequest, String>,
     }
     impl<'a> PaymentLinkCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -15586,12 +15601,12 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::p100_api::types::OpenObject>,
+            V: std::convert::TryInto<::p100_api::types::CreatePaymentLinkRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: p100_api :: types :: OpenObject` for body failed"
+                    "conversion to `:: p100_api :: types :: CreatePaymentLinkRequest` for body failed"
                         .to_string()
                 });
             self
@@ -15761,7 +15776,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/sepa-deposit/contacts/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::SepaDepositContacts>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -16540,7 +16558,7 @@ pub mod builder {
     pub struct UserExtend<'a> {
         client: &'a super::Client,
         external_user_id: Result<::std::string::String, String>,
-        body: Result<::p100_api::types::OpenObject, String>,
+        body: Result<::p100_api::types::UserExtendRequest, String>,
     }
     impl<'a> UserExtend<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16566,12 +16584,12 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::p100_api::types::OpenObject>,
+            V: std::convert::TryInto<::p100_api::types::UserExtendRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: p100_api :: types :: OpenObject` for body failed"
+                    "conversion to `:: p100_api :: types :: UserExtendRequest` for body failed"
                         .to_string()
                 });
             self
@@ -16579,7 +16597,10 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/user/extend/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserExtended>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id, body } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
@@ -16663,7 +16684,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/user/suspend/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserSuspended>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -16769,7 +16793,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/user/transaction-history/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::TransactionHistory>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id, month, year } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let month = month.map_err(Error::InvalidRequest)?;
@@ -16855,7 +16882,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/user/unsuspend/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserUnsuspended>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -16913,7 +16943,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UserAddVerification<'a> {
         client: &'a super::Client,
-        body: Result<::p100_api::types::OpenObject, String>,
+        body: Result<::p100_api::types::UserVerificationRequest, String>,
     }
     impl<'a> UserAddVerification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16924,12 +16954,12 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::p100_api::types::OpenObject>,
+            V: std::convert::TryInto<::p100_api::types::UserVerificationRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: p100_api :: types :: OpenObject` for body failed"
+                    "conversion to `:: p100_api :: types :: UserVerificationRequest` for body failed"
                         .to_string()
                 });
             self
@@ -16937,7 +16967,10 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/user/verification`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserVerificationAdded>,
+            Error<types::Error>,
+        > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/user/verification", client.baseurl,);
@@ -17017,7 +17050,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/v1/user/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<ResponseValue<::p100_api::types::UserDeleted>, Error<types::Error>> {
             let Self { client, external_user_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -17127,7 +17160,7 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/user/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OpenObject>, Error<types::Error>> {
+        ) -> Result<ResponseValue<::p100_api::types::UserUpdated>, Error<types::Error>> {
             let Self { client, external_user_id, body } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let body = body

@@ -1551,7 +1551,7 @@ impl<'a> CheckoutCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<::p100_api::types::OpenObject>,
+        V: std::convert::TryInto<::p100_api::types::CreateCheckoutRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -1560,7 +1560,7 @@ impl<'a> CheckoutCreate<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::CheckoutCreated, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -1574,7 +1574,10 @@ impl<'a> CheckoutCreate<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::CheckoutCreated>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("checkout_create", inner.send()).await
     }
@@ -1623,7 +1626,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<::p100_api::types::OpenObject>,
+        V: std::convert::TryInto<::p100_api::types::UpdateTravelRuleRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -1632,7 +1635,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::TravelRuleUpdated, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -1646,7 +1649,10 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::TravelRuleUpdated>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("crypto_deposit_update_travel_rule", inner.send()).await
     }
@@ -2631,7 +2637,7 @@ impl<'a> OrderGetRates<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::OrderRates, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -2645,7 +2651,7 @@ impl<'a> OrderGetRates<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OrderRates>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("order_get_rates", inner.send()).await
     }
@@ -3039,7 +3045,7 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::SepaDepositContacts, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3053,7 +3059,10 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::SepaDepositContacts>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("partner_get_sepa_deposit_contacts", inner.send()).await
     }
@@ -3286,7 +3295,7 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::TransactionHistory, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3300,7 +3309,10 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::TransactionHistory>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("partner_get_transaction_history", inner.send()).await
     }
@@ -3335,7 +3347,7 @@ impl<'a> PartnerCreateWallet<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<::p100_api::types::OpenObject>,
+        V: std::convert::TryInto<::p100_api::types::PartnerCreateWalletRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -3344,7 +3356,7 @@ impl<'a> PartnerCreateWallet<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::PartnerWalletCreated, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3358,7 +3370,10 @@ impl<'a> PartnerCreateWallet<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::PartnerWalletCreated>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("partner_create_wallet", inner.send()).await
     }
@@ -3392,7 +3407,7 @@ impl<'a> PaymentLinkCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<::p100_api::types::OpenObject>,
+        V: std::convert::TryInto<::p100_api::types::CreatePaymentLinkRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -3529,7 +3544,7 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::SepaDepositContacts, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3543,7 +3558,10 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::SepaDepositContacts>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("user_get_sepa_deposit_contacts", inner.send()).await
     }
@@ -4226,7 +4244,7 @@ impl<'a> UserExtend<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<::p100_api::types::OpenObject>,
+        V: std::convert::TryInto<::p100_api::types::UserExtendRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -4235,7 +4253,7 @@ impl<'a> UserExtend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserExtended, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4249,7 +4267,7 @@ impl<'a> UserExtend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserExtended>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_extend", inner.send()).await
     }
@@ -4296,7 +4314,7 @@ impl<'a> UserSuspend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserSuspended, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4310,7 +4328,7 @@ impl<'a> UserSuspend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserSuspended>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_suspend", inner.send()).await
     }
@@ -4376,7 +4394,7 @@ impl<'a> UserGetTransactionHistory<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::TransactionHistory, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4390,7 +4408,10 @@ impl<'a> UserGetTransactionHistory<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::TransactionHistory>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("user_get_transaction_history", inner.send()).await
     }
@@ -4441,7 +4462,7 @@ impl<'a> UserUnsuspend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserUnsuspended, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4455,7 +4476,10 @@ impl<'a> UserUnsuspend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::UserUnsuspended>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("user_unsuspend", inner.send()).await
     }
@@ -4489,7 +4513,7 @@ impl<'a> UserAddVerification<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<::p100_api::types::OpenObject>,
+        V: std::convert::TryInto<::p100_api::types::UserVerificationRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -4498,7 +4522,7 @@ impl<'a> UserAddVerification<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserVerificationAdded, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4512,7 +4536,10 @@ impl<'a> UserAddVerification<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::UserVerificationAdded>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw("user_add_verification", inner.send()).await
     }
@@ -4562,7 +4589,7 @@ impl<'a> UserDelete<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserDeleted, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4576,7 +4603,7 @@ impl<'a> UserDelete<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserDeleted>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_delete", inner.send()).await
     }
@@ -4642,7 +4669,7 @@ impl<'a> UserUpdate<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<::p100_api::types::OpenObject, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserUpdated, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4656,7 +4683,7 @@ impl<'a> UserUpdate<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OpenObject>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserUpdated>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw("user_update", inner.send()).await
     }
