@@ -84,6 +84,17 @@ def wait(what: str, poll: Callable[[], str]) -> str:
 
 
 def main() -> None:
+    # The recipe itself: the digits plain `json.loads` loses, and the trailing zeros.
+    sample = exact.ExactResponse(200, content=b'{"big": 987654321098765.43, "fee": 500.00}').json()
+    assert sample["big"] == Decimal("987654321098765.43") and str(sample["fee"]) == "500.00", sample
+    assert json.loads("987654321098765.43") != Decimal("987654321098765.43")
+    assert exact.number(Decimal("100.25")) == 100.25
+    try:
+        exact.number(Decimal("987654321098765.43"))
+        raise AssertionError("a decimal no float holds was accepted")
+    except ValueError:
+        pass
+
     client = AuthenticatedClient(base_url=BASE, token=KEY, prefix="", auth_header_name="x-api-key",
                                  raise_on_unexpected_status=True)
     client.set_httpx_client(exact.client(BASE, {"x-api-key": KEY}))

@@ -79,6 +79,12 @@ async function userAmount(name: string): Promise<Decimal | ExactValue> {
   return rows[0].amount;
 }
 
+// The recipe itself: the digits and trailing zeros plain JSON.parse loses, both ways.
+const sample = parseExact('{"big": 987654321098765.43, "fee": 500.00, "year": 2026}') as { big: Decimal; fee: Decimal; year: number };
+check(text(sample.big) === "987654321098765.43" && text(sample.fee) === "500.00" && sample.year === 2026, "lossless parse");
+check(String(JSON.parse("987654321098765.43")) !== "987654321098765.43", "plain JSON.parse loses digits");
+check(stringifyExact({ amount: new LosslessNumber("987654321098765.43") }) === '{"amount":987654321098765.43}', "lossless write");
+
 // Partner balances, exactly what the sandbox holds; rates (JSON numbers) keep every digit.
 const partner = ok(await client.GET("/v1/partner/balances"), "partner balances");
 check(partner.cryptoBalances && partner.cryptoBalances.length > 0, "crypto balances");

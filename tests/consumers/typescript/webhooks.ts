@@ -3,7 +3,7 @@
 // every kind of the file has a handler (the object below must name them all), every payload is an
 // object type (not `unknown` or `never`: `AllTyped` fails otherwise), and each handler reads its
 // kind's documented fields with their types.
-import type { webhooks } from "./p100-31.js";
+import { ExchangeStatusValues, type components, type webhooks } from "./p100-31.js";
 import { text } from "./decimal.js";
 
 export type Kind = keyof webhooks;
@@ -16,6 +16,14 @@ const allTyped: AllTyped = true;
 const noneUntyped: false extends AllTyped ? never : true = true;
 void allTyped;
 void noneUntyped;
+
+// Open value sets stay open and keep their known values: a listed status and a new one both fit,
+// and the generated constant lists the known ones.
+type ExchangeStatus = components["schemas"]["ExchangeStatus"];
+const listed: ExchangeStatus = "COMPLETED";
+const added: ExchangeStatus = "A_STATUS_P100_ADDS_LATER";
+export const KNOWN_EXCHANGE_STATUSES: readonly ExchangeStatus[] = ExchangeStatusValues;
+void [listed, added];
 
 const status = (value: string | undefined): string => value ?? "(no status)";
 const fields = (p: Record<string, unknown>): string => `fields [${Object.keys(p).sort().join(", ")}]`;
@@ -33,7 +41,8 @@ const handlers: { [K in Kind]: (payload: Payload<K>) => string } = {
   iban_status: (p) => status(p.status),
   crypto_withdrawal: (p) => `${p.id} ${p.amount === undefined ? "" : text(p.amount)} ${p.status}`,
   crypto_deposit: (p) => `${p.cryptoDepositId} ${text(p.amount)} ${p.currency} ${p.status}`,
-  exchange: (p) => `${p.exchangeId ?? "?"} ${status(p.status)}`,
+  exchange: (p) =>
+    `${p.exchangeId ?? "?"} ${status(p.status)}${p.status && KNOWN_EXCHANGE_STATUSES.includes(p.status) ? "" : " (a status the spec does not list)"}`,
   card_transaction: (p) => fields(p),
   order_status: (p) => `${p.orderId ?? "?"} ${status(p.status)}`,
   payment_link: (p) => `${p.paymentLinkId ?? "?"} ${status(p.status)}`,
