@@ -152,6 +152,15 @@ pub(crate) fn generate(
         syn::parse2(client.clone()).context("the generated client does not parse")?;
     let operations = format_tokens(operations::generate(&client_syntax, full)?)?;
     let client_file = format_tokens(quote::quote! { #client #enums #open_objects })?;
+    // A map of `serde_json::Value`s reads numbers through f64: every object of unknown shape must
+    // be a named open object (read as `OpenObject`, exact), never an inline one.
+    if let Some(at) = client_file.find("::serde_json::Map<") {
+        let line = client_file[..at].lines().count();
+        bail!(
+            "generated.rs line {line} has a map of serde_json::Value (numbers through f64): make that \
+             inline object a named component with `additionalProperties: true`"
+        );
+    }
 
     let mock = generator
         .httpmock(&document, "p100_api")
