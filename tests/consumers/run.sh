@@ -20,8 +20,8 @@ if [ "${1:-}" = install ]; then
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/consumers/requirements.txt
   mkdir -p "$NODE"
-  cp tests/consumers/package.json "$NODE/package.json"
-  npm install --silent --no-audit --no-fund --prefix "$NODE" >/dev/null
+  cp tests/consumers/package.json tests/consumers/package-lock.json "$NODE/"
+  npm ci --silent --no-audit --no-fund --prefix "$NODE" >/dev/null
   exit 0
 fi
 

@@ -165,6 +165,36 @@ mod tests {
         assert!(text.contains(r#""example": "0xE353""#));
     }
 
+    /// The YAML reader holds numbers as f64: every decimal example of the real spec must still be
+    /// written with the digits the source has (a literal such as `500.00` would not be).
+    #[test]
+    fn the_real_specs_decimal_literals_are_written_as_in_the_source() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let source = std::fs::read_to_string(root.join("spec/p100.yaml")).unwrap();
+        let text = render(&serde_yaml::from_str(&source).unwrap()).unwrap();
+        let mut checked = 0;
+        for line in source.lines() {
+            let value = line.trim().rsplit(": ").next().unwrap_or_default();
+            let value = value.strip_prefix("- ").unwrap_or(value);
+            let is_decimal = value.split_once('.').is_some_and(|(i, f)| {
+                !i.is_empty()
+                    && i.trim_start_matches('-')
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                    && !f.is_empty()
+                    && f.bytes().all(|b| b.is_ascii_digit())
+            });
+            if is_decimal {
+                checked += 1;
+                assert!(
+                    text.contains(&format!(": {value}")) || text.contains(&format!(" {value}\n")),
+                    "{value} is not written as in the source"
+                );
+            }
+        }
+        assert!(checked > 10, "only {checked} decimal literals found");
+    }
+
     #[test]
     fn a_source_that_is_not_3_0_is_refused() {
         let source = serde_yaml::from_str("openapi: 3.1.0\n").unwrap();
