@@ -66,7 +66,8 @@ printf 'project_name_override: p100-client\npackage_name_override: p100_client\n
 "$VENV/bin/openapi-python-client" generate --path spec/p100.yaml --config "$OUT/py/config.yaml" \
   --meta none --output-path "$OUT/py/p100_client" --overwrite >"$OUT/py/generate.log" 2>&1 \
   || { cat "$OUT/py/generate.log" >&2; exit 1; }
-(cd "$OUT/py" && "$ROOT/$VENV/bin/mypy" --strict --cache-dir "$ROOT/$OUT/mypy-cache" p100_client)
+python3 tests/consumers/python/gen_values.py spec/p100.yaml "$OUT/py/p100_values.py"
+(cd "$OUT/py" && "$ROOT/$VENV/bin/mypy" --strict --cache-dir "$ROOT/$OUT/mypy-cache" p100_client p100_values.py)
 (cd tests/consumers/python && MYPYPATH="$ROOT/$OUT/py" "$ROOT/$VENV/bin/mypy" --strict \
   --cache-dir "$ROOT/$OUT/mypy-cache" flow.py exact.py)
 start_sandbox python
