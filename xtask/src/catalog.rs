@@ -858,19 +858,22 @@ fn waiter(doc: &Doc, id: &str, op: &Value) -> Result<Option<Waiter>> {
     }))
 }
 
+/// The catalog's `Effect` variant of an operation's `x-p100-effect` (`moves-money` → `MovesMoney`).
+pub(crate) fn effect_variant(operation: &str, effect: Option<&str>) -> Result<Ident> {
+    match effect {
+        Some(name @ ("read" | "lock" | "moves-money" | "changes-state")) => Ok(pascal(name)),
+        other => bail!(
+            "{operation}: x-p100-effect {other:?} is not read, lock, moves-money or changes-state"
+        ),
+    }
+}
+
 fn operations(doc: &Doc) -> Result<(TokenStream, Vec<Waiter>)> {
     let mut entries = Vec::new();
     let mut waiters = Vec::new();
     for (id, (method, path, op)) in &doc.operations {
-        let effect = match op.get("x-p100-effect").and_then(Value::as_str) {
-            Some("read") => quote!(Effect::Read),
-            Some("lock") => quote!(Effect::Lock),
-            Some("moves-money") => quote!(Effect::MovesMoney),
-            Some("changes-state") => quote!(Effect::ChangesState),
-            other => bail!(
-                "{id}: x-p100-effect {other:?} is not read, lock, moves-money or changes-state"
-            ),
-        };
+        let effect = effect_variant(id, op.get("x-p100-effect").and_then(Value::as_str))?;
+        let effect = quote!(Effect::#effect);
         let tag = op
             .pointer("/tags/0")
             .and_then(Value::as_str)

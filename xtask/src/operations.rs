@@ -274,13 +274,15 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 let fields = fields.iter().map(|f| format_ident!("{}", f));
                 (
                     quote! { body: ::core::result::Result<Body<types::#schema, types::builder::#schema>, ::std::string::String>, },
-                    quote! { body: ::core::result::Result::Ok(Body::Building(::core::default::Default::default())), },
+                    quote! { body: ::core::result::Result::Ok(Body::Unset), },
                     quote! {
                         // The amounts are checked before anything is sent, with the error the
                         // lock flows give (`Amount`'s).
                         let body = match self.body.map_err(Error::invalid_request)? {
                             Body::Built(body) => body,
                             Body::Building(builder) => types::#schema::try_from(builder)
+                                .map_err(|e| Error::invalid_request(e.to_string()))?,
+                            Body::Unset => types::#schema::try_from(types::builder::#schema::default())
                                 .map_err(|e| Error::invalid_request(e.to_string()))?,
                         };
                         #(
@@ -350,6 +352,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                                     Body::Building(f(match body {
                                         Body::Built(body) => ::core::convert::From::from(body),
                                         Body::Building(builder) => builder,
+                                        Body::Unset => ::core::default::Default::default(),
                                     }))
                                 });
                                 self
@@ -473,19 +476,25 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
             }
             _ => quote!(),
         };
-        // A money movement goes through `send_raw`, which turns a lost answer into an unknown
+        // A money movement goes through `send_money`, which turns a lost answer into an unknown
         // movement and reads an undeclared 2xx; everything else takes the shortest path.
-        let send_call = if op.effect == "moves-money" {
+        let moves_money = op.effect == "moves-money";
+        let effect = crate::catalog::effect_variant(&id, Some(&op.effect))?;
+        let effect = quote!(p100_api::catalog::Effect::#effect);
+        let send_call = if moves_money {
             quote! {
-                async move {
-                    client
-                        .send_raw(#op_id, inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                }
+                ::futures_util::future::FutureExt::map(
+                    client.send_money(#op_id, inner.send()),
+                    |result| result.map(ResponseValue::into_inner),
+                )
             }
         } else {
-            quote!(client.call(inner.send()))
+            quote!(client.send_body(::core::option::Option::Some(#effect), inner.send()))
+        };
+        let send_response = if moves_money {
+            quote!(client.send_money(#op_id, inner.send()).await)
+        } else {
+            quote!(client.send_raw(#effect, inner.send()).await)
         };
         let doc = format!("The request of [`Client::{id}`] ({summary}).");
         let check_doc = if checked.is_some() {
@@ -509,6 +518,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 #(#wrapped)*
 
                 /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+                #[inline]
                 pub fn send(self) -> impl ::core::future::Future<Output = ::core::result::Result<#answer, Error>> + 'a {
                     // No extra async layer over `Client::call`: a refused request is a ready error.
                     match self.checked() {
@@ -520,7 +530,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 /// Sends the request and returns the whole answer (status, headers, body).
                 pub async fn send_with_response(self) -> ::core::result::Result<ResponseValue<#answer>, Error> {
                     let (client, inner) = self.checked()?;
-                    client.send_raw(#op_id, inner.send()).await
+                    #send_response
                 }
 
                 /// The raw request, or why it must not be sent.
@@ -551,7 +561,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         use p100_api::types;
         use p100_api::ResponseValue;
 
-        use futures::future::Either;
+        use futures_util::future::Either;
 
         use crate::{Client, Error};
 
@@ -559,11 +569,13 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         use types as _;
 
         /// A request body kept by an operation method that checks it before sending: as given
-        /// to `body` (converted once, like the raw builder does), or being built by `body_map`.
+        /// to `body` (converted once, like the raw builder does), being built by `body_map`, or
+        /// not given yet (no builder made until one is needed: its defaults allocate).
         #[allow(dead_code)]
         enum Body<T, B> {
             Built(T),
             Building(B),
+            Unset,
         }
 
         impl Client {

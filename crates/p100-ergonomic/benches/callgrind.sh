@@ -30,7 +30,7 @@ instructions() { # variant, op, calls
 printf '%-5s %-16s %12s %8s\n' op variant instr/call ratio
 for op in get post; do
   base=""
-  for variant in handwritten raw ergonomic ergonomic+fmt; do
+  for variant in ${VARIANTS:-handwritten raw ergonomic ergonomic+fmt call}; do
     low=$(instructions "$variant" "$op" "$warmup")
     high=$(instructions "$variant" "$op" $((warmup + calls)))
     per=$(( (high - low) / calls ))

@@ -16,11 +16,12 @@ use criterion::Criterion;
 use per_call::{Clients, Op, Variant};
 
 /// The variants measured: each client, and the ergonomic one with a subscriber.
-const CASES: [(Variant, bool); 4] = [
+const CASES: [(Variant, bool); 5] = [
     (Variant::Handwritten, false),
     (Variant::Raw, false),
     (Variant::Ergonomic, false),
     (Variant::Ergonomic, true),
+    (Variant::Call, false),
 ];
 
 fn case_name((variant, fmt): (Variant, bool)) -> String {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! per_call serve                           # prints the base URL, serves until killed
-//! per_call run VARIANT OP CALLS BASE_URL   # VARIANT: handwritten | raw | ergonomic | ergonomic+fmt
+//! per_call run VARIANT OP CALLS BASE_URL   # VARIANT: handwritten | raw | ergonomic | ergonomic+fmt | call
 //!                                          # OP: get | post
 //! ```
 //!
@@ -41,7 +41,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: per_call serve | per_call run handwritten|raw|ergonomic[+fmt] get|post CALLS BASE_URL");
+    eprintln!("usage: per_call serve | per_call run handwritten|raw|ergonomic[+fmt]|call get|post CALLS BASE_URL");
     std::process::exit(2)
 }
 

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::FutureExt as _;
 use p100_api::{ClientInfo, Execute, ExecuteFuture, Executor, OperationInfo, ResponseValue};
 use progenitor_client::ClientHooks;
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
@@ -237,96 +238,185 @@ impl Client {
     /// Unlike `Error::from(raw_error)`, the error keeps what only the client saw: the HTTP
     /// status of an error body that was not JSON (such as a proxy's 502 page), the operation id
     /// and the number of attempts.
-    pub async fn call<T, F>(&self, request: F) -> Result<T, Error>
+    #[inline]
+    pub fn call<T, F>(&self, request: F) -> impl Future<Output = Result<T, Error>>
     where
         F: Future<Output = Result<ResponseValue<T>, RawError>>,
     {
-        let (result, record) = error::run_recorded(request).await;
-        result
-            .map(ResponseValue::into_inner)
-            .map_err(|raw| Error::from_raw(raw, record))
+        self.send_body(None, request)
     }
 }
 
 impl Client {
-    /// Awaits a raw request of `operation` (the generated operation methods of
-    /// [`crate::operations`] come through here) and keeps what the client saw on the wire.
+    /// [`Client::call`] for a generated operation method, which knows its operation's effect.
+    #[inline]
+    pub(crate) fn send_body<T, F>(
+        &self,
+        effect: Option<p100_api::catalog::Effect>,
+        request: F,
+    ) -> impl Future<Output = Result<T, Error>>
+    where
+        F: Future<Output = Result<ResponseValue<T>, RawError>>,
+    {
+        // Combinators rather than an `async` block, which would hold `request` twice.
+        error::run_recorded(effect, request).map(|(result, record)| {
+            result
+                .map(ResponseValue::into_inner)
+                .map_err(|raw| Error::from_raw(raw, record))
+        })
+    }
+
+    /// Awaits a raw request (the generated operation methods of [`crate::operations`] that do
+    /// not move money come through here) and keeps what the client saw on the wire.
+    #[inline]
+    pub(crate) fn send_raw<T, F>(
+        &self,
+        effect: p100_api::catalog::Effect,
+        request: F,
+    ) -> impl Future<Output = Result<ResponseValue<T>, Error>>
+    where
+        F: Future<Output = Result<ResponseValue<T>, RawError>>,
+    {
+        error::run_recorded(Some(effect), request)
+            .map(|(result, record)| result.map_err(|raw| Error::from_raw(raw, record)))
+    }
+
+    /// [`Client::send_raw`] for a money movement (`x-p100-effect: moves-money`, decided by the
+    /// generator): an answer that is lost or cannot be read is an unknown outcome, and the error
+    /// carries the [`UnknownMovement`](crate::reconcile::UnknownMovement) (operation, request
+    /// body, time sent, and the id and body of a 2xx answer when there was one). A 2xx the spec
+    /// does not declare is read as the documented body when it is one.
     ///
-    /// For a money movement (`x-p100-effect: moves-money`), an answer that is lost or cannot be
-    /// read is an unknown outcome: the error carries the [`UnknownMovement`](crate::reconcile::UnknownMovement)
-    /// (operation, request body, time sent, and the id and body of a 2xx answer when there was
-    /// one). A 2xx the spec does not declare is read as the documented body when it is one.
-    pub(crate) async fn send_raw<T, F>(
+    /// The failure handling is boxed and runs only on failure, so that a successful call moves
+    /// no more than [`Client::send_raw`]'s future.
+    #[inline]
+    pub(crate) fn send_money<T, F>(
         &self,
         operation: &'static str,
         request: F,
-    ) -> Result<ResponseValue<T>, Error>
+    ) -> impl Future<Output = Result<ResponseValue<T>, Error>>
     where
-        T: serde::de::DeserializeOwned,
+        T: serde::de::DeserializeOwned + Send + 'static,
         F: Future<Output = Result<ResponseValue<T>, RawError>>,
     {
-        let effect = p100_api::catalog::operation(operation).map(|op| op.effect);
-        if effect != Some(p100_api::catalog::Effect::MovesMoney) {
-            let (result, record) = error::run_recorded(request).await;
-            return result.map_err(|raw| Error::from_raw(raw, record));
-        }
-        let (result, record, sent) = error::run_recorded_sent(request).await;
-        let raw = match result {
-            Ok(value) => return Ok(value),
-            Err(raw) => raw,
-        };
-        // The body of a 2xx answer: the movement happened, whatever the answer looks like.
-        let (error, answer) = match raw {
-            p100_api::Error::UnexpectedResponse(response) if response.status().is_success() => {
-                let status = response.status();
-                let headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(bytes) => match serde_json::from_slice::<T>(&bytes) {
-                        Ok(body) => return Ok(ResponseValue::new(body, status, headers)),
-                        Err(source) => (
-                            Error::decode(
-                                Some(status),
-                                bytes.clone(),
-                                format!("HTTP {status} is not a documented answer of {operation}"),
-                                Some(source),
-                                record,
-                            ),
-                            Some(bytes),
-                        ),
-                    },
-                    Err(source) => (Error::transport(source, record), None),
-                }
-            }
-            p100_api::Error::InvalidResponsePayload(bytes, source)
-                if record
-                    .and_then(|r| r.status)
-                    .is_some_and(|s| s.is_success()) =>
-            {
-                let status = record.and_then(|r| r.status);
-                (
-                    Error::decode(
-                        status,
-                        bytes.clone(),
-                        "the body does not match the documented response type",
-                        Some(source),
-                        record,
-                    ),
-                    Some(bytes),
-                )
-            }
-            other => (Error::from_raw(other, record), None),
-        };
-        if !error.may_have_executed() {
-            return Err(error);
-        }
-        let movement = crate::reconcile::UnknownMovement::new(operation, sent, answer.as_deref());
-        tracing::warn!(
+        MoneySend {
             operation,
-            error = %error,
-            "money movement outcome unknown; reconcile before sending it again"
-        );
-        Err(error.with_movement(movement))
+            state: MoneyState::Sending {
+                request: error::run_recorded_sent(request),
+            },
+        }
     }
+}
+
+/// The type-erased failure handling of a money movement ([`money_failure`]).
+type MoneyFailure<T> =
+    std::pin::Pin<Box<dyn Future<Output = Result<ResponseValue<T>, Error>> + Send>>;
+
+pin_project_lite::pin_project! {
+    /// [`Client::send_money`]'s future: the request, then (only on failure) the boxed handling.
+    struct MoneySend<T, F: Future> {
+        operation: &'static str,
+        #[pin]
+        state: MoneyState<T, F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = MoneyStateProj]
+    enum MoneyState<T, F: Future> {
+        Sending { #[pin] request: error::Scoped<F> },
+        Failing { failure: MoneyFailure<T> },
+    }
+}
+
+impl<T, F> Future for MoneySend<T, F>
+where
+    T: serde::de::DeserializeOwned + Send + 'static,
+    F: Future<Output = Result<ResponseValue<T>, RawError>>,
+{
+    type Output = Result<ResponseValue<T>, Error>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                MoneyStateProj::Sending { request } => {
+                    let (result, record, sent) = std::task::ready!(request.poll(cx));
+                    match result {
+                        Ok(value) => return std::task::Poll::Ready(Ok(value)),
+                        Err(raw) => this.state.set(MoneyState::Failing {
+                            failure: Box::pin(money_failure(this.operation, raw, record, sent)),
+                        }),
+                    }
+                }
+                MoneyStateProj::Failing { failure } => return failure.as_mut().poll(cx),
+            }
+        }
+    }
+}
+
+/// What a failed money movement returns: the documented body after all (an undeclared 2xx),
+/// or the error, with an unknown movement attached when the money may have moved.
+async fn money_failure<T: serde::de::DeserializeOwned>(
+    operation: &'static str,
+    raw: RawError,
+    record: Option<CallRecord>,
+    sent: Option<error::SentRequest>,
+) -> Result<ResponseValue<T>, Error> {
+    // The body of a 2xx answer: the movement happened, whatever the answer looks like.
+    let (error, answer) = match raw {
+        p100_api::Error::UnexpectedResponse(response) if response.status().is_success() => {
+            let status = response.status();
+            let headers = response.headers().clone();
+            match response.bytes().await {
+                Ok(bytes) => match serde_json::from_slice::<T>(&bytes) {
+                    Ok(body) => return Ok(ResponseValue::new(body, status, headers)),
+                    Err(source) => (
+                        Error::decode(
+                            Some(status),
+                            bytes.clone(),
+                            format!("HTTP {status} is not a documented answer of {operation}"),
+                            Some(source),
+                            record,
+                        ),
+                        Some(bytes),
+                    ),
+                },
+                Err(source) => (Error::transport(source, record), None),
+            }
+        }
+        p100_api::Error::InvalidResponsePayload(bytes, source)
+            if record
+                .and_then(|r| r.status)
+                .is_some_and(|s| s.is_success()) =>
+        {
+            let status = record.and_then(|r| r.status);
+            (
+                Error::decode(
+                    status,
+                    bytes.clone(),
+                    "the body does not match the documented response type",
+                    Some(source),
+                    record,
+                ),
+                Some(bytes),
+            )
+        }
+        other => (Error::from_raw(other, record), None),
+    };
+    if !error.may_have_executed() {
+        return Err(error);
+    }
+    let movement = crate::reconcile::UnknownMovement::new(operation, sent, answer.as_deref());
+    tracing::warn!(
+        operation,
+        error = %error,
+        "money movement outcome unknown; reconcile before sending it again"
+    );
+    Err(error.with_movement(movement))
 }
 
 /// The URL of an operation's path template (`/v1/transfer/details/{transferId}`) on the
@@ -554,6 +644,7 @@ impl ClientBuilder {
 
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client, Error> {
+        install_crypto_provider();
         let key = self.api_key.ok_or(ConfigError::MissingApiKey)?;
         let api_key = check_api_key(&key)?;
         if self.timeout.is_some_and(|timeout| timeout.is_zero()) {
@@ -606,6 +697,17 @@ impl ClientBuilder {
                 custom_http_client,
             }),
         })
+    }
+}
+
+/// With the `rustls-ring` feature alone, reqwest has no crypto provider of its own: ring becomes
+/// the process's default rustls provider unless the application installed one already.
+fn install_crypto_provider() {
+    #[cfg(all(feature = "rustls-ring", not(feature = "rustls-aws-lc")))]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race with another thread installing a provider is fine: one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        tracing::debug!("installed ring as the process's default rustls crypto provider");
     }
 }
 
@@ -704,7 +806,7 @@ pub(crate) async fn send_through_executor(
     let info = OperationInfo {
         operation_id: operation,
     };
-    let (result, record) = error::run_recorded(client.exec(request, &info)).await;
+    let (result, record) = error::run_recorded(None, client.exec(request, &info)).await;
     let response = result.map_err(|e| Error::transport(e, record))?;
     let status = response.status();
     let headers = response.headers().clone();
@@ -756,13 +858,17 @@ impl Execute for Transport {
         Box::pin(async move {
             let operation = info.operation_id;
             self.prepare(&mut request);
-            let repeatable = retry::is_safe_to_repeat(request.method(), operation);
-            if !repeatable && error::wants_sent_request() {
-                error::record_sent(error::SentRequest {
+            let (effect, keep_sent) = error::scope_info();
+            let repeatable = match effect {
+                Some(effect) => effect.is_safe_to_repeat(),
+                None => retry::is_safe_to_repeat(request.method(), operation),
+            };
+            if !repeatable && keep_sent {
+                error::record_sent(|| error::SentRequest {
                     body: request
                         .body()
                         .and_then(reqwest::Body::as_bytes)
-                        .map(Bytes::copy_from_slice),
+                        .map(error::SentBody::copy),
                     at: std::time::SystemTime::now(),
                 });
             }

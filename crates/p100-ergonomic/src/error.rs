@@ -716,57 +716,153 @@ pub(crate) struct CallRecord {
 }
 
 tokio::task_local! {
-    static CALL: Cell<Option<CallRecord>>;
-    static SENT: std::cell::RefCell<Option<SentRequest>>;
+    static CALL: CallSlot;
 }
 
 /// What was sent of a request that is not safe to repeat: the body and the time, kept so that a
 /// money movement whose answer is lost can be reconciled.
 #[derive(Clone, Debug)]
 pub(crate) struct SentRequest {
-    pub(crate) body: Option<Bytes>,
+    pub(crate) body: Option<SentBody>,
     pub(crate) at: std::time::SystemTime,
+}
+
+/// A copy of a request body. Money movements' bodies are small: up to [`SentBody::INLINE`]
+/// bytes are kept inline, so that keeping them costs no allocation on every call.
+// Inline on purpose: boxing the large variant is the allocation this type avoids.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+pub(crate) enum SentBody {
+    Inline {
+        len: u16,
+        bytes: [u8; SentBody::INLINE],
+    },
+    Heap(Bytes),
+}
+
+impl SentBody {
+    const INLINE: usize = 256;
+
+    pub(crate) fn copy(body: &[u8]) -> Self {
+        match u16::try_from(body.len()) {
+            Ok(len) if body.len() <= Self::INLINE => {
+                let mut bytes = [0; Self::INLINE];
+                bytes[..body.len()].copy_from_slice(body);
+                SentBody::Inline { len, bytes }
+            }
+            _ => SentBody::Heap(Bytes::copy_from_slice(body)),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            SentBody::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            SentBody::Heap(bytes) => bytes,
+        }
+    }
+}
+
+impl fmt::Debug for SentBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SentBody({} bytes)", self.as_slice().len())
+    }
+}
+
+/// The task-local slot of one call: what the executor saw, and (only when the caller asked for
+/// it) what it sent. A generated operation method also tells the executor its operation's effect,
+/// which the executor otherwise looks up by operation id.
+pub(crate) struct CallSlot {
+    record: Cell<Option<CallRecord>>,
+    sent: Option<std::cell::RefCell<Option<SentRequest>>>,
+    effect: Option<Effect>,
+}
+
+impl CallSlot {
+    fn new(keep_sent: bool, effect: Option<Effect>) -> Self {
+        CallSlot {
+            record: Cell::new(None),
+            sent: keep_sent.then(|| std::cell::RefCell::new(None)),
+            effect,
+        }
+    }
+}
+
+/// In the executor: the effect the caller declared (if any), and whether it keeps what was sent.
+pub(crate) fn scope_info() -> (Option<Effect>, bool) {
+    CALL.try_with(|slot| (slot.effect, slot.sent.is_some()))
+        .unwrap_or((None, false))
 }
 
 /// Stores the record of the call in progress, if a [`run_recorded`] scope is open.
 pub(crate) fn record_call(record: CallRecord) {
     // Outside a scope there is nobody to read the record: nothing to do.
-    let _ = CALL.try_with(|slot| slot.set(Some(record)));
+    let _ = CALL.try_with(|slot| slot.record.set(Some(record)));
 }
 
-/// Whether a [`run_recorded_sent`] scope wants the request's body (only then is it copied).
-pub(crate) fn wants_sent_request() -> bool {
-    SENT.try_with(|_| ()).is_ok()
+/// Stores what was sent, if a [`run_recorded_sent`] scope is open; `sent` is called only then
+/// (so the body is copied only for callers that keep it).
+pub(crate) fn record_sent(sent: impl FnOnce() -> SentRequest) {
+    let _ = CALL.try_with(|slot| {
+        if let Some(cell) = &slot.sent {
+            *cell.borrow_mut() = Some(sent());
+        }
+    });
 }
 
-/// Stores what was sent, if a [`run_recorded_sent`] scope is open.
-pub(crate) fn record_sent(sent: SentRequest) {
-    let _ = SENT.try_with(|slot| *slot.borrow_mut() = Some(sent));
+pin_project_lite::pin_project! {
+    /// A future run with a fresh record slot: its output, with what the executor recorded (and
+    /// what it sent, when the slot keeps it).
+    ///
+    /// Written by hand rather than as an `async` block: an `async` block that awaits a future it
+    /// was given keeps that future twice (once as its argument, once while awaiting it), and every
+    /// layer so written doubles what each call moves in memory.
+    pub(crate) struct Scoped<F: Future> {
+        #[pin]
+        inner: tokio::task::futures::TaskLocalFuture<CallSlot, F>,
+    }
 }
 
-/// Runs `future` with a fresh record slot and returns its output with what was recorded.
-pub(crate) async fn run_recorded<F: Future>(future: F) -> (F::Output, Option<CallRecord>) {
-    CALL.scope(Cell::new(None), async move {
-        let output = future.await;
-        let record = CALL.try_with(Cell::get).ok().flatten();
-        (output, record)
-    })
-    .await
+impl<F: Future> Future for Scoped<F> {
+    type Output = (F::Output, Option<CallRecord>, Option<SentRequest>);
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let mut inner = self.project().inner;
+        let output = std::task::ready!(inner.as_mut().poll(cx));
+        let (record, sent) = match inner.take_value() {
+            Some(slot) => (
+                slot.record.get(),
+                slot.sent.and_then(std::cell::RefCell::into_inner),
+            ),
+            None => (None, None),
+        };
+        std::task::Poll::Ready((output, record, sent))
+    }
 }
 
-/// [`run_recorded`], also keeping what was sent (for operations that are not safe to repeat).
-pub(crate) async fn run_recorded_sent<F: Future>(
+/// Runs `future` with a fresh record slot and returns its output with what was recorded;
+/// `effect` is the operation's, when the caller knows it.
+#[inline]
+pub(crate) fn run_recorded<F: Future>(
+    effect: Option<Effect>,
     future: F,
-) -> (F::Output, Option<CallRecord>, Option<SentRequest>) {
-    SENT.scope(std::cell::RefCell::new(None), async move {
-        let (output, record) = run_recorded(future).await;
-        let sent = SENT
-            .try_with(|slot| slot.borrow_mut().take())
-            .ok()
-            .flatten();
-        (output, record, sent)
-    })
-    .await
+) -> impl Future<Output = (F::Output, Option<CallRecord>)> {
+    futures_util::FutureExt::map(
+        Scoped {
+            inner: CALL.scope(CallSlot::new(false, effect), future),
+        },
+        |(output, record, _)| (output, record),
+    )
+}
+
+/// [`run_recorded`] for a money movement, also keeping what was sent.
+#[inline]
+pub(crate) fn run_recorded_sent<F: Future>(future: F) -> Scoped<F> {
+    Scoped {
+        inner: CALL.scope(CallSlot::new(true, Some(Effect::MovesMoney)), future),
+    }
 }
 
 /// The effect (`x-p100-effect`) of the recorded call's operation.

@@ -7,16 +7,18 @@
 //! `cargo xtask codegen` from the raw client and the spec.
 use p100_api::types;
 use p100_api::ResponseValue;
-use futures::future::Either;
+use futures_util::future::Either;
 use crate::{Client, Error};
 #[allow(unused_imports)]
 use types as _;
 /// A request body kept by an operation method that checks it before sending: as given
-/// to `body` (converted once, like the raw builder does), or being built by `body_map`.
+/// to `body` (converted once, like the raw builder does), being built by `body_map`, or
+/// not given yet (no builder made until one is needed: its defaults allocate).
 #[allow(dead_code)]
 enum Body<T, B> {
     Built(T),
     Building(B),
+    Unset,
 }
 impl Client {
     ///Delete a card
@@ -265,9 +267,7 @@ impl Client {
             client: self,
             inner: self.raw().crypto_withdrawal_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get a crypto withdrawal's details
@@ -318,9 +318,7 @@ impl Client {
             client: self,
             inner: self.raw().exchange_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get an exchange's details
@@ -449,9 +447,7 @@ impl Client {
             client: self,
             inner: self.raw().order_create_lock(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get indicative order rates
@@ -504,9 +500,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_crypto_withdrawal(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Exchange currencies on the partner balance
@@ -524,9 +518,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_exchange(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Lock exchange rates for the partner
@@ -596,9 +588,7 @@ impl Client {
             client: self,
             inner: self.raw().partner_create_sepa_transfer(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get the partner's transaction history
@@ -716,9 +706,7 @@ impl Client {
             client: self,
             inner: self.raw().sepa_transfer_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get a SEPA transfer's details
@@ -751,9 +739,7 @@ impl Client {
             client: self,
             inner: self.raw().transfer_create(),
             invalid: ::core::option::Option::None,
-            body: ::core::result::Result::Ok(
-                Body::Building(::core::default::Default::default()),
-            ),
+            body: ::core::result::Result::Ok(Body::Unset),
         }
     }
     ///Get internal transfer details
@@ -961,6 +947,7 @@ impl<'a> CardDelete<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -968,7 +955,15 @@ impl<'a> CardDelete<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -980,7 +975,7 @@ impl<'a> CardDelete<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_delete", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1022,6 +1017,7 @@ impl<'a> CardList<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1029,7 +1025,15 @@ impl<'a> CardList<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1041,7 +1045,7 @@ impl<'a> CardList<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardList>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_list", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1087,6 +1091,7 @@ impl<'a> CardBlock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1094,7 +1099,15 @@ impl<'a> CardBlock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1106,7 +1119,7 @@ impl<'a> CardBlock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_block", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1156,6 +1169,7 @@ impl<'a> CardGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1163,7 +1177,15 @@ impl<'a> CardGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1175,7 +1197,7 @@ impl<'a> CardGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1223,6 +1245,7 @@ impl<'a> CardUpdateLimits<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1230,7 +1253,15 @@ impl<'a> CardUpdateLimits<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1242,7 +1273,7 @@ impl<'a> CardUpdateLimits<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_update_limits", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1295,6 +1326,7 @@ impl<'a> CardGetLimits<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1302,7 +1334,15 @@ impl<'a> CardGetLimits<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1314,7 +1354,7 @@ impl<'a> CardGetLimits<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardLimits>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_get_limits", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1365,6 +1405,7 @@ impl<'a> CardUpdatePin<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1372,7 +1413,15 @@ impl<'a> CardUpdatePin<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1384,7 +1433,7 @@ impl<'a> CardUpdatePin<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_update_pin", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1435,6 +1484,7 @@ impl<'a> CardUnblock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1442,7 +1492,15 @@ impl<'a> CardUnblock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1454,7 +1512,7 @@ impl<'a> CardUnblock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_unblock", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1503,6 +1561,7 @@ impl<'a> CardCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1510,7 +1569,15 @@ impl<'a> CardCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1522,7 +1589,7 @@ impl<'a> CardCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("card_create", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1557,6 +1624,7 @@ impl<'a> CheckoutCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1564,7 +1632,15 @@ impl<'a> CheckoutCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1579,7 +1655,7 @@ impl<'a> CheckoutCreate<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("checkout_create", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1632,6 +1708,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1639,7 +1716,15 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1654,7 +1739,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("crypto_deposit_update_travel_rule", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1727,6 +1812,7 @@ impl<'a> CryptoWithdrawalCreate<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -1734,6 +1820,7 @@ impl<'a> CryptoWithdrawalCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1741,12 +1828,12 @@ impl<'a> CryptoWithdrawalCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("crypto_withdrawal_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("crypto_withdrawal_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1758,7 +1845,7 @@ impl<'a> CryptoWithdrawalCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("crypto_withdrawal_create", inner.send()).await
+        client.send_money("crypto_withdrawal_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1774,6 +1861,12 @@ impl<'a> CryptoWithdrawalCreate<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateCryptoWithdrawalRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateCryptoWithdrawalRequest::try_from(
+                        types::builder::CreateCryptoWithdrawalRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -1831,6 +1924,7 @@ impl<'a> CryptoWithdrawalGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1838,7 +1932,15 @@ impl<'a> CryptoWithdrawalGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1850,7 +1952,7 @@ impl<'a> CryptoWithdrawalGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("crypto_withdrawal_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1896,6 +1998,7 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1903,7 +2006,15 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -1915,7 +2026,7 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::NetworkFeeQuote>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("crypto_withdrawal_get_network_fee", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1984,6 +2095,7 @@ impl<'a> ExchangeCreate<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -1991,6 +2103,7 @@ impl<'a> ExchangeCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -1998,12 +2111,12 @@ impl<'a> ExchangeCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("exchange_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("exchange_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2015,7 +2128,7 @@ impl<'a> ExchangeCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("exchange_create", inner.send()).await
+        client.send_money("exchange_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2031,6 +2144,12 @@ impl<'a> ExchangeCreate<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateExchangeRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateExchangeRequest::try_from(
+                        types::builder::CreateExchangeRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -2087,6 +2206,7 @@ impl<'a> ExchangeGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2094,7 +2214,15 @@ impl<'a> ExchangeGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2106,7 +2234,7 @@ impl<'a> ExchangeGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("exchange_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2151,6 +2279,7 @@ impl<'a> ExchangeCreateLock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2158,7 +2287,15 @@ impl<'a> ExchangeCreateLock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Lock,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2170,7 +2307,7 @@ impl<'a> ExchangeCreateLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("exchange_create_lock", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2200,6 +2337,7 @@ pub struct ExchangeGetRate<'a> {
 }
 impl<'a> ExchangeGetRate<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2207,7 +2345,15 @@ impl<'a> ExchangeGetRate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2219,7 +2365,7 @@ impl<'a> ExchangeGetRate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeRates>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("exchange_get_rate", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2270,6 +2416,7 @@ impl<'a> KycCreateVerification<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2277,7 +2424,15 @@ impl<'a> KycCreateVerification<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2289,7 +2444,7 @@ impl<'a> KycCreateVerification<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycVerificationCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("kyc_create_verification", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2335,6 +2490,7 @@ impl<'a> KycGetStatus<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2342,7 +2498,15 @@ impl<'a> KycGetStatus<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2354,7 +2518,7 @@ impl<'a> KycGetStatus<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycStatus>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("kyc_get_status", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2405,6 +2569,7 @@ impl<'a> OrderCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2412,12 +2577,12 @@ impl<'a> OrderCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("order_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("order_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2429,7 +2594,7 @@ impl<'a> OrderCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("order_create", inner.send()).await
+        client.send_money("order_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2485,6 +2650,7 @@ impl<'a> OrderGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2492,7 +2658,15 @@ impl<'a> OrderGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2504,7 +2678,7 @@ impl<'a> OrderGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("order_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2569,6 +2743,7 @@ impl<'a> OrderCreateLock<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -2576,6 +2751,7 @@ impl<'a> OrderCreateLock<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2583,7 +2759,15 @@ impl<'a> OrderCreateLock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Lock,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2595,7 +2779,7 @@ impl<'a> OrderCreateLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("order_create_lock", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2611,6 +2795,12 @@ impl<'a> OrderCreateLock<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateOrderLockRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateOrderLockRequest::try_from(
+                        types::builder::CreateOrderLockRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -2634,6 +2824,7 @@ pub struct OrderGetRates<'a> {
 }
 impl<'a> OrderGetRates<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2641,7 +2832,15 @@ impl<'a> OrderGetRates<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2653,7 +2852,7 @@ impl<'a> OrderGetRates<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::OrderRates>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("order_get_rates", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2683,6 +2882,7 @@ pub struct PartnerGetBalances<'a> {
 }
 impl<'a> PartnerGetBalances<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2690,7 +2890,15 @@ impl<'a> PartnerGetBalances<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2702,7 +2910,7 @@ impl<'a> PartnerGetBalances<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PartnerBalances>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_get_balances", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2774,6 +2982,7 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -2781,6 +2990,7 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2788,12 +2998,16 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("partner_create_crypto_withdrawal", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client
+                            .send_money(
+                                "partner_create_crypto_withdrawal",
+                                inner.send(),
+                            ),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2805,7 +3019,7 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_crypto_withdrawal", inner.send()).await
+        client.send_money("partner_create_crypto_withdrawal", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2821,6 +3035,12 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::PartnerCreateCryptoWithdrawalRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::PartnerCreateCryptoWithdrawalRequest::try_from(
+                        types::builder::PartnerCreateCryptoWithdrawalRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -2904,6 +3124,7 @@ impl<'a> PartnerCreateExchange<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -2911,6 +3132,7 @@ impl<'a> PartnerCreateExchange<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2918,12 +3140,12 @@ impl<'a> PartnerCreateExchange<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("partner_create_exchange", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("partner_create_exchange", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -2935,7 +3157,7 @@ impl<'a> PartnerCreateExchange<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_exchange", inner.send()).await
+        client.send_money("partner_create_exchange", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2951,6 +3173,12 @@ impl<'a> PartnerCreateExchange<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::PartnerCreateExchangeRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::PartnerCreateExchangeRequest::try_from(
+                        types::builder::PartnerCreateExchangeRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -2992,6 +3220,7 @@ pub struct PartnerCreateExchangeLock<'a> {
 }
 impl<'a> PartnerCreateExchangeLock<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -2999,7 +3228,15 @@ impl<'a> PartnerCreateExchangeLock<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Lock,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3011,7 +3248,7 @@ impl<'a> PartnerCreateExchangeLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_exchange_lock", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3042,6 +3279,7 @@ pub struct PartnerGetSepaDepositContacts<'a> {
 }
 impl<'a> PartnerGetSepaDepositContacts<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3049,7 +3287,15 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3064,7 +3310,7 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_get_sepa_deposit_contacts", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3095,6 +3341,7 @@ pub struct PartnerGetSepaDepositInfo<'a> {
 }
 impl<'a> PartnerGetSepaDepositInfo<'a> {
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3102,7 +3349,15 @@ impl<'a> PartnerGetSepaDepositInfo<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3114,7 +3369,7 @@ impl<'a> PartnerGetSepaDepositInfo<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_get_sepa_deposit_info", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3187,6 +3442,7 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -3194,6 +3450,7 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3201,12 +3458,12 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("partner_create_sepa_transfer", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("partner_create_sepa_transfer", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3218,7 +3475,7 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_sepa_transfer", inner.send()).await
+        client.send_money("partner_create_sepa_transfer", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3234,6 +3491,12 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::PartnerCreateSepaTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::PartnerCreateSepaTransferRequest::try_from(
+                        types::builder::PartnerCreateSepaTransferRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -3292,6 +3555,7 @@ impl<'a> PartnerGetTransactionHistory<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3299,7 +3563,15 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3314,7 +3586,7 @@ impl<'a> PartnerGetTransactionHistory<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_get_transaction_history", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3353,6 +3625,7 @@ impl<'a> PartnerCreateWallet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3360,7 +3633,15 @@ impl<'a> PartnerCreateWallet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3375,7 +3656,7 @@ impl<'a> PartnerCreateWallet<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("partner_create_wallet", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3413,6 +3694,7 @@ impl<'a> PaymentLinkCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3420,7 +3702,15 @@ impl<'a> PaymentLinkCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3432,7 +3722,7 @@ impl<'a> PaymentLinkCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("payment_link_create", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3477,6 +3767,7 @@ impl<'a> PaymentLinkGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3484,7 +3775,15 @@ impl<'a> PaymentLinkGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3496,7 +3795,7 @@ impl<'a> PaymentLinkGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("payment_link_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3541,6 +3840,7 @@ impl<'a> UserGetSepaDepositContacts<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3548,7 +3848,15 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3563,7 +3871,7 @@ impl<'a> UserGetSepaDepositContacts<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_get_sepa_deposit_contacts", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3609,6 +3917,7 @@ impl<'a> UserGetSepaDepositInfo<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3616,7 +3925,15 @@ impl<'a> UserGetSepaDepositInfo<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3628,7 +3945,7 @@ impl<'a> UserGetSepaDepositInfo<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_get_sepa_deposit_info", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3700,6 +4017,7 @@ impl<'a> SepaTransferCreate<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -3707,6 +4025,7 @@ impl<'a> SepaTransferCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3714,12 +4033,12 @@ impl<'a> SepaTransferCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("sepa_transfer_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("sepa_transfer_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3731,7 +4050,7 @@ impl<'a> SepaTransferCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("sepa_transfer_create", inner.send()).await
+        client.send_money("sepa_transfer_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3747,6 +4066,12 @@ impl<'a> SepaTransferCreate<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateSepaTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateSepaTransferRequest::try_from(
+                        types::builder::CreateSepaTransferRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -3796,6 +4121,7 @@ impl<'a> SepaTransferGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3803,7 +4129,15 @@ impl<'a> SepaTransferGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3815,7 +4149,7 @@ impl<'a> SepaTransferGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("sepa_transfer_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3883,6 +4217,7 @@ impl<'a> TransferCreate<'a> {
                         match body {
                             Body::Built(body) => ::core::convert::From::from(body),
                             Body::Building(builder) => builder,
+                            Body::Unset => ::core::default::Default::default(),
                         },
                     ),
                 )
@@ -3890,6 +4225,7 @@ impl<'a> TransferCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3897,12 +4233,12 @@ impl<'a> TransferCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(async move {
-                    client
-                        .send_raw("transfer_create", inner.send())
-                        .await
-                        .map(ResponseValue::into_inner)
-                })
+                Either::Left(
+                    ::futures_util::future::FutureExt::map(
+                        client.send_money("transfer_create", inner.send()),
+                        |result| result.map(ResponseValue::into_inner),
+                    ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3914,7 +4250,7 @@ impl<'a> TransferCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("transfer_create", inner.send()).await
+        client.send_money("transfer_create", inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3930,6 +4266,12 @@ impl<'a> TransferCreate<'a> {
             Body::Built(body) => body,
             Body::Building(builder) => {
                 types::CreateTransferRequest::try_from(builder)
+                    .map_err(|e| Error::invalid_request(e.to_string()))?
+            }
+            Body::Unset => {
+                types::CreateTransferRequest::try_from(
+                        types::builder::CreateTransferRequest::default(),
+                    )
                     .map_err(|e| Error::invalid_request(e.to_string()))?
             }
         };
@@ -3979,6 +4321,7 @@ impl<'a> TransferGet<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -3986,7 +4329,15 @@ impl<'a> TransferGet<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -3998,7 +4349,7 @@ impl<'a> TransferGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("transfer_get", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4049,6 +4400,7 @@ impl<'a> UserCreateWithoutKyc<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4056,7 +4408,15 @@ impl<'a> UserCreateWithoutKyc<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4068,7 +4428,7 @@ impl<'a> UserCreateWithoutKyc<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreatedWithoutKyc>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_create_without_kyc", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4117,6 +4477,7 @@ impl<'a> UserCreate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4124,7 +4485,15 @@ impl<'a> UserCreate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4136,7 +4505,7 @@ impl<'a> UserCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_create", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4178,6 +4547,7 @@ impl<'a> UserGetBalances<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4185,7 +4555,15 @@ impl<'a> UserGetBalances<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4197,7 +4575,7 @@ impl<'a> UserGetBalances<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserBalances>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_get_balances", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4250,6 +4628,7 @@ impl<'a> UserExtend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4257,7 +4636,15 @@ impl<'a> UserExtend<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4269,7 +4656,7 @@ impl<'a> UserExtend<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserExtended>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_extend", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4311,6 +4698,7 @@ impl<'a> UserSuspend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4318,7 +4706,15 @@ impl<'a> UserSuspend<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4330,7 +4726,7 @@ impl<'a> UserSuspend<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserSuspended>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_suspend", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4391,6 +4787,7 @@ impl<'a> UserGetTransactionHistory<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4398,7 +4795,15 @@ impl<'a> UserGetTransactionHistory<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::Read,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4413,7 +4818,7 @@ impl<'a> UserGetTransactionHistory<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_get_transaction_history", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4459,6 +4864,7 @@ impl<'a> UserUnsuspend<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4466,7 +4872,15 @@ impl<'a> UserUnsuspend<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4481,7 +4895,7 @@ impl<'a> UserUnsuspend<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_unsuspend", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4519,6 +4933,7 @@ impl<'a> UserAddVerification<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4526,7 +4941,15 @@ impl<'a> UserAddVerification<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4541,7 +4964,7 @@ impl<'a> UserAddVerification<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_add_verification", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4586,6 +5009,7 @@ impl<'a> UserDelete<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4593,7 +5017,15 @@ impl<'a> UserDelete<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4605,7 +5037,7 @@ impl<'a> UserDelete<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserDeleted>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_delete", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4666,6 +5098,7 @@ impl<'a> UserUpdate<'a> {
         self
     }
     /// Sends the request and returns the answer's body, or the SDK's [`Error`].
+    #[inline]
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
@@ -4673,7 +5106,15 @@ impl<'a> UserUpdate<'a> {
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(client.call(inner.send()))
+                Either::Left(
+                    client
+                        .send_body(
+                            ::core::option::Option::Some(
+                                p100_api::catalog::Effect::ChangesState,
+                            ),
+                            inner.send(),
+                        ),
+                )
             }
             ::core::result::Result::Err(error) => {
                 Either::Right(::core::future::ready(::core::result::Result::Err(error)))
@@ -4685,7 +5126,7 @@ impl<'a> UserUpdate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserUpdated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw("user_update", inner.send()).await
+        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
     /// The raw request, or why it must not be sent.
     fn checked(

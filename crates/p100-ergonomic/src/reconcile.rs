@@ -54,7 +54,7 @@ impl UnknownMovement {
         let request = sent
             .as_ref()
             .and_then(|s| s.body.as_ref())
-            .and_then(|b| serde_json::from_slice(b).ok());
+            .and_then(|b| serde_json::from_slice(b.as_slice()).ok());
         let id = answer.and_then(|bytes| id_in_answer(operation, bytes));
         UnknownMovement {
             operation,

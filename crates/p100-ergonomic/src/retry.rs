@@ -15,8 +15,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use tokio::time::Instant;
@@ -184,7 +182,7 @@ pub struct Jitter(JitterKind);
 enum JitterKind {
     Full,
     None,
-    Seeded(Arc<Mutex<StdRng>>),
+    Seeded(Arc<Mutex<fastrand::Rng>>),
     Custom(Arc<dyn Fn(Duration) -> Duration + Send + Sync>),
 }
 
@@ -204,7 +202,7 @@ impl Jitter {
     /// every run (for tests). Clones of the policy share the generator.
     pub fn seeded(seed: u64) -> Self {
         Jitter(JitterKind::Seeded(Arc::new(Mutex::new(
-            StdRng::seed_from_u64(seed),
+            fastrand::Rng::with_seed(seed),
         ))))
     }
 
@@ -218,10 +216,10 @@ impl Jitter {
         let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
         match &self.0 {
             JitterKind::None => cap,
-            JitterKind::Full => whole_millis(rand::rng().random_range(0..=nanos)),
+            JitterKind::Full => whole_millis(fastrand::u64(0..=nanos)),
             JitterKind::Seeded(rng) => {
                 let mut rng = rng.lock().unwrap_or_else(PoisonError::into_inner);
-                whole_millis(rng.random_range(0..=nanos))
+                whole_millis(rng.u64(0..=nanos))
             }
             JitterKind::Custom(jitter) => jitter(cap).min(cap),
         }

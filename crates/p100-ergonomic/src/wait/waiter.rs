@@ -6,8 +6,8 @@ use std::future::IntoFuture;
 use std::pin::Pin;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use futures::stream::{self, Stream};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, Stream};
 use tracing::Instrument;
 
 use super::kinds::{StatusClass, Waitable};
@@ -109,7 +109,7 @@ impl<T: Waitable> Waiter<T> {
     ///
     /// ```no_run
     /// # async fn example(client: p100_ergonomic::Client) {
-    /// use futures::StreamExt;
+    /// use futures_util::StreamExt;
     ///
     /// let mut changes = client.wait_for_order("663318af-7ea1-4c5a-8545-e433a2d43d5c").status_changes();
     /// while let Some(change) = changes.next().await {

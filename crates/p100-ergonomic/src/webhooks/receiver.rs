@@ -23,7 +23,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use futures::FutureExt;
+use futures_util::FutureExt;
 use tokio::sync::watch;
 use tracing::{Instrument, Span};
 

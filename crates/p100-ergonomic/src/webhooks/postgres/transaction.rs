@@ -13,7 +13,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use deadpool_postgres::{ClientWrapper, Object};
-use futures::FutureExt;
+use futures_util::FutureExt;
 
 use super::{HandleOnceError, PgDedupeStore, PgStoreError};
 use crate::webhooks::{BoxError, DedupeKey, WebhookEvent};
