@@ -83,7 +83,7 @@ body_types!(
     KycVerificationCreated,
     KycVerificationRequest,
     KycVerificationStatusWebhook,
-    NetworkFee,
+    NetworkFeeQuote,
     OrderCreated,
     OrderDetails,
     OrderLock,

@@ -8,10 +8,18 @@ spec = yaml.safe_load(pathlib.Path(sys.argv[1]).read_text())
 partial = "--partial" in sys.argv
 cat = yaml.safe_load((ROOT / "tests" / "facts" / "catalog.yaml").read_text())
 problems = []
+# The money schemas: one JSON type where the editions agree, a union where they do not, each
+# marked `x-p100-decimal: true` (what generators and readers key on to keep amounts exact).
+DECIMALS = ("DecimalNumber", "DecimalString", "DecimalNumberOrString", "DecimalStringOrNumber")
+for d in DECIMALS:
+    if ((spec.get("components") or {}).get("schemas") or {}).get(d, {}).get("x-p100-decimal") is not True:
+        problems.append(f"/components/schemas/{d}: a money schema needs x-p100-decimal: true")
 def walk(node, path):
     if isinstance(node, dict):
-        if node.get("type") == "number" and not path.startswith(("/components/schemas/DecimalNumber", "/components/schemas/DecimalString")):
+        if node.get("type") == "number" and not any(path == f"/components/schemas/{d}" or path.startswith(f"/components/schemas/{d}/") for d in DECIMALS):
             problems.append(f"{path}: type number (use DecimalNumber/DecimalString or integer)")
+        if node.get("type") == "object" and not node.get("properties") and "additionalProperties" not in node:
+            problems.append(f"{path}: an object with no properties: list its fields, or say additionalProperties: true (an open object)")
         for key in ("enum", "x-extensible-enum"):
             if key in node and not (path.startswith("/components/schemas/") and path.count("/") == 3):
                 problems.append(f"{path}: inline {key} (make it a named component)")
@@ -242,6 +250,54 @@ for at, field, sub in value_set_fields(spec, "#"):
         continue
     if "example" in sub and str(sub["example"]).lower() not in vs["x-extensible-enum"]:
         problems.append(f"{at}: example {sub['example']!r} is not a {named} value")
+# Names that generate cleanly in Python, TypeScript and Java: no property named like its schema
+# (a Python class `NetworkFee` with a property `network_fee` clashes under mypy; Java and C#
+# refuse a member named like its class), and no word reserved in one of those languages.
+RESERVED = set("""False None True and as assert async await break case catch class const continue
+debugger def default del delete do elif else enum except export extends false final finally for
+from function global goto if implements import in instanceof interface is lambda let new nonlocal
+not null or package pass private protected public raise return static super switch this throw
+throws try typeof var void while with yield abstract boolean byte char double float int long
+native short strictfp synchronized transient volatile""".split())
+norm = lambda s: re.sub(r"[^a-z0-9]", "", s.lower())
+def named_properties(node, path):
+    if isinstance(node, dict):
+        if isinstance(node.get("properties"), dict):
+            yield path, node["properties"]
+        for k, v in node.items(): yield from named_properties(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node): yield from named_properties(v, f"{path}/{i}")
+for name, schema in components.items():
+    if name in RESERVED or norm(name) in {norm(r) for r in RESERVED}:
+        problems.append(f"/components/schemas/{name}: a reserved word in Python, TypeScript or Java")
+    for at, props in named_properties(schema, f"/components/schemas/{name}"):
+        for prop in props:
+            if at == f"/components/schemas/{name}" and norm(prop) == norm(name):
+                problems.append(f"{at}/properties/{prop}: named like its schema (the generated class and its property clash)")
+            if prop in RESERVED:
+                problems.append(f"{at}/properties/{prop}: a reserved word in Python, TypeScript or Java")
+for item in (spec.get("paths") or {}).values():
+    for m, op in item.items():
+        if isinstance(op, dict) and m != "parameters":
+            for prm in op.get("parameters", []):
+                if prm.get("name") in RESERVED:
+                    problems.append(f"{op.get('operationId')}: parameter {prm['name']} is a reserved word in Python, TypeScript or Java")
+# One id, one format: the id a create answers (a link's `$response.body#/field`) has the format
+# of the details parameter it fills, so a generated client passes it on without converting.
+for oid, (m, path, op) in op_by_id.items():
+    for code, r in op.get("responses", {}).items():
+        for lname, l in ((r or {}).get("links") or {}).items():
+            target = op_by_id.get(l.get("operationId"))
+            body = schema_of(((r.get("content") or {}).get("application/json") or {}).get("schema"))
+            if not target or not body: continue
+            tparams = {p["name"]: p.get("schema", {}) for p in target[2].get("parameters", []) if p.get("in") == "path"}
+            for pname, expr in (l.get("parameters") or {}).items():
+                mm = re.fullmatch(r"\$response\.body#/(\w+)", str(expr))
+                if not mm or pname not in tparams: continue
+                field = (body.get("properties") or {}).get(mm.group(1), {})
+                if (field.get("type"), field.get("format")) != (tparams[pname].get("type"), tparams[pname].get("format")):
+                    problems.append(f"{oid}: link {lname}: the answer's {mm.group(1)} is {field.get('type')}/{field.get('format')}, "
+                                    f"{l['operationId']}'s {pname} is {tparams[pname].get('type')}/{tparams[pname].get('format')}: one id, one format")
 for pr in problems: print("LINT", pr)
 print(f"{len(ops)} operations, {len(have)} webhooks, {len(schemas)} schemas, {len(problems)} problems")
 sys.exit(1 if problems else 0)

@@ -59,7 +59,7 @@ fn is_decimal(property: &Value) -> bool {
     let is_ref = |v: &Value| {
         v.get("$ref")
             .and_then(Value::as_str)
-            .is_some_and(|r| r.ends_with("/DecimalNumber") || r.ends_with("/DecimalString"))
+            .is_some_and(crate::spec::is_decimal_ref)
     };
     is_ref(property)
         || property

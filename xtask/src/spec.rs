@@ -7,8 +7,24 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-/// The component schemas that the Rust client replaces with exact decimal types.
-pub const DECIMAL_SCHEMAS: [&str; 2] = ["DecimalNumber", "DecimalString"];
+/// The component schemas that the Rust client replaces with exact decimal types, and the type
+/// each becomes. The spec gives other languages one JSON type per money field where the editions
+/// agree (`DecimalNumber`, `DecimalString`) and a union where they do not
+/// (`DecimalNumberOrString`, `DecimalStringOrNumber`, named by the form the current docs show
+/// first); in Rust every one reads both forms and writes the current docs' form.
+pub const DECIMAL_SCHEMAS: [(&str, &str); 4] = [
+    ("DecimalNumber", "DecimalNumber"),
+    ("DecimalString", "DecimalString"),
+    ("DecimalNumberOrString", "DecimalNumber"),
+    ("DecimalStringOrNumber", "DecimalString"),
+];
+
+/// Whether a `$ref` names one of the decimal schemas.
+pub fn is_decimal_ref(reference: &str) -> bool {
+    DECIMAL_SCHEMAS
+        .iter()
+        .any(|(schema, _)| reference == format!("#/components/schemas/{schema}"))
+}
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -38,10 +54,19 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// An open object: a component schema with `additionalProperties: true` and no properties (its
+/// fields were never seen). The Rust client reads it as `types::OpenObject`, which keeps the JSON
+/// text exactly, instead of a map of `serde_json::Value`s (whose numbers pass through `f64`).
+pub struct OpenObjectSchema {
+    pub name: String,
+    pub description: Option<String>,
+}
+
 /// The spec as progenitor will see it, plus what the pipeline learned on the way.
 pub struct Prepared {
     pub document: Value,
     pub enums: Vec<EnumSchema>,
+    pub open_objects: Vec<OpenObjectSchema>,
     pub generated_operations: Vec<String>,
     pub skipped: Vec<Skipped>,
 }
@@ -93,6 +118,7 @@ pub fn prepare(mut doc: Value) -> Result<Prepared> {
     }
 
     let enums = collect_enums(&doc)?;
+    let open_objects = collect_open_objects(&doc);
     let mut generated_operations = Vec::new();
     let mut skipped = Vec::new();
 
@@ -147,6 +173,7 @@ pub fn prepare(mut doc: Value) -> Result<Prepared> {
     Ok(Prepared {
         document: doc,
         enums,
+        open_objects,
         generated_operations,
         skipped,
     })
@@ -187,9 +214,10 @@ pub fn skip_reason(op: &Value) -> Option<String> {
 fn lint(node: &Value, at: &str, problems: &mut Vec<String>) {
     match node {
         Value::Object(map) => {
-            let in_decimal = DECIMAL_SCHEMAS
-                .iter()
-                .any(|d| at.starts_with(&format!("#/components/schemas/{d}")));
+            let in_decimal = DECIMAL_SCHEMAS.iter().any(|(d, _)| {
+                at == format!("#/components/schemas/{d}")
+                    || at.starts_with(&format!("#/components/schemas/{d}/"))
+            });
             if map.get("type").and_then(Value::as_str) == Some("number") && !in_decimal {
                 problems.push(format!(
                     "{at}: `type: number` would become f64; use DecimalNumber / DecimalString, or integer"
@@ -205,6 +233,17 @@ fn lint(node: &Value, at: &str, problems: &mut Vec<String>) {
             if ENUM_KEYWORDS.iter().all(|k| map.contains_key(*k)) {
                 problems.push(format!(
                     "{at}: both `enum` and `x-extensible-enum`; a set is closed or open, not both"
+                ));
+            }
+            if map.get("type").and_then(Value::as_str) == Some("object")
+                && map
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_none_or(|p| p.is_empty())
+                && !map.contains_key("additionalProperties")
+            {
+                problems.push(format!(
+                    "{at}: an object with no properties; list its fields, or say `additionalProperties: true` (an open object)"
                 ));
             }
             if map.get("additionalProperties") == Some(&Value::Bool(false)) {
@@ -228,6 +267,32 @@ fn lint(node: &Value, at: &str, problems: &mut Vec<String>) {
 fn is_component_schema(at: &str) -> bool {
     at.strip_prefix("#/components/schemas/")
         .is_some_and(|rest| !rest.contains('/'))
+}
+
+/// Whether a schema is an open object: `type: object`, `additionalProperties: true`, no properties.
+pub fn is_open_object(schema: &Value) -> bool {
+    schema.get("type").and_then(Value::as_str) == Some("object")
+        && schema.get("additionalProperties") == Some(&Value::Bool(true))
+        && schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_none_or(|p| p.is_empty())
+}
+
+fn collect_open_objects(doc: &Value) -> Vec<OpenObjectSchema> {
+    doc.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, schema)| is_open_object(schema))
+        .map(|(name, schema)| OpenObjectSchema {
+            name: name.clone(),
+            description: schema
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+        .collect()
 }
 
 fn collect_enums(doc: &Value) -> Result<Vec<EnumSchema>> {

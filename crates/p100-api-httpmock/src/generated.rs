@@ -533,7 +533,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::CreateCheckoutRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::CreateCheckoutRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -545,7 +545,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::CheckoutCreated) -> Self {
+        pub fn ok(self, value: &::p100_api::types::CheckoutCreated) -> Self {
             Self(
                 self
                     .0
@@ -601,7 +601,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::UpdateTravelRuleRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::UpdateTravelRuleRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -613,7 +613,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::TravelRuleUpdated) -> Self {
+        pub fn ok(self, value: &::p100_api::types::TravelRuleUpdated) -> Self {
             Self(
                 self
                     .0
@@ -672,6 +672,15 @@ pub mod operations {
                 self
                     .0
                     .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn created(self, value: &types::CryptoWithdrawalCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(201u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -795,7 +804,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::NetworkFee) -> Self {
+        pub fn ok(self, value: &types::NetworkFeeQuote) -> Self {
             Self(
                 self
                     .0
@@ -1369,7 +1378,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::OrderRates) -> Self {
+        pub fn ok(self, value: &::p100_api::types::OrderRates) -> Self {
             Self(
                 self
                     .0
@@ -1481,6 +1490,15 @@ pub mod operations {
                 self
                     .0
                     .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn created(self, value: &types::CryptoWithdrawalCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(201u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -1636,7 +1654,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::SepaDepositContacts) -> Self {
+        pub fn ok(self, value: &::p100_api::types::SepaDepositContacts) -> Self {
             Self(
                 self
                     .0
@@ -1754,6 +1772,15 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        pub fn created(self, value: &types::SepaTransferCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(201u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
         pub fn client_error(self, status: u16, value: &types::Error) -> Self {
             assert_eq!(status / 100u16, 4u16);
             Self(
@@ -1804,7 +1831,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::TransactionHistory) -> Self {
+        pub fn ok(self, value: &::p100_api::types::TransactionHistory) -> Self {
             Self(
                 self
                     .0
@@ -1846,7 +1873,10 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::PartnerCreateWalletRequest) -> Self {
+        pub fn body(
+            self,
+            value: &::p100_api::types::PartnerCreateWalletRequest,
+        ) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -1858,7 +1888,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::PartnerWalletCreated) -> Self {
+        pub fn ok(self, value: &::p100_api::types::PartnerWalletCreated) -> Self {
             Self(
                 self
                     .0
@@ -1900,7 +1930,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::CreatePaymentLinkRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::CreatePaymentLinkRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2032,7 +2062,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::SepaDepositContacts) -> Self {
+        pub fn ok(self, value: &::p100_api::types::SepaDepositContacts) -> Self {
             Self(
                 self
                     .0
@@ -2541,7 +2571,7 @@ pub mod operations {
                 .unwrap();
             Self(self.0.path_matches(re))
         }
-        pub fn body(self, value: &types::UserExtendRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::UserExtendRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2553,7 +2583,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserExtended) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserExtended) -> Self {
             Self(
                 self
                     .0
@@ -2611,7 +2641,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserSuspended) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserSuspended) -> Self {
             Self(
                 self
                     .0
@@ -2678,7 +2708,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::TransactionHistory) -> Self {
+        pub fn ok(self, value: &::p100_api::types::TransactionHistory) -> Self {
             Self(
                 self
                     .0
@@ -2738,7 +2768,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserUnsuspended) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserUnsuspended) -> Self {
             Self(
                 self
                     .0
@@ -2780,7 +2810,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::UserVerificationRequest) -> Self {
+        pub fn body(self, value: &::p100_api::types::UserVerificationRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
@@ -2792,7 +2822,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserVerificationAdded) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserVerificationAdded) -> Self {
             Self(
                 self
                     .0
@@ -2848,7 +2878,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserDeleted) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserDeleted) -> Self {
             Self(
                 self
                     .0
@@ -2907,7 +2937,7 @@ pub mod operations {
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::UserUpdated) -> Self {
+        pub fn ok(self, value: &::p100_api::types::UserUpdated) -> Self {
             Self(
                 self
                     .0

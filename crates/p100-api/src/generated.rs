@@ -440,38 +440,6 @@ which ones P100 requires is not documented, so only the card's ids are required 
             Default::default()
         }
     }
-    /**Body of the Card Transaction webhook. Unknown: the page says it carries the merchant and the
-amount, but no field name was ever seen, so none is listed; every field P100 sends is kept as
-an unknown property.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct CardTransactionWebhook(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for CardTransactionWebhook {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CardTransactionWebhook>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: CardTransactionWebhook) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for CardTransactionWebhook {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     ///The card to unblock (body from a third-party client; not seen on a doc page).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CardUnblockRequest {
@@ -485,68 +453,6 @@ an unknown property.
     impl CardUnblockRequest {
         pub fn builder() -> builder::CardUnblockRequest {
             Default::default()
-        }
-    }
-    /**The generated hosted checkout. The response body has never been seen in the docs; it is
-kept as an open object until it can be read.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct CheckoutCreated(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for CheckoutCreated {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CheckoutCreated>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: CheckoutCreated) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for CheckoutCreated {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
-    /**Asks for a hosted checkout. The request body has never been seen in the docs; it is kept
-as an open object until it can be read.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct CreateCheckoutRequest(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for CreateCheckoutRequest {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateCheckoutRequest>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: CreateCheckoutRequest) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for CreateCheckoutRequest {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
         }
     }
     /**A crypto withdrawal from a user's balance to an external wallet, with travel-rule data.
@@ -638,37 +544,6 @@ off after the user id; the example checker knows it).
             Default::default()
         }
     }
-    /**Asks for a standard payment link. The request body has never been seen in the docs; it is
-kept as an open object until it can be read.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct CreatePaymentLinkRequest(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for CreatePaymentLinkRequest {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreatePaymentLinkRequest>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: CreatePaymentLinkRequest) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for CreatePaymentLinkRequest {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     /**A SEPA payout from a user's EUR balance. `sourceExternalUserId` is required by P100's
 field table but not marked required here, because the GitHub-pages example sent the user
 id as `externalUserId`. Receiver fields: see the operation description.
@@ -755,37 +630,6 @@ with neither, P100 answers `P424`.
             Default::default()
         }
     }
-    /**Body of the Create Wallet webhook. Unknown: the page was never seen, so no field is listed;
-every field P100 sends is kept as an unknown property.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct CreateWalletWebhook(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for CreateWalletWebhook {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<CreateWalletWebhook>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: CreateWalletWebhook) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for CreateWalletWebhook {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     ///Body of the Crypto Deposit webhook.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CryptoDepositWebhook {
@@ -831,9 +675,11 @@ be tracked.
     }
     /**One crypto withdrawal. The body was never seen on a doc page: the fields are those of the
 legacy Crypto Withdrawal webhook (same object); the docs also mention user details and error
-details for failed withdrawals, whose shapes are unknown. None is guaranteed.
+details for failed withdrawals, whose shapes are unknown. Only `status` is required
+(the legacy webhook, the same object, requires it too; a waiter needs it); the rest is not
+guaranteed.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CryptoWithdrawalDetails {
         ///Withdrawn amount.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -844,9 +690,9 @@ details for failed withdrawals, whose shapes are unknown. None is guaranteed.
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub created_at: ::std::option::Option<::std::string::String>,
-        ///Currency and network; the legacy webhook typed it as a JSON object whose shape is not visible.
+        ///Lowercase currency code, as every other money movement's details carry it (the legacy webhook typed "currency and network" as a JSON object whose shape is not visible).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub currency: ::std::option::Option<::serde_json::Value>,
+        pub currency: ::std::option::Option<::std::string::String>,
         ///Destination wallet address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub destination: ::std::option::Option<::std::string::String>,
@@ -861,8 +707,7 @@ it (its fields were never seen filled; read with care). Absent while in flight o
         ///The withdrawal id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<CryptoWithdrawalStatus>,
+        pub status: CryptoWithdrawalStatus,
         ///On-chain transaction hash.
         #[serde(
             rename = "transactionHash",
@@ -870,8 +715,8 @@ it (its fields were never seen filled; read with care). Absent while in flight o
         )]
         pub transaction_hash: ::std::option::Option<::std::string::String>,
         ///Details of the user who withdrew (shape not visible).
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub user: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
     }
     impl CryptoWithdrawalDetails {
         pub fn builder() -> builder::CryptoWithdrawalDetails {
@@ -957,8 +802,8 @@ any JSON value is accepted.
         )]
         pub transaction_hash: ::std::option::Option<::std::string::String>,
         ///Details of the user who withdrew (legacy docs; shape not shown, optional).
-        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
-        pub user: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
     }
     impl CryptoWithdrawalWebhook {
         pub fn builder() -> builder::CryptoWithdrawalWebhook {
@@ -996,9 +841,9 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
     ///An accepted exchange; its outcome comes later.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ExchangeCreated {
-        ///Id for `exchange_get` and the Exchange webhook.
+        ///Id for `exchange_get` and the Exchange webhook. Every example is a UUID, but the details parameter, the details' `id` and the webhook's `exchangeId` are plain strings, so this is one too: one id, one format, whichever call a client got it from.
         #[serde(rename = "exchangeId")]
-        pub exchange_id: ::uuid::Uuid,
+        pub exchange_id: ::std::string::String,
     }
     impl ExchangeCreated {
         pub fn builder() -> builder::ExchangeCreated {
@@ -1008,9 +853,11 @@ Branch on `errorCode`; log `errorMessage`, never show it to end users.
     /**One exchange. The body was never seen: the docs say it holds amounts, currencies, rate,
 status, timestamps and user details. The fields below are those the exchange pages name
 (`amount`, `currencyFrom`, `currencyTo`, `lockId`, the status) plus `id`, `rate` and
-`createdAt`, whose names are assumed from sibling endpoints. None is guaranteed.
+`createdAt`, whose names are assumed from sibling endpoints. Only `status` is required:
+without it no client can tell a final exchange from one in flight (and the sandbox always
+sends it); the rest is not guaranteed.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ExchangeDetails {
         ///Amount of `currencyFrom` exchanged.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1050,8 +897,7 @@ it (its fields were never seen filled; read with care). Absent while in flight o
         ///The applied rate (name assumed).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rate: ::std::option::Option<::p100_api::types::DecimalNumber>,
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<::p100_api::types::ExchangeStatus>,
+        pub status: ::p100_api::types::ExchangeStatus,
     }
     impl ExchangeDetails {
         pub fn builder() -> builder::ExchangeDetails {
@@ -1177,37 +1023,6 @@ final rate and the fees for both currencies (field names unknown, kept as unknow
     impl KycFileAddedWebhook {
         pub fn builder() -> builder::KycFileAddedWebhook {
             Default::default()
-        }
-    }
-    /**Add KYC File success response. The body is unknown (never seen); the outcome of the upload
-comes through the KYC File Added webhook.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct KycFilesAdded(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for KycFilesAdded {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<KycFilesAdded>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: KycFilesAdded) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for KycFilesAdded {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
         }
     }
     /**Multipart body of Add KYC File. Part names were never seen; `files` is assumed from Add POA
@@ -1341,15 +1156,17 @@ list of codes is not documented); presumably absent otherwise.
             Default::default()
         }
     }
-    ///The current network fee of a crypto withdrawal.
+    /**The current network fee of a crypto withdrawal. (Named apart from its one field so that
+generated Python, TypeScript and Java classes do not clash with their property.)
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct NetworkFee {
+    pub struct NetworkFeeQuote {
         ///Network fee in the withdrawn currency, charged on top of the amount and the fixed service fee.
         #[serde(rename = "networkFee")]
         pub network_fee: ::p100_api::types::DecimalNumber,
     }
-    impl NetworkFee {
-        pub fn builder() -> builder::NetworkFee {
+    impl NetworkFeeQuote {
+        pub fn builder() -> builder::NetworkFeeQuote {
             Default::default()
         }
     }
@@ -1457,37 +1274,6 @@ described it as the crypto the user receives).
     impl OrderLock {
         pub fn builder() -> builder::OrderLock {
             Default::default()
-        }
-    }
-    /**Indicative order rates. The body of this response has never been seen in the docs; it is
-kept as an open object until it can be read.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct OrderRates(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for OrderRates {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<OrderRates>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: OrderRates) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for OrderRates {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
         }
     }
     /**Body of the Order status webhook. Never seen: `orderId` and `status` are inferred from Get
@@ -1681,37 +1467,6 @@ send `receiverType` and the receiver's names or company name.
             Default::default()
         }
     }
-    /**Body of `partner_create_wallet`. Its fields were never seen (presumably the currency or
-network of the wallet); send the fields P100 asks for as additional properties.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct PartnerCreateWalletRequest(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for PartnerCreateWalletRequest {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PartnerCreateWalletRequest>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: PartnerCreateWalletRequest) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for PartnerCreateWalletRequest {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     /**Body of the Partner SEPA Transfer webhook. The page was never seen: the fields follow the
 older single SEPA Transfer webhook page (whose example is a partner transfer), so none is
 required. A `FAILED` body is minimal and carries `error`.
@@ -1774,37 +1529,6 @@ required. A `FAILED` body is minimal and carries `error`.
             Default::default()
         }
     }
-    /**Response of `partner_create_wallet`. The body was never seen; the outcome is reported by the
-Create Wallet webhook.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct PartnerWalletCreated(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for PartnerWalletCreated {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PartnerWalletCreated>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: PartnerWalletCreated) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for PartnerWalletCreated {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     /**The generated payment link. The response body has never been seen in the docs; only the
 id is suggested (by the details endpoint).
 */
@@ -1823,9 +1547,10 @@ id is suggested (by the details endpoint).
         }
     }
     /**A payment link and its state. The response body has never been seen in the docs; the
-fields below are suggested by the page summary only.
+fields below are suggested by the page summary only. `status` is required because a
+waiter needs it (its name is inferred like the rest).
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PaymentLinkDetails {
         ///The payment link id (name inferred).
         #[serde(
@@ -1834,8 +1559,7 @@ fields below are suggested by the page summary only.
         )]
         pub payment_link_id: ::std::option::Option<::std::string::String>,
         ///The state of the payment link (field name inferred).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<PaymentLinkStatus>,
+        pub status: PaymentLinkStatus,
     }
     impl PaymentLinkDetails {
         pub fn builder() -> builder::PaymentLinkDetails {
@@ -1906,37 +1630,6 @@ Get Payment Link Details and nothing is required.
             Default::default()
         }
     }
-    /**Add POA File success (201) response. The body is unknown (never seen); the verification
-result comes through the POA Verification Status webhook.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct PoaFilesAdded(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for PoaFilesAdded {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<PoaFilesAdded>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: PoaFilesAdded) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for PoaFilesAdded {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     /**Multipart body of Add POA File: repeat the `files` part for each document, all in one
 request; 1-3 files, at most 5 MB each, `image/jpeg`, `image/png`, `image/jpg` or
 `application/pdf`.
@@ -1983,37 +1676,6 @@ the sibling KYC webhooks, so none is required.
             Default::default()
         }
     }
-    /**The saved (whitelisted) SEPA bank contacts. The body was never seen (presumably a list of
-`SepaDepositContact`); read it as free-form JSON until confirmed.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct SepaDepositContacts(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for SepaDepositContacts {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SepaDepositContacts>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: SepaDepositContacts) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for SepaDepositContacts {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     ///Bank details for funding a balance by SEPA.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct SepaDepositInfo {
@@ -2034,38 +1696,6 @@ it the deposit is not matched automatically and the sender IBAN is not whitelist
     impl SepaDepositInfo {
         pub fn builder() -> builder::SepaDepositInfo {
             Default::default()
-        }
-    }
-    /**Body of the SEPA Deposit webhook. Unknown: the page says it carries the sender and amount
-details of the incoming transfer, but no field name was ever seen, so none is listed; every
-field P100 sends is kept as an unknown property.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct SepaDepositWebhook(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for SepaDepositWebhook {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SepaDepositWebhook>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: SepaDepositWebhook) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for SepaDepositWebhook {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
         }
     }
     ///A queued SEPA transfer; its outcome comes later.
@@ -2211,38 +1841,6 @@ client assumes the same two).
             Default::default()
         }
     }
-    /**The transaction history of one month (partner or user). The body was never seen on any page:
-the docs only say it lists transactions with type, amount, currency, status and timestamps
-(see `TransactionHistoryItem` for those fields). Read it as free-form JSON until confirmed.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct TransactionHistory(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for TransactionHistory {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TransactionHistory>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: TransactionHistory) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for TransactionHistory {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     /**One transaction of a history, as far as the docs' description names its contents (type,
 amount, currency, status, timestamps). Field names are assumptions; the body was never seen.
 */
@@ -2335,66 +1933,6 @@ it (its fields were never seen filled; read with care). Absent while in flight o
     impl TransferDetails {
         pub fn builder() -> builder::TransferDetails {
             Default::default()
-        }
-    }
-    ///Response of `crypto_deposit_update_travel_rule`. The body was never seen.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct TravelRuleUpdated(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for TravelRuleUpdated {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<TravelRuleUpdated>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: TravelRuleUpdated) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for TravelRuleUpdated {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
-    /**Body of `crypto_deposit_update_travel_rule`: the deposit sender's travel-rule data. Its
-fields were never seen; send them as additional properties.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UpdateTravelRuleRequest(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UpdateTravelRuleRequest {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UpdateTravelRuleRequest>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UpdateTravelRuleRequest) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UpdateTravelRuleRequest {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
         }
     }
     /**One entry of the no-KYC user's flat balance list: a crypto balance, or the `eur` balance
@@ -2693,93 +2231,6 @@ edition; the POA requirement is currently suspended).
             Default::default()
         }
     }
-    ///Delete User success response. The body is unknown (never seen).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UserDeleted(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UserDeleted {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserDeleted>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UserDeleted) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UserDeleted {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
-    ///Body of Extend user. Never seen; an open object with no known fields.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UserExtendRequest(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UserExtendRequest {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserExtendRequest>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UserExtendRequest) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UserExtendRequest {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
-    ///Extend user success response. The body is unknown (never seen).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UserExtended(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UserExtended {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserExtended>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UserExtended) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UserExtended {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     /**Body of the User SEPA Transfer webhook (fields from the older single SEPA Transfer webhook
 page). A `SUCCESSFUL` body carries all fields; a `FAILED` body is minimal and carries `error`.
 */
@@ -2839,64 +2290,6 @@ page). A `SUCCESSFUL` body carries all fields; a `FAILED` body is minimal and ca
             Default::default()
         }
     }
-    ///Suspend User success response (application/json). The body is unknown (never seen).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UserSuspended(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UserSuspended {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserSuspended>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UserSuspended) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UserSuspended {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
-    ///Unsuspend User success response. The body is unknown (never seen).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UserUnsuspended(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UserUnsuspended {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserUnsuspended>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UserUnsuspended) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UserUnsuspended {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
     /**Body of Update Existing User: send only the fields to change. The page names e-mail, phone
 and address; its schema was never seen, so other profile fields of Create User Account may
 also be accepted.
@@ -2915,95 +2308,6 @@ also be accepted.
     impl UserUpdateRequest {
         pub fn builder() -> builder::UserUpdateRequest {
             Default::default()
-        }
-    }
-    ///Update Existing User success response. The body is unknown (never seen).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UserUpdated(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UserUpdated {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserUpdated>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UserUpdated) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UserUpdated {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
-    ///Add User Verification success response. The body is unknown (never seen).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UserVerificationAdded(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UserVerificationAdded {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserVerificationAdded>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UserVerificationAdded) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UserVerificationAdded {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
-    }
-    /**Body of Add User Verification: the user's textual identity-document data. Its fields were
-never seen, so this is an open object; send the fields P100 tells you to.
-*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct UserVerificationRequest(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for UserVerificationRequest {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<UserVerificationRequest>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: UserVerificationRequest) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for UserVerificationRequest {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
         }
     }
     /// Types for composing complex structures.
@@ -5861,7 +5165,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
                 ::std::string::String,
             >,
             currency: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             destination: ::std::result::Result<
@@ -5881,7 +5185,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<super::CryptoWithdrawalStatus>,
+                super::CryptoWithdrawalStatus,
                 ::std::string::String,
             >,
             transaction_hash: ::std::result::Result<
@@ -5889,7 +5193,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
                 ::std::string::String,
             >,
             user: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
                 ::std::string::String,
             >,
         }
@@ -5903,7 +5207,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
                     error: Ok(Default::default()),
                     fee: Ok(Default::default()),
                     id: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
                     transaction_hash: Ok(Default::default()),
                     user: Ok(Default::default()),
                 }
@@ -5938,7 +5242,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
             }
             pub fn currency<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.currency = value
@@ -6000,9 +5304,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::CryptoWithdrawalStatus>,
-                >,
+                T: ::std::convert::TryInto<super::CryptoWithdrawalStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -6029,7 +5331,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
             pub fn user<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6110,7 +5412,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
                 ::std::string::String,
             >,
             user: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
                 ::std::string::String,
             >,
         }
@@ -6233,7 +5535,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
             pub fn user<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    ::std::option::Option<::p100_api::types::CryptoWithdrawalUser>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6365,7 +5667,10 @@ never seen, so this is an open object; send the fields P100 tells you to.
         }
         #[derive(Clone, Debug)]
         pub struct ExchangeCreated {
-            exchange_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            exchange_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ExchangeCreated {
             fn default() -> Self {
@@ -6377,7 +5682,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
         impl ExchangeCreated {
             pub fn exchange_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.exchange_id = value
@@ -6440,7 +5745,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<::p100_api::types::ExchangeStatus>,
+                ::p100_api::types::ExchangeStatus,
                 ::std::string::String,
             >,
         }
@@ -6455,7 +5760,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
                     id: Ok(Default::default()),
                     lock_id: Ok(Default::default()),
                     rate: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
@@ -6562,9 +5867,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::p100_api::types::ExchangeStatus>,
-                >,
+                T: ::std::convert::TryInto<::p100_api::types::ExchangeStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -7419,20 +6722,20 @@ never seen, so this is an open object; send the fields P100 tells you to.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct NetworkFee {
+        pub struct NetworkFeeQuote {
             network_fee: ::std::result::Result<
                 ::p100_api::types::DecimalNumber,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for NetworkFee {
+        impl ::std::default::Default for NetworkFeeQuote {
             fn default() -> Self {
                 Self {
                     network_fee: Err("no value supplied for network_fee".to_string()),
                 }
             }
         }
-        impl NetworkFee {
+        impl NetworkFeeQuote {
             pub fn network_fee<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
@@ -7446,18 +6749,18 @@ never seen, so this is an open object; send the fields P100 tells you to.
                 self
             }
         }
-        impl ::std::convert::TryFrom<NetworkFee> for super::NetworkFee {
+        impl ::std::convert::TryFrom<NetworkFeeQuote> for super::NetworkFeeQuote {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: NetworkFee,
+                value: NetworkFeeQuote,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     network_fee: value.network_fee?,
                 })
             }
         }
-        impl ::std::convert::From<super::NetworkFee> for NetworkFee {
-            fn from(value: super::NetworkFee) -> Self {
+        impl ::std::convert::From<super::NetworkFeeQuote> for NetworkFeeQuote {
+            fn from(value: super::NetworkFeeQuote) -> Self {
                 Self {
                     network_fee: Ok(value.network_fee),
                 }
@@ -9085,7 +8388,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
                 ::std::string::String,
             >,
             status: ::std::result::Result<
-                ::std::option::Option<super::PaymentLinkStatus>,
+                super::PaymentLinkStatus,
                 ::std::string::String,
             >,
         }
@@ -9093,7 +8396,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
             fn default() -> Self {
                 Self {
                     payment_link_id: Ok(Default::default()),
-                    status: Ok(Default::default()),
+                    status: Err("no value supplied for status".to_string()),
                 }
             }
         }
@@ -9114,9 +8417,7 @@ never seen, so this is an open object; send the fields P100 tells you to.
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::PaymentLinkStatus>,
-                >,
+                T: ::std::convert::TryInto<super::PaymentLinkStatus>,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
@@ -14249,7 +13550,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CheckoutCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::CreateCheckoutRequest, String>,
+        body: Result<::p100_api::types::CreateCheckoutRequest, String>,
     }
     impl<'a> CheckoutCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14260,19 +13561,23 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateCheckoutRequest>,
+            V: std::convert::TryInto<::p100_api::types::CreateCheckoutRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CreateCheckoutRequest` for body failed".to_string()
+                    "conversion to `:: p100_api :: types :: CreateCheckoutRequest` for body failed"
+                        .to_string()
                 });
             self
         }
         ///Sends a `POST` request to `/v1/checkout`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CheckoutCreated>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::CheckoutCreated>,
+            Error<types::Error>,
+        > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/checkout", client.baseurl,);
@@ -14329,7 +13634,7 @@ pub mod builder {
     pub struct CryptoDepositUpdateTravelRule<'a> {
         client: &'a super::Client,
         crypto_deposit_id: Result<::std::string::String, String>,
-        body: Result<types::UpdateTravelRuleRequest, String>,
+        body: Result<::p100_api::types::UpdateTravelRuleRequest, String>,
     }
     impl<'a> CryptoDepositUpdateTravelRule<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -14355,19 +13660,23 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UpdateTravelRuleRequest>,
+            V: std::convert::TryInto<::p100_api::types::UpdateTravelRuleRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UpdateTravelRuleRequest` for body failed".to_string()
+                    "conversion to `:: p100_api :: types :: UpdateTravelRuleRequest` for body failed"
+                        .to_string()
                 });
             self
         }
         ///Sends a `PATCH` request to `/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TravelRuleUpdated>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::TravelRuleUpdated>,
+            Error<types::Error>,
+        > {
             let Self { client, crypto_deposit_id, body } = self;
             let crypto_deposit_id = crypto_deposit_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
@@ -14503,6 +13812,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -14648,7 +13958,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/crypto-withdrawal/get-network-fee`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::NetworkFee>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::NetworkFeeQuote>, Error<types::Error>> {
             let Self { client, currency, network } = self;
             let currency = currency.map_err(Error::InvalidRequest)?;
             let network = network.map_err(Error::InvalidRequest)?;
@@ -15497,7 +14807,7 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/order/rates`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::OrderRates>, Error<types::Error>> {
+        ) -> Result<ResponseValue<::p100_api::types::OrderRates>, Error<types::Error>> {
             let Self { client } = self;
             let url = format!("{}/v1/order/rates", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -15689,6 +14999,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -15883,7 +15194,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/partner/sepa-deposit/contacts`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SepaDepositContacts>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::SepaDepositContacts>,
+            Error<types::Error>,
+        > {
             let Self { client } = self;
             let url = format!("{}/v1/partner/sepa-deposit/contacts", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -16075,6 +15389,7 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -16131,7 +15446,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/partner/transaction-history`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TransactionHistory>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::TransactionHistory>,
+            Error<types::Error>,
+        > {
             let Self { client, month, year } = self;
             let month = month.map_err(Error::InvalidRequest)?;
             let year = year.map_err(Error::InvalidRequest)?;
@@ -16189,7 +15507,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PartnerCreateWallet<'a> {
         client: &'a super::Client,
-        body: Result<types::PartnerCreateWalletRequest, String>,
+        body: Result<::p100_api::types::PartnerCreateWalletRequest, String>,
     }
     impl<'a> PartnerCreateWallet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16200,12 +15518,12 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::PartnerCreateWalletRequest>,
+            V: std::convert::TryInto<::p100_api::types::PartnerCreateWalletRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `PartnerCreateWalletRequest` for body failed"
+                    "conversion to `:: p100_api :: types :: PartnerCreateWalletRequest` for body failed"
                         .to_string()
                 });
             self
@@ -16213,7 +15531,10 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/partner/wallet`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PartnerWalletCreated>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::PartnerWalletCreated>,
+            Error<types::Error>,
+        > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/partner/wallet", client.baseurl,);
@@ -16269,7 +15590,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PaymentLinkCreate<'a> {
         client: &'a super::Client,
-        body: Result<types::CreatePaymentLinkRequest, String>,
+        body: Result<::p100_api::types::CreatePaymentLinkRequest, String>,
     }
     impl<'a> PaymentLinkCreate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -16280,12 +15601,12 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreatePaymentLinkRequest>,
+            V: std::convert::TryInto<::p100_api::types::CreatePaymentLinkRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `CreatePaymentLinkRequest` for body failed"
+                    "conversion to `:: p100_api :: types :: CreatePaymentLinkRequest` for body failed"
                         .to_string()
                 });
             self
@@ -16455,7 +15776,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/sepa-deposit/contacts/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SepaDepositContacts>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::SepaDepositContacts>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -17234,7 +16558,7 @@ pub mod builder {
     pub struct UserExtend<'a> {
         client: &'a super::Client,
         external_user_id: Result<::std::string::String, String>,
-        body: Result<types::UserExtendRequest, String>,
+        body: Result<::p100_api::types::UserExtendRequest, String>,
     }
     impl<'a> UserExtend<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -17260,19 +16584,23 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserExtendRequest>,
+            V: std::convert::TryInto<::p100_api::types::UserExtendRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UserExtendRequest` for body failed".to_string()
+                    "conversion to `:: p100_api :: types :: UserExtendRequest` for body failed"
+                        .to_string()
                 });
             self
         }
         ///Sends a `POST` request to `/v1/user/extend/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserExtended>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserExtended>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id, body } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
@@ -17356,7 +16684,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/user/suspend/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserSuspended>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserSuspended>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -17462,7 +16793,10 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/user/transaction-history/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::TransactionHistory>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::TransactionHistory>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id, month, year } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let month = month.map_err(Error::InvalidRequest)?;
@@ -17548,7 +16882,10 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/user/unsuspend/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserUnsuspended>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserUnsuspended>,
+            Error<types::Error>,
+        > {
             let Self { client, external_user_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -17606,7 +16943,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UserAddVerification<'a> {
         client: &'a super::Client,
-        body: Result<types::UserVerificationRequest, String>,
+        body: Result<::p100_api::types::UserVerificationRequest, String>,
     }
     impl<'a> UserAddVerification<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -17617,19 +16954,23 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserVerificationRequest>,
+            V: std::convert::TryInto<::p100_api::types::UserVerificationRequest>,
         {
             self.body = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `UserVerificationRequest` for body failed".to_string()
+                    "conversion to `:: p100_api :: types :: UserVerificationRequest` for body failed"
+                        .to_string()
                 });
             self
         }
         ///Sends a `POST` request to `/v1/user/verification`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserVerificationAdded>, Error<types::Error>> {
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserVerificationAdded>,
+            Error<types::Error>,
+        > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/user/verification", client.baseurl,);
@@ -17709,7 +17050,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/v1/user/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserDeleted>, Error<types::Error>> {
+        ) -> Result<ResponseValue<::p100_api::types::UserDeleted>, Error<types::Error>> {
             let Self { client, external_user_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -17819,7 +17160,7 @@ pub mod builder {
         ///Sends a `PATCH` request to `/v1/user/{externalUserId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserUpdated>, Error<types::Error>> {
+        ) -> Result<ResponseValue<::p100_api::types::UserUpdated>, Error<types::Error>> {
             let Self { client, external_user_id, body } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -19785,4 +19126,122 @@ Open enum: a value this version does not list parses as `Unknown` with its text.
             Ok(Self::from(value.into_owned()))
         }
     }
+}
+/// The spec's open objects, by name: each an alias of [`OpenObject`](::p100_api::types::OpenObject).
+pub mod open_objects {
+    /// Body of the Card Transaction webhook. Unknown: the page says it carries the merchant and the
+    /// amount, but no field name was ever seen, so none is listed; every field P100 sends is kept as
+    /// an unknown property.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type CardTransactionWebhook = ::p100_api::types::OpenObject;
+    /// The generated hosted checkout. The response body has never been seen in the docs; it is
+    /// kept as an open object until it can be read.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type CheckoutCreated = ::p100_api::types::OpenObject;
+    /// Asks for a hosted checkout. The request body has never been seen in the docs; it is kept
+    /// as an open object until it can be read.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type CreateCheckoutRequest = ::p100_api::types::OpenObject;
+    /// Asks for a standard payment link. The request body has never been seen in the docs; it is
+    /// kept as an open object until it can be read.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type CreatePaymentLinkRequest = ::p100_api::types::OpenObject;
+    /// Body of the Create Wallet webhook. Unknown: the page was never seen, so no field is listed;
+    /// every field P100 sends is kept as an unknown property.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type CreateWalletWebhook = ::p100_api::types::OpenObject;
+    /// The user of a crypto withdrawal, as its details and the legacy webhook carry it. Its shape
+    /// was never shown: an open object, read as free-form JSON (numbers kept exact in Rust).
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type CryptoWithdrawalUser = ::p100_api::types::OpenObject;
+    /// Add KYC File success response. The body is unknown (never seen); the outcome of the upload
+    /// comes through the KYC File Added webhook.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type KycFilesAdded = ::p100_api::types::OpenObject;
+    /// Indicative order rates. The body of this response has never been seen in the docs; it is
+    /// kept as an open object until it can be read.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type OrderRates = ::p100_api::types::OpenObject;
+    /// Body of `partner_create_wallet`. Its fields were never seen (presumably the currency or
+    /// network of the wallet); send the fields P100 asks for as additional properties.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type PartnerCreateWalletRequest = ::p100_api::types::OpenObject;
+    /// Response of `partner_create_wallet`. The body was never seen; the outcome is reported by the
+    /// Create Wallet webhook.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type PartnerWalletCreated = ::p100_api::types::OpenObject;
+    /// Add POA File success (201) response. The body is unknown (never seen); the verification
+    /// result comes through the POA Verification Status webhook.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type PoaFilesAdded = ::p100_api::types::OpenObject;
+    /// The saved (whitelisted) SEPA bank contacts. The body was never seen (presumably a list of
+    /// `SepaDepositContact`); read it as free-form JSON until confirmed.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type SepaDepositContacts = ::p100_api::types::OpenObject;
+    /// Body of the SEPA Deposit webhook. Unknown: the page says it carries the sender and amount
+    /// details of the incoming transfer, but no field name was ever seen, so none is listed; every
+    /// field P100 sends is kept as an unknown property.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type SepaDepositWebhook = ::p100_api::types::OpenObject;
+    /// The transaction history of one month (partner or user). The body was never seen on any page:
+    /// the docs only say it lists transactions with type, amount, currency, status and timestamps
+    /// (see `TransactionHistoryItem` for those fields). Read it as free-form JSON until confirmed.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type TransactionHistory = ::p100_api::types::OpenObject;
+    /// Response of `crypto_deposit_update_travel_rule`. The body was never seen.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type TravelRuleUpdated = ::p100_api::types::OpenObject;
+    /// Body of `crypto_deposit_update_travel_rule`: the deposit sender's travel-rule data. Its
+    /// fields were never seen; send them as additional properties.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UpdateTravelRuleRequest = ::p100_api::types::OpenObject;
+    /// Delete User success response. The body is unknown (never seen).
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UserDeleted = ::p100_api::types::OpenObject;
+    /// Body of Extend user. Never seen; an open object with no known fields.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UserExtendRequest = ::p100_api::types::OpenObject;
+    /// Extend user success response. The body is unknown (never seen).
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UserExtended = ::p100_api::types::OpenObject;
+    /// Suspend User success response (application/json). The body is unknown (never seen).
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UserSuspended = ::p100_api::types::OpenObject;
+    /// Unsuspend User success response. The body is unknown (never seen).
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UserUnsuspended = ::p100_api::types::OpenObject;
+    /// Update Existing User success response. The body is unknown (never seen).
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UserUpdated = ::p100_api::types::OpenObject;
+    /// Add User Verification success response. The body is unknown (never seen).
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UserVerificationAdded = ::p100_api::types::OpenObject;
+    /// Body of Add User Verification: the user's textual identity-document data. Its fields were
+    /// never seen, so this is an open object; send the fields P100 tells you to.
+    ///
+    /// An open object (`additionalProperties: true`, no known field), kept exactly.
+    pub type UserVerificationRequest = ::p100_api::types::OpenObject;
 }

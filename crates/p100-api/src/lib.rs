@@ -13,6 +13,7 @@ extern crate self as p100_api;
 pub mod catalog;
 mod decimal;
 mod executor;
+mod open_object;
 // Formatted by the generator (prettyplease), not by rustfmt, so `cargo fmt` and
 // `cargo xtask codegen --check` agree.
 #[rustfmt::skip]
@@ -23,11 +24,14 @@ pub use catalog::webhooks;
 pub use executor::{Execute, ExecuteFuture, Executor};
 pub use generated::*;
 
-/// Every request and response type: the generated ones, the open enums and the exact decimals.
+/// Every request and response type: the generated ones, the open enums, the exact decimals and
+/// the open objects (the spec's objects of unknown shape, kept exactly).
 pub mod types {
     pub use crate::decimal::{DecimalNumber, DecimalString, ParseDecimalError};
     pub use crate::generated::enums::*;
+    pub use crate::generated::open_objects::*;
     pub use crate::generated::types::*;
+    pub use crate::open_object::OpenObject;
 }
 
 /// Re-exported so that callers name the same `OperationInfo` the generated client passes to

@@ -50,7 +50,7 @@ fn unknown_status_parses_and_keeps_its_text() {
     let details: types::ExchangeDetails =
         serde_json::from_str(r#"{"status": "PARTIALLY_SETTLED", "somethingNew": {"x": 1}}"#)
             .unwrap();
-    let status = details.status.unwrap();
+    let status = details.status;
     assert_eq!(status, ExchangeStatus::Unknown("PARTIALLY_SETTLED".into()));
     assert!(status.is_unknown());
     assert_eq!(

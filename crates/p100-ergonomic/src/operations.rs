@@ -1618,7 +1618,7 @@ impl<'a> CheckoutCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreateCheckoutRequest>,
+        V: std::convert::TryInto<::p100_api::types::CreateCheckoutRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -1628,7 +1628,7 @@ impl<'a> CheckoutCreate<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::CheckoutCreated, Error>,
+        Output = ::core::result::Result<::p100_api::types::CheckoutCreated, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -1650,7 +1650,10 @@ impl<'a> CheckoutCreate<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CheckoutCreated>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::CheckoutCreated>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
@@ -1699,7 +1702,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UpdateTravelRuleRequest>,
+        V: std::convert::TryInto<::p100_api::types::UpdateTravelRuleRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -1709,7 +1712,7 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::TravelRuleUpdated, Error>,
+        Output = ::core::result::Result<::p100_api::types::TravelRuleUpdated, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -1731,7 +1734,10 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::TravelRuleUpdated>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::TravelRuleUpdated>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
@@ -1996,7 +2002,7 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::NetworkFee, Error>,
+        Output = ::core::result::Result<types::NetworkFeeQuote, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -2018,7 +2024,7 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::NetworkFee>, Error> {
+    ) -> ::core::result::Result<ResponseValue<types::NetworkFeeQuote>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
@@ -2822,7 +2828,7 @@ impl<'a> OrderGetRates<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::OrderRates, Error>,
+        Output = ::core::result::Result<::p100_api::types::OrderRates, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -2844,7 +2850,7 @@ impl<'a> OrderGetRates<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::OrderRates>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OrderRates>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
@@ -3277,7 +3283,7 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::SepaDepositContacts, Error>,
+        Output = ::core::result::Result<::p100_api::types::SepaDepositContacts, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3299,7 +3305,10 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::SepaDepositContacts>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
@@ -3550,7 +3559,7 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::TransactionHistory, Error>,
+        Output = ::core::result::Result<::p100_api::types::TransactionHistory, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3572,7 +3581,10 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::TransactionHistory>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
@@ -3607,7 +3619,7 @@ impl<'a> PartnerCreateWallet<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::PartnerCreateWalletRequest>,
+        V: std::convert::TryInto<::p100_api::types::PartnerCreateWalletRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -3617,7 +3629,7 @@ impl<'a> PartnerCreateWallet<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::PartnerWalletCreated, Error>,
+        Output = ::core::result::Result<::p100_api::types::PartnerWalletCreated, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3639,7 +3651,10 @@ impl<'a> PartnerCreateWallet<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::PartnerWalletCreated>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::PartnerWalletCreated>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
@@ -3673,7 +3688,7 @@ impl<'a> PaymentLinkCreate<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::CreatePaymentLinkRequest>,
+        V: std::convert::TryInto<::p100_api::types::CreatePaymentLinkRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -3829,7 +3844,7 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::SepaDepositContacts, Error>,
+        Output = ::core::result::Result<::p100_api::types::SepaDepositContacts, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -3851,7 +3866,10 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaDepositContacts>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::SepaDepositContacts>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
@@ -4604,7 +4622,7 @@ impl<'a> UserExtend<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UserExtendRequest>,
+        V: std::convert::TryInto<::p100_api::types::UserExtendRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -4614,7 +4632,7 @@ impl<'a> UserExtend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserExtended, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserExtended, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4636,7 +4654,7 @@ impl<'a> UserExtend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserExtended>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserExtended>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
@@ -4684,7 +4702,7 @@ impl<'a> UserSuspend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserSuspended, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserSuspended, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4706,7 +4724,7 @@ impl<'a> UserSuspend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserSuspended>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserSuspended>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
@@ -4773,7 +4791,7 @@ impl<'a> UserGetTransactionHistory<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::TransactionHistory, Error>,
+        Output = ::core::result::Result<::p100_api::types::TransactionHistory, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4795,7 +4813,10 @@ impl<'a> UserGetTransactionHistory<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::TransactionHistory>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::TransactionHistory>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
     }
@@ -4847,7 +4868,7 @@ impl<'a> UserUnsuspend<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserUnsuspended, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserUnsuspended, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4869,7 +4890,10 @@ impl<'a> UserUnsuspend<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserUnsuspended>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::UserUnsuspended>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
@@ -4903,7 +4927,7 @@ impl<'a> UserAddVerification<'a> {
     /// The request body.
     pub fn body<V>(mut self, value: V) -> Self
     where
-        V: std::convert::TryInto<types::UserVerificationRequest>,
+        V: std::convert::TryInto<::p100_api::types::UserVerificationRequest>,
     {
         self.inner = self.inner.body(value);
         self
@@ -4913,7 +4937,7 @@ impl<'a> UserAddVerification<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserVerificationAdded, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserVerificationAdded, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -4935,7 +4959,10 @@ impl<'a> UserAddVerification<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserVerificationAdded>, Error> {
+    ) -> ::core::result::Result<
+        ResponseValue<::p100_api::types::UserVerificationAdded>,
+        Error,
+    > {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
@@ -4986,7 +5013,7 @@ impl<'a> UserDelete<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserDeleted, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserDeleted, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -5008,7 +5035,7 @@ impl<'a> UserDelete<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserDeleted>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserDeleted>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }
@@ -5075,7 +5102,7 @@ impl<'a> UserUpdate<'a> {
     pub fn send(
         self,
     ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<types::UserUpdated, Error>,
+        Output = ::core::result::Result<::p100_api::types::UserUpdated, Error>,
     > + 'a {
         match self.checked() {
             ::core::result::Result::Ok((client, inner)) => {
@@ -5097,7 +5124,7 @@ impl<'a> UserUpdate<'a> {
     /// Sends the request and returns the whole answer (status, headers, body).
     pub async fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserUpdated>, Error> {
+    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserUpdated>, Error> {
         let (client, inner) = self.checked()?;
         client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
     }

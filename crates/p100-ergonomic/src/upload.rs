@@ -500,7 +500,7 @@ impl<'a> KycFilesUpload<'a> {
             &files,
         )
         .await?;
-        decode_object(answer).map(types::KycFilesAdded)
+        decode_object(answer)
     }
 }
 
@@ -638,7 +638,7 @@ impl<'a> PoaFilesUpload<'a> {
                 message: pending.message().map(String::from),
             });
         }
-        decode_object(answer).map(|fields| PoaFilesUploaded::Created(types::PoaFilesAdded(fields)))
+        decode_object(answer).map(PoaFilesUploaded::Created)
     }
 }
 
@@ -726,17 +726,19 @@ async fn send_files(
     crate::client::send_through_executor(client, request, operation).await
 }
 
-/// The success body of an upload: unknown to the docs, so any JSON object (or nothing) is fine.
-fn decode_object(answer: RawAnswer) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+/// The success body of an upload: unknown to the docs, so any JSON object (or nothing) is fine,
+/// kept exactly as an open object; an empty body is the empty object.
+fn decode_object(answer: RawAnswer) -> Result<types::OpenObject, Error> {
     let RawAnswer {
         status,
         bytes,
         record,
     } = answer;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Map::new());
+        return Ok(types::OpenObject::default());
     }
-    serde_json::from_slice(&bytes).map_err(|source| {
+    let text = std::str::from_utf8(&bytes).unwrap_or_default();
+    types::OpenObject::from_json(text).map_err(|source| {
         Error::decode(
             Some(status),
             bytes.clone(),

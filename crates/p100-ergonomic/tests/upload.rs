@@ -57,7 +57,7 @@ async fn poa_upload_sends_the_exact_multipart_body() {
 
     assert_eq!(
         answer,
-        PoaFilesUploaded::Created(p100_ergonomic::types::PoaFilesAdded(Default::default()))
+        PoaFilesUploaded::Created(p100_ergonomic::types::PoaFilesAdded::default())
     );
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -107,7 +107,13 @@ async fn kyc_upload_sends_front_back_selfie_in_order() {
         .await
         .expect("uploaded");
 
-    assert_eq!(answer.get("status").and_then(|s| s.as_str()), Some("ADDED"));
+    assert_eq!(
+        answer
+            .get::<String>("status")
+            .and_then(Result::ok)
+            .as_deref(),
+        Some("ADDED")
+    );
     let request = &server.requests()[0];
     assert_eq!(request.path, "/v1/user/kyc-files/user%201%2F%C3%A4");
     assert_eq!(request.header("x-api-key"), Some(KEY));

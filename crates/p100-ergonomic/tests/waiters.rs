@@ -60,10 +60,7 @@ async fn pending_then_completed_returns_the_record() {
         .await
         .expect("completed");
 
-    assert_eq!(
-        settled.record.status,
-        Some(types::ExchangeStatus::Completed)
-    );
+    assert_eq!(settled.record.status, types::ExchangeStatus::Completed);
     assert_eq!(
         settled.record.rate.map(|r| r.to_string()).as_deref(),
         Some("3329.10789425")
@@ -191,7 +188,7 @@ async fn a_never_final_status_times_out_within_the_bound() {
     assert_eq!(late.status.as_ref().map(|s| s.as_str()), Some("PENDING"));
     assert_eq!(
         late.last.status,
-        Some(types::ExchangeStatus::Unknown("PENDING".into()))
+        types::ExchangeStatus::Unknown("PENDING".into())
     );
     // The last poll happens at the end of the budget, not after it.
     assert_eq!(late.elapsed, Duration::from_secs(30));
@@ -263,7 +260,7 @@ async fn a_failed_poll_ends_the_wait_with_the_last_record() {
     assert_eq!(call.error.operation(), Some("exchange_get"));
     assert_eq!(call.polls, 2);
     assert_eq!(
-        call.last.as_ref().and_then(|r| r.status.clone()),
+        call.last.as_ref().map(|r| r.status.clone()),
         Some(types::ExchangeStatus::Unknown("PENDING".into()))
     );
     assert!(std::error::Error::source(&error).is_some());

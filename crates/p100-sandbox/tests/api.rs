@@ -340,7 +340,7 @@ async fn the_documented_example_ids_answer() {
         .await
         .expect("example exchange")
         .into_inner();
-    assert_eq!(exchange.status, Some(types::ExchangeStatus::Completed));
+    assert_eq!(exchange.status, types::ExchangeStatus::Completed);
     let order = client
         .order_get()
         .order_id(uuid::Uuid::parse_str("a44a0805-dd40-4dc4-80d7-8bc81783ec42").expect("uuid"))
@@ -543,7 +543,7 @@ async fn method_a_verification_and_proof_of_address() {
     body.insert("externalUserId".into(), "max".into());
     client
         .user_add_verification()
-        .body(types::UserVerificationRequest(body))
+        .body(types::UserVerificationRequest::from(body))
         .send()
         .await
         .expect("verification data accepted");

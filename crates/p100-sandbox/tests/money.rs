@@ -103,13 +103,13 @@ async fn an_exchange_at_a_locked_rate_completes_and_moves_both_balances() {
     assert_eq!(sandbox.balance(&user("bob"), "eur"), Some(dec("900")));
 
     assert_eq!(
-        exchange_status(&client, id).await,
-        Some(types::ExchangeStatus::Unknown("PENDING".into()))
+        exchange_status(&client, &id).await,
+        types::ExchangeStatus::Unknown("PENDING".into())
     );
     sandbox.advance(SETTLE);
     assert_eq!(
-        exchange_status(&client, id).await,
-        Some(types::ExchangeStatus::Completed)
+        exchange_status(&client, &id).await,
+        types::ExchangeStatus::Completed
     );
 
     // 100 EUR at the locked rate, less the 1.49 % fee, rounded down to 8 decimals.
@@ -191,8 +191,8 @@ async fn insufficient_funds_end_failed_with_p433_and_balances_unchanged() {
     }
     // The typed client reads the failed record too (open enums).
     assert_eq!(
-        exchange_status(&client, id).await,
-        Some(types::ExchangeStatus::Failed)
+        exchange_status(&client, &id).await,
+        types::ExchangeStatus::Failed
     );
     // SEPA fee (0.1 %, min 1.00) made 49.50 + 1.00 > 50.00; nothing moved.
     assert_eq!(sandbox.balance(&user("carol"), "eur"), before_eur);
@@ -234,7 +234,7 @@ async fn withdrawals_and_payouts_debit_amount_and_fees() {
         .await
         .expect("details")
         .into_inner();
-    assert_eq!(details.status.map(|s| s.0), Some("SUCCESSFUL".to_string()));
+    assert_eq!(details.status.0, "SUCCESSFUL");
     assert!(details.transaction_hash.is_some());
 
     let partner_eur = sandbox.balance(&Holder::Partner, "eur").expect("eur");
@@ -409,7 +409,7 @@ async fn orders_and_payment_links_reach_their_final_status() {
     request.insert("amount".into(), "25.00".into());
     let link = client
         .payment_link_create()
-        .body(types::CreatePaymentLinkRequest(request))
+        .body(types::CreatePaymentLinkRequest::from(request))
         .send()
         .await
         .expect("link")
@@ -427,12 +427,12 @@ async fn orders_and_payment_links_reach_their_final_status() {
                 .expect("link")
                 .into_inner()
                 .status
-                .map(|s| s.0)
+                .0
         }
     };
-    assert_eq!(status(&client).await.as_deref(), Some("PENDING"));
+    assert_eq!(status(&client).await, "PENDING");
     sandbox.advance(SETTLE);
-    assert_eq!(status(&client).await.as_deref(), Some("COMPLETED"));
+    assert_eq!(status(&client).await, "COMPLETED");
 }
 
 #[tokio::test]
@@ -458,8 +458,8 @@ async fn settlement_happens_by_itself_on_a_scaled_real_clock() {
         .expect("settled in time");
     assert_eq!(deliveries[0].json()["exchangeId"], id.to_string());
     assert_eq!(
-        exchange_status(&client, id).await,
-        Some(types::ExchangeStatus::Completed)
+        exchange_status(&client, &id).await,
+        types::ExchangeStatus::Completed
     );
 }
 
@@ -478,19 +478,16 @@ async fn tokio_s_paused_clock_drives_the_sandbox_too() {
     let id = locked_partner_exchange(&client, "1", "eth", "eur").await;
     tokio::time::sleep(SETTLE).await;
     assert_eq!(
-        exchange_status(&client, id).await,
-        Some(types::ExchangeStatus::Completed)
+        exchange_status(&client, &id).await,
+        types::ExchangeStatus::Completed
     );
 }
 
 /// The status of the exchange `id`, as the typed client reads it.
-async fn exchange_status(
-    client: &p100_api::Client,
-    id: uuid::Uuid,
-) -> Option<types::ExchangeStatus> {
+async fn exchange_status(client: &p100_api::Client, id: &str) -> types::ExchangeStatus {
     client
         .exchange_get()
-        .exchange_id(id.to_string())
+        .exchange_id(id)
         .send()
         .await
         .expect("details")

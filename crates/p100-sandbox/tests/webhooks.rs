@@ -266,7 +266,7 @@ async fn a_crypto_deposit_waits_for_travel_rule_data() {
     client
         .crypto_deposit_update_travel_rule()
         .crypto_deposit_id(id.to_string())
-        .body(types::UpdateTravelRuleRequest(serde_json::Map::new()))
+        .body(types::UpdateTravelRuleRequest::default())
         .send()
         .await
         .expect("travel rule");

@@ -10,7 +10,8 @@
 //!   with a value, so the call may be left out: `None` for an optional parameter, the default
 //!   builder of a body's type (whose required fields its `type` lines show; `body_map` fills
 //!   them one by one);
-//! - `type <T>: struct` (or `newtype <U>`, `enum`, `open enum`);
+//! - `type <T>: struct` (or `newtype <U>`, `enum`, `open enum`, `alias OpenObject` for an open
+//!   object);
 //! - `type <T>.<field>: <U>`: a public field and its type (`?`: the type's builder does not
 //!   require it);
 //! - `type <T>::<Variant>: "VALUE" | "alias"`: an open enum's variant and the values it reads;
@@ -38,9 +39,23 @@ pub fn surface(spec: &Value, client: &str) -> Result<Surface> {
     let required = builder_requirements(module(types, "builder")?);
     add_types(&mut surface, types, &required)?;
     add_enums(&mut surface, module(&file.items, "enums")?)?;
+    add_aliases(&mut surface, module(&file.items, "open_objects")?)?;
     add_operations(&mut surface, spec, &file.items)?;
     super::add_webhooks(&mut surface, spec)?;
     Ok(surface)
+}
+
+/// `type <T>: alias <U>`: the open objects, each a public alias of `OpenObject`.
+fn add_aliases(surface: &mut Surface, items: &[Item]) -> Result<()> {
+    for item in items {
+        if let Item::Type(t) = item {
+            if matches!(t.vis, syn::Visibility::Public(_)) {
+                let value = format!("alias {}", render_type(&t.ty));
+                surface.add(format!("type {}", ident_text(&t.ident)), false, value)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn module<'a>(items: &'a [Item], name: &str) -> Result<&'a [Item]> {

@@ -5,7 +5,8 @@
 //! is a path parameter when the path names it and a query parameter otherwise; a body is required;
 //! `String` is `string`, `Uuid` `string(uuid)`, `DateTime<Utc>` `string(date-time)`, `NaiveDate`
 //! `string(date)`, `i64` `integer`, `bool` `boolean`, `Vec<T>` `array<T>`, `HashMap<String, T>`
-//! `map<T>`, `Map<String, Value>` `object`, `Option<T>` `T`; a struct is an `object`, an open enum
+//! `map<T>`, `Map<String, Value>` `object`, `Option<T>` `T`; a struct or an alias of `OpenObject` is
+//! an `object`, an open enum
 //! `string, open enum`; an operation answers `200 <answer>` and the error answers most operations
 //! share (stored once: `spec usual error answers: 4XX response Error, 5XX response Error`). What
 //! they miss is stored: `spec schema BalanceFiat.iban?: string, nullable`, `spec schema
@@ -99,6 +100,7 @@ pub fn translate(rust: &Surface, usual_errors: Option<&str>) -> Result<Surface> 
                 let shape = match item.value.as_str() {
                     "struct" => "object".to_owned(),
                     "open enum" => "string, open enum".to_owned(),
+                    "alias OpenObject" => "object".to_owned(),
                     other => schema(other.strip_prefix("newtype ").unwrap_or(other)),
                 };
                 out.add(format!("schema {rest}"), false, shape)?;

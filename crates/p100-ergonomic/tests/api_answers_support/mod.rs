@@ -54,7 +54,7 @@ answer_types!(
     KycFilesAdded,
     KycStatus,
     KycVerificationCreated,
-    NetworkFee,
+    NetworkFeeQuote,
     OrderCreated,
     OrderDetails,
     OrderLock,

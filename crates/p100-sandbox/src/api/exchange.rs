@@ -73,7 +73,9 @@ fn exchange_for(
     })?;
     Ok(answer(
         StatusCode::CREATED,
-        &types::ExchangeCreated { exchange_id: id },
+        &types::ExchangeCreated {
+            exchange_id: id.to_string(),
+        },
     ))
 }
 

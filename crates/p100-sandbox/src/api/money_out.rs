@@ -136,7 +136,7 @@ async fn network_fee(Query(q): Query<FeeQuery>) -> Result<Response, ApiError> {
     }
     let network = money::network_for(&currency, q.network.as_deref().filter(|n| !n.is_empty()))
         .map_err(ApiError::validation)?;
-    Ok(ok(&types::NetworkFee {
+    Ok(ok(&types::NetworkFeeQuote {
         network_fee: DecimalNumber(money::network_fee(&currency, network)),
     }))
 }
@@ -239,7 +239,7 @@ async fn travel_rule(
             .as_str()
             .into(),
     );
-    Ok(ok(&types::TravelRuleUpdated(answer)))
+    Ok(ok(&types::TravelRuleUpdated::from(answer)))
 }
 
 async fn create_transfer(

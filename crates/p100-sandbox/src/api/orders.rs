@@ -83,7 +83,7 @@ async fn create_checkout(
     let mut answer = super::empty_object();
     answer.insert("checkoutId".into(), id.clone().into());
     answer.insert("paymentLinkId".into(), id.into());
-    Ok(ok(&types::CheckoutCreated(answer)))
+    Ok(ok(&types::CheckoutCreated::from(answer)))
 }
 
 async fn link_details(

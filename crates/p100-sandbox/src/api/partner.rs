@@ -60,7 +60,10 @@ async fn create_wallet(
     State(app): State<App>,
     OpenBody(body): OpenBody<types::PartnerCreateWalletRequest>,
 ) -> Result<Response, ApiError> {
-    let currency = match body.get("currency") {
+    let currency = match body
+        .get::<serde_json::Value>("currency")
+        .and_then(Result::ok)
+    {
         None => None,
         Some(serde_json::Value::String(c))
             if crate::money::is_supported(&c.to_ascii_lowercase()) =>
@@ -77,7 +80,7 @@ async fn create_wallet(
     if let Some(c) = currency {
         answer.insert("currency".into(), c.into());
     }
-    Ok(ok(&types::PartnerWalletCreated(answer)))
+    Ok(ok(&types::PartnerWalletCreated::from(answer)))
 }
 
 async fn sepa_deposit_info(State(app): State<App>) -> Result<Response, ApiError> {

@@ -7,7 +7,7 @@ use axum::Router;
 use p100_api::types;
 
 use super::partner::Month;
-use super::{answer, change, empty_object, known, ok, route, App, Body, OpenBody, Path, Query};
+use super::{answer, change, known, ok, route, App, Body, OpenBody, Path, Query};
 use crate::error::ApiError;
 use crate::state::{Holder, Profile};
 
@@ -222,7 +222,7 @@ async fn kyc_files(
     let parts = multipart(req).await?;
     let files = file_parts(&parts)?.len();
     change(&app, |st, now| st.kyc_files_added(&user, files, now))?;
-    Ok(ok(&types::KycFilesAdded(empty_object())))
+    Ok(ok(&types::KycFilesAdded::default()))
 }
 
 const POA_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/jpg", "application/pdf"];
@@ -254,7 +254,7 @@ async fn poa_files(
     change(&app, |st, now| st.poa_files_added(&user, now))?;
     Ok(answer(
         StatusCode::CREATED,
-        &types::PoaFilesAdded(empty_object()),
+        &types::PoaFilesAdded::default(),
     ))
 }
 
@@ -353,8 +353,8 @@ async fn add_verification(
     OpenBody(body): OpenBody<types::UserVerificationRequest>,
 ) -> Result<Response, ApiError> {
     // The body's fields were never documented; the sandbox needs to know the user.
-    let user = match body.get("externalUserId") {
-        Some(serde_json::Value::String(id)) => id.clone(),
+    let user = match body.get::<String>("externalUserId") {
+        Some(Ok(id)) => id,
         _ => {
             return Err(ApiError::validation(
                 "externalUserId should not be empty (the sandbox reads the user from it)",
@@ -362,7 +362,7 @@ async fn add_verification(
         }
     };
     change(&app, |st, now| st.add_user_verification(&user, now))?;
-    Ok(ok(&types::UserVerificationAdded(empty_object())))
+    Ok(ok(&types::UserVerificationAdded::default()))
 }
 
 async fn extend(
@@ -371,7 +371,7 @@ async fn extend(
     OpenBody(_body): OpenBody<types::UserExtendRequest>,
 ) -> Result<Response, ApiError> {
     app.lock().user(&user)?;
-    Ok(ok(&types::UserExtended(empty_object())))
+    Ok(ok(&types::UserExtended::default()))
 }
 
 async fn update(
@@ -380,7 +380,7 @@ async fn update(
     Body(body): Body<types::UserUpdateRequest>,
 ) -> Result<Response, ApiError> {
     app.lock().update_user(&user, body)?;
-    Ok(ok(&types::UserUpdated(empty_object())))
+    Ok(ok(&types::UserUpdated::default()))
 }
 
 async fn delete_user(
@@ -388,17 +388,17 @@ async fn delete_user(
     Path(user): Path<String>,
 ) -> Result<Response, ApiError> {
     app.lock().delete_user(&user)?;
-    Ok(ok(&types::UserDeleted(empty_object())))
+    Ok(ok(&types::UserDeleted::default()))
 }
 
 async fn suspend(State(app): State<App>, Path(user): Path<String>) -> Result<Response, ApiError> {
     app.lock().set_suspended(&user, true)?;
-    Ok(ok(&types::UserSuspended(empty_object())))
+    Ok(ok(&types::UserSuspended::default()))
 }
 
 async fn unsuspend(State(app): State<App>, Path(user): Path<String>) -> Result<Response, ApiError> {
     app.lock().set_suspended(&user, false)?;
-    Ok(ok(&types::UserUnsuspended(empty_object())))
+    Ok(ok(&types::UserUnsuspended::default()))
 }
 
 async fn balances(State(app): State<App>, Path(user): Path<String>) -> Result<Response, ApiError> {

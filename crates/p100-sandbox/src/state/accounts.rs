@@ -178,7 +178,7 @@ impl State {
             .collect();
         let mut map = serde_json::Map::new();
         map.insert("contacts".into(), serde_json::Value::Array(list));
-        Ok(types::SepaDepositContacts(map))
+        Ok(types::SepaDepositContacts::from(map))
     }
 
     pub(crate) fn create_wallet(&mut self, now: VTime) -> Uuid {

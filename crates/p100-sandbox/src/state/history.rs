@@ -133,6 +133,6 @@ impl State {
         map.insert("month".into(), month.into());
         map.insert("year".into(), year.into());
         map.insert("transactions".into(), serde_json::Value::Array(list));
-        types::TransactionHistory(map)
+        types::TransactionHistory::from(map)
     }
 }

@@ -129,6 +129,6 @@ impl State {
                 serde_json::Value::String(self.walk.rate(c, now).to_string()),
             );
         }
-        types::OrderRates(map)
+        types::OrderRates::from(map)
     }
 }

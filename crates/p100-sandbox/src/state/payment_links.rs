@@ -27,14 +27,14 @@ pub(crate) struct PaymentLink {
 impl State {
     pub(crate) fn create_payment_link(
         &mut self,
-        request: &serde_json::Map<String, serde_json::Value>,
+        request: &types::OpenObject,
         amount: Option<Decimal>,
         now: VTime,
     ) -> Result<String, ApiError> {
         // `amount` was read from the body's text by the handler (exactly, strictly): the
         // free-form map holds numbers as `f64`.
-        let currency = match request.get("currency") {
-            Some(serde_json::Value::String(c)) => c.to_ascii_lowercase(),
+        let currency = match request.get::<String>("currency") {
+            Some(Ok(c)) => c.to_ascii_lowercase(),
             _ => "eur".to_string(),
         };
         if let Some(amount) = amount {

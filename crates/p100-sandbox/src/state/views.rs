@@ -124,7 +124,7 @@ fn exchange_view(id: Uuid, e: &Exchange, clock: &Clock) -> WithError<types::Exch
             currency_to: Some(e.to.clone()),
             lock_id: Some(e.lock_id.to_string()),
             rate: Some(DecimalNumber(e.rate)),
-            status: Some(exchange_status(&e.outcome)),
+            status: exchange_status(&e.outcome),
             created_at: Some(ts_string(clock, e.created_at)),
         },
         error: e.outcome.error(),
@@ -207,11 +207,11 @@ impl State {
                 amount: Some(DecimalNumber(rec.amount)),
                 fee: Some(DecimalNumber(rec.fee)),
                 destination: Some(rec.address.clone()),
-                status: Some(withdrawal_status(&rec.outcome)),
+                status: withdrawal_status(&rec.outcome),
                 transaction_hash: rec.tx_hash.clone(),
-                currency: Some(serde_json::Value::String(rec.currency.clone())),
+                currency: Some(rec.currency.clone()),
                 created_at: Some(ts_string(clock, rec.created_at)),
-                user,
+                user: (!user.is_empty()).then(|| user.into()),
             },
             error: rec.outcome.error(),
         })
@@ -279,7 +279,7 @@ impl State {
             .ok_or_else(|| ApiError::not_found("payment-link", id))?;
         Ok(types::PaymentLinkDetails {
             payment_link_id: Some(id.to_string()),
-            status: Some(payment_link_status(&link.outcome)),
+            status: payment_link_status(&link.outcome),
         })
     }
 

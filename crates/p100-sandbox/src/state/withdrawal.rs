@@ -90,11 +90,9 @@ impl State {
                     amount: inner.amount,
                     fee: inner.fee,
                     destination: inner.destination,
-                    status: inner
-                        .status
-                        .unwrap_or_else(|| super::views::withdrawal_status(&Outcome::Pending)),
+                    status: inner.status,
                     transaction_hash: inner.transaction_hash,
-                    currency: inner.currency,
+                    currency: inner.currency.map(serde_json::Value::String),
                     created_at: inner.created_at,
                     user: inner.user,
                 },

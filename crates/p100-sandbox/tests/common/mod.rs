@@ -142,7 +142,7 @@ pub async fn locked_partner_exchange(
     amount: &str,
     from: &str,
     to: &str,
-) -> uuid::Uuid {
+) -> String {
     let lock = client
         .partner_create_exchange_lock()
         .send()
