@@ -274,7 +274,9 @@ async fn posts_are_never_retried() {
             serde_json::from_value::<p100_ergonomic::types::CreateExchangeRequest>(body.clone())
                 .expect("request body");
         let error = client
-            .call(client.raw().exchange_create().body(request).send())
+            .exchange_create()
+            .body(request)
+            .send()
             .await
             .expect_err("sent once, failure returned");
 
@@ -301,12 +303,8 @@ async fn patch_and_delete_are_never_retried() {
     .await;
     let client = client(&server.url(), fixed(5));
 
-    let suspend = client
-        .call(client.raw().user_suspend().external_user_id("u1").send())
-        .await;
-    let delete = client
-        .call(client.raw().user_delete().external_user_id("u1").send())
-        .await;
+    let suspend = client.user_suspend().external_user_id("u1").send().await;
+    let delete = client.user_delete().external_user_id("u1").send().await;
 
     assert!(suspend.is_err() && delete.is_err());
     let methods: Vec<String> = server.requests().into_iter().map(|r| r.method).collect();
@@ -330,9 +328,7 @@ async fn lock_creation_is_retried_even_as_post() {
         }),
     )
     .expect("request body");
-    let _ = client
-        .call(client.raw().order_create_lock().body(request).send())
-        .await;
+    let _ = client.order_create_lock().body(request).send().await;
 
     let requests = server.requests();
     assert_eq!(requests.len(), 2);

@@ -268,9 +268,7 @@ mod tests {
         let request = types::CreateOrderRequest {
             lock_id: Uuid::nil(),
         };
-        let result = client
-            .call(client.raw().order_create().body(request.clone()).send())
-            .await;
+        let result = client.order_create().body(request.clone()).send().await;
         let Err(error) = result else {
             panic!("nothing listens there");
         };

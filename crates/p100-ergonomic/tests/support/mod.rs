@@ -249,18 +249,14 @@ async fn read_request(stream: &mut BufReader<TcpStream>) -> Option<Recorded> {
 
 /// A client for `base_url` whose only timers are the retry waits: no request timeout and no
 /// idle-connection pool, so a paused test clock advances exactly by those waits.
-/// The call most tests make: `user_get_balances` for user `u1`, through [`Client::call`].
+/// The call most tests make: `user_get_balances` for user `u1`.
 pub async fn get_balances(
     client: &Client,
 ) -> Result<p100_ergonomic::types::UserBalances, p100_ergonomic::Error> {
     client
-        .call(
-            client
-                .raw()
-                .user_get_balances()
-                .external_user_id("u1")
-                .send(),
-        )
+        .user_get_balances()
+        .external_user_id("u1")
+        .send()
         .await
 }
 
