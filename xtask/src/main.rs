@@ -1,12 +1,14 @@
 //! Maintainer tasks for the P100 SDK.
 //!
-//! `cargo xtask codegen` turns `spec/p100.yaml` into the checked-in Rust sources of `p100-api` and
-//! `p100-api-httpmock`; `cargo xtask codegen --check` regenerates in memory and fails, naming the
-//! stale files, when they differ from what is checked in. Both print the change report (what the
+//! `cargo xtask codegen` turns `spec/p100.yaml` into the checked-in Rust sources of `p100-api`,
+//! `p100-api-httpmock`, `p100-ergonomic`'s operations and `p100-cli`'s commands; `cargo xtask
+//! codegen --check` regenerates in memory and fails, naming the stale files, when they differ
+//! from what is checked in. Both print the change report (what the
 //! spec change does to Rust users and to other languages' clients) from the API-surface
 //! snapshots (`surface`, `report`).
 
 mod catalog;
+mod cli;
 mod codegen;
 mod enums;
 mod operations;

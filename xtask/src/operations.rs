@@ -88,7 +88,7 @@ fn body_amounts(doc: &Value, op: &Value, effect: &str) -> Option<(String, Vec<St
     Some((name, fields))
 }
 
-fn snake(text: &str) -> String {
+pub(crate) fn snake(text: &str) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if c.is_uppercase() {
@@ -165,7 +165,9 @@ fn method_name(builder: &str) -> String {
 }
 
 /// The builders of the raw client: name → (setter methods, the answer type of `send`).
-fn builders(client: &syn::File) -> Result<Vec<(syn::Ident, Vec<syn::ImplItemFn>, syn::Type)>> {
+pub(crate) fn builders(
+    client: &syn::File,
+) -> Result<Vec<(syn::Ident, Vec<syn::ImplItemFn>, syn::Type)>> {
     let module = client
         .items
         .iter()
