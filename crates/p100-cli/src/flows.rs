@@ -73,7 +73,8 @@ impl Outcome {
             ErrorKind::Config | ErrorKind::InvalidRequest | ErrorKind::InvalidUpload => {
                 Outcome::new(Exit::Usage, format!("error: {error}"))
             }
-            _ if error.may_have_executed() => Outcome::new(
+            // A read or a lock changes nothing, whatever its answer.
+            _ if error.may_have_executed() && !safe_to_repeat(error) => Outcome::new(
                 Exit::Unknown,
                 format!(
                     "error: {error}\nthe outcome is unknown: it may have been executed; it was \
@@ -83,6 +84,13 @@ impl Outcome {
             _ => Outcome::new(Exit::Api, format!("error: {error}")),
         }
     }
+}
+
+fn safe_to_repeat(error: &Error) -> bool {
+    error
+        .operation()
+        .and_then(p100_api::catalog::operation)
+        .is_some_and(|op| op.effect.is_safe_to_repeat())
 }
 
 fn unknown_movement(error: &Error, movement: &UnknownMovement) -> String {
@@ -172,7 +180,7 @@ fn shown<S: Display>(status: Option<&S>) -> String {
 fn print_record<T: Serialize>(record: &T, format: Format) -> Result<(), Outcome> {
     let json = serde_json::to_string_pretty(record)
         .map_err(|e| Outcome::new(Exit::Api, format!("cannot write the record: {e}")))?;
-    println!("{}", render(&json, format));
+    out!("{}", render(&json, format));
     Ok(())
 }
 

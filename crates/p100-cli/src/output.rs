@@ -83,6 +83,21 @@ fn walk(path: &str, json: &str, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// `println!` that never panics: see [`emit`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::emit(format_args!($($arg)*))
+    };
+}
+
+/// Prints `text` and a newline on stdout. A closed stdout (`p100 … | head`) is not an error
+/// worth a panic: what cannot be written is dropped.
+pub fn emit(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}
+
 /// `json` in `format`, ready to print (no trailing newline).
 pub fn render(json: &str, format: Format) -> String {
     match format {

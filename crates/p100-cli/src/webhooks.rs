@@ -96,9 +96,9 @@ async fn receive(
                     "key": delivery.key.as_str(),
                     "body": raw,
                 });
-                println!("{line}");
+                out!("{line}");
             }
-            Format::Table => println!("{kind}  {}", body.trim()),
+            Format::Table => out!("{kind}  {}", body.trim()),
         }
     } else {
         eprintln!(
@@ -206,8 +206,8 @@ pub async fn trigger(
         Ok(answer) => {
             let status = answer.status();
             let text = answer.text().await.unwrap_or_default();
-            println!("sent {kind} to {url}: {}", String::from_utf8_lossy(&body));
-            println!("answer: HTTP {status} {}", text.trim());
+            out!("sent {kind} to {url}: {}", String::from_utf8_lossy(&body));
+            out!("answer: HTTP {status} {}", text.trim());
             if status.is_success() {
                 Outcome::ok()
             } else {
@@ -226,7 +226,7 @@ pub fn kinds() -> Outcome {
         } else {
             "no example (use --body)"
         };
-        println!("{:26} {:32} {example}", spec.kind, spec.title);
+        out!("{:26} {:32} {example}", spec.kind, spec.title);
     }
     Outcome::ok()
 }
