@@ -444,6 +444,9 @@ pub enum Send {
         /// The currency (the spec lists `eur` for SEPA).
         #[arg(long)]
         currency: String,
+        /// The transfer title (payment reference).
+        #[arg(long)]
+        title: String,
         /// The receiver's first name (a person).
         #[arg(long)]
         first_name: Option<String>,
@@ -542,6 +545,7 @@ pub async fn send(client: &Client, command: Send, ui: Ui) -> Outcome {
             iban,
             amount: text,
             currency: code,
+            title,
             first_name,
             last_name,
             company,
@@ -556,6 +560,7 @@ pub async fn send(client: &Client, command: Send, ui: Ui) -> Outcome {
                 .amount(types::DecimalString::from(amount))
                 .currency(currency.as_str().to_string())
                 .destination_iban(iban)
+                .transfer_title(title)
                 .external_user_id(Some(user))
                 .receiver_first_name(first_name)
                 .receiver_last_name(last_name)

@@ -89,14 +89,20 @@ async fn receive(
         let body = String::from_utf8_lossy(&delivery.body);
         match listener.format {
             Format::Json => {
-                // The body goes in verbatim: its amounts keep their digits.
-                let raw = RawValue::from_string(body.trim().to_string()).ok();
-                let line = serde_json::json!({
-                    "kind": kind.to_string(),
-                    "key": delivery.key.as_str(),
-                    "body": raw,
-                });
-                out!("{line}");
+                // A struct, not `json!`: the body goes in verbatim (a `Value` would read its
+                // amounts as floats, `12.30` as `12.3`).
+                #[derive(serde::Serialize)]
+                struct Line<'a> {
+                    kind: String,
+                    key: &'a str,
+                    body: Option<Box<RawValue>>,
+                }
+                let line = Line {
+                    kind: kind.to_string(),
+                    key: delivery.key.as_str(),
+                    body: RawValue::from_string(body.trim().to_string()).ok(),
+                };
+                out!("{}", serde_json::to_string(&line).unwrap_or_default());
             }
             Format::Table => out!("{kind}  {}", body.trim()),
         }
