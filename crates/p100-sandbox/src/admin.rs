@@ -214,6 +214,8 @@ async fn decide_kyc(
     };
     let now = app.now();
     let status = app.lock().decide_kyc(&user, &verification, approve, now)?;
+    // The webhooks go out now, not at the scheduler's next wake.
+    app.kick();
     Ok(
         axum::response::Html(crate::api::verification_page(&user, &verification, &status))
             .into_response(),
