@@ -15,9 +15,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::operations::{builders, snake};
-
-const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+use crate::operations::{builders, snake, spec_operations};
 
 /// Tags whose command the hand-written layer owns: `p100 exchange` is the lock-then-execute
 /// flow, and takes the tag's operations as its subcommands (`p100 exchange get-rate …`), so
@@ -51,51 +49,44 @@ fn text(v: &Value, key: &str) -> String {
 
 fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
     let mut out = BTreeMap::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .context("no paths")?
-    {
-        for method in METHODS {
-            let Some(op) = item.get(method) else { continue };
-            let id = text(op, "operationId");
-            let tag = op
-                .pointer("/tags/0")
-                .and_then(Value::as_str)
-                .with_context(|| format!("{id} has no tag"))?
-                .to_owned();
-            let mut params = BTreeMap::new();
-            for p in op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                params.insert(
-                    snake(&text(p, "name")),
-                    Param {
-                        description: text(p, "description"),
-                        required: p.get("required").and_then(Value::as_bool) == Some(true)
-                            || text(p, "in") == "path",
-                    },
-                );
-            }
-            let body_required =
-                op.pointer("/requestBody/required").and_then(Value::as_bool) == Some(true);
-            out.insert(
-                id,
-                SpecOp {
-                    tag,
-                    method: method.to_uppercase(),
-                    path: path.clone(),
-                    summary: text(op, "summary"),
-                    description: text(op, "description"),
-                    effect: text(op, "x-p100-effect"),
-                    params,
-                    body_required,
+    for (path, method, op) in spec_operations(doc)? {
+        let id = text(op, "operationId");
+        let tag = op
+            .pointer("/tags/0")
+            .and_then(Value::as_str)
+            .with_context(|| format!("{id} has no tag"))?
+            .to_owned();
+        let mut params = BTreeMap::new();
+        for p in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            params.insert(
+                snake(&text(p, "name")),
+                Param {
+                    description: text(p, "description"),
+                    required: p.get("required").and_then(Value::as_bool) == Some(true)
+                        || text(p, "in") == "path",
                 },
             );
         }
+        let body_required =
+            op.pointer("/requestBody/required").and_then(Value::as_bool) == Some(true);
+        out.insert(
+            id,
+            SpecOp {
+                tag,
+                method: method.to_uppercase(),
+                path: path.clone(),
+                summary: text(op, "summary"),
+                description: text(op, "description"),
+                effect: text(op, "x-p100-effect"),
+                params,
+                body_required,
+            },
+        );
     }
     Ok(out)
 }

@@ -513,6 +513,14 @@ async fn sent<C: Serialize, T: Waitable + Serialize>(
     follow(client.wait_until_final::<T>(&id), &id, ui).await
 }
 
+/// `--amount` and `--currency`, checked.
+fn money(amount_text: &str, currency_code: &str) -> Result<(Amount, Currency), Outcome> {
+    Ok((
+        amount("--amount", amount_text)?,
+        currency("--currency", currency_code)?,
+    ))
+}
+
 /// Runs `p100 send …`.
 pub async fn send(client: &Client, command: Send, ui: Ui) -> Outcome {
     match command {
@@ -523,11 +531,10 @@ pub async fn send(client: &Client, command: Send, ui: Ui) -> Outcome {
             currency: code,
             wait,
         } => {
-            let (amount, currency) =
-                match (amount("--amount", &text), currency("--currency", &code)) {
-                    (Ok(a), Ok(c)) => (a, c),
-                    (Err(o), _) | (_, Err(o)) => return o,
-                };
+            let (amount, currency) = match money(&text, &code) {
+                Ok(money) => money,
+                Err(outcome) => return outcome,
+            };
             let mut body = types::CreateTransferRequest::builder()
                 .amount(types::DecimalString::from(amount))
                 .currency(currency.as_str().to_string());
@@ -551,11 +558,10 @@ pub async fn send(client: &Client, command: Send, ui: Ui) -> Outcome {
             company,
             wait,
         } => {
-            let (amount, currency) =
-                match (amount("--amount", &text), currency("--currency", &code)) {
-                    (Ok(a), Ok(c)) => (a, c),
-                    (Err(o), _) | (_, Err(o)) => return o,
-                };
+            let (amount, currency) = match money(&text, &code) {
+                Ok(money) => money,
+                Err(outcome) => return outcome,
+            };
             let body = types::CreateSepaTransferRequest::builder()
                 .amount(types::DecimalString::from(amount))
                 .currency(currency.as_str().to_string())
