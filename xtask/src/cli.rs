@@ -37,6 +37,60 @@ struct SpecOp {
     /// Rust setter name → the parameter.
     params: BTreeMap<String, Param>,
     body_required: bool,
+    /// The request body's properties: (JSON name, JSON kind, description).
+    body_fields: Vec<(String, &'static str, String)>,
+}
+
+/// How a body property is written in JSON (a `crate::api::JsonKind` of the CLI): `"String"`
+/// (strings, enums), `"DecimalString"`, `"Number"` (`DecimalNumber`, integers) or `"Boolean"`; `None` for anything that is not a
+/// scalar (it gets no flag; `--json-body` can still carry it).
+fn json_kind(doc: &Value, property: &Value) -> Option<&'static str> {
+    let reference = property
+        .get("$ref")
+        .or_else(|| property.pointer("/allOf/0/$ref"))
+        .and_then(Value::as_str);
+    if let Some(reference) = reference {
+        let name = reference.strip_prefix("#/components/schemas/")?;
+        if name == "DecimalNumber" {
+            return Some("Number");
+        }
+        if name == "DecimalString" {
+            return Some("DecimalString");
+        }
+        let schema = doc.pointer(&format!("/components/schemas/{name}"))?;
+        return json_kind(doc, schema);
+    }
+    match property.get("type").and_then(Value::as_str)? {
+        "string" if property.get("format").and_then(Value::as_str) != Some("binary") => {
+            Some("String")
+        }
+        // Checked as a decimal here; the request's type refuses a fraction.
+        "integer" | "number" => Some("Number"),
+        "boolean" => Some("Boolean"),
+        _ => None,
+    }
+}
+
+fn body_fields(doc: &Value, op: &Value) -> Vec<(String, &'static str, String)> {
+    let Some(name) = op
+        .pointer("/requestBody/content/application~1json/schema/$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/components/schemas/"))
+    else {
+        return Vec::new();
+    };
+    doc.pointer(&format!("/components/schemas/{name}/properties"))
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(field, property)| {
+            Some((
+                field.clone(),
+                json_kind(doc, property)?,
+                text(property, "description"),
+            ))
+        })
+        .collect()
 }
 
 fn text(v: &Value, key: &str) -> String {
@@ -85,6 +139,7 @@ fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
                 effect: text(op, "x-p100-effect"),
                 params,
                 body_required,
+                body_fields: body_fields(doc, op),
             },
         );
     }
@@ -224,29 +279,51 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
             let ty = setter_type(setter)
                 .with_context(|| format!("{id}.{setter_name}: no `TryInto<T>` bound"))?;
             if setter_name == "body" {
-                let doc = "The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.";
-                if op.body_required {
+                let doc = "The request body as JSON (a `types` schema of the spec): a file, `-` \
+                           for stdin, or the JSON itself. The body field flags set (or \
+                           override) single fields.";
+                // clap sees an optional flag only in a plain `Option<…>`.
+                fields.push(quote! {
+                    #[doc = #doc]
+                    #[arg(long = "json-body", value_name = "FILE|-|JSON")]
+                    pub json_body: Option<::std::string::String>,
+                });
+                // A flag per scalar body property, unless a parameter has its name.
+                let taken: BTreeSet<String> = op.params.keys().map(|p| kebab(p)).collect();
+                let mut body_args = Vec::new();
+                for (field, kind, description) in &op.body_fields {
+                    let flag = kebab(&snake(field));
+                    if taken.contains(&flag) || flag == "json-body" {
+                        continue;
+                    }
+                    let ident = format_ident!("body_{}", snake(field));
+                    let kind = format_ident!("{}", kind);
+                    let mut desc = doc_lines(description);
+                    if desc.is_empty() {
+                        desc.push(quote!(#[doc = " (no description in the spec)"]));
+                    }
+                    let value_name = snake(field).to_uppercase();
                     fields.push(quote! {
-                        #[doc = #doc]
-                        #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-                        pub json_body: ::std::string::String,
+                        #(#desc)*
+                        #[arg(long = #flag, value_name = #value_name, help_heading = "Body fields")]
+                        pub #ident: Option<::std::string::String>,
                     });
-                    sets.push(quote! {
-                        let request = request.body(crate::api::read_body::<#ty>(&self.json_body)?);
-                    });
-                } else {
-                    fields.push(quote! {
-                        #[doc = #doc]
-                        #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-                        pub json_body: ::core::option::Option<::std::string::String>,
-                    });
-                    sets.push(quote! {
-                        let request = match &self.json_body {
-                            ::core::option::Option::Some(source) => request.body(crate::api::read_body::<#ty>(source)?),
-                            ::core::option::Option::None => request,
-                        };
+                    body_args.push(quote! {
+                        (#field, crate::api::JsonKind::#kind, self.#ident.as_deref())
                     });
                 }
+                let required = op.body_required;
+                sets.push(quote! {
+                    let body = crate::api::body::<#ty>(
+                        self.json_body.as_deref(),
+                        &[#(#body_args),*],
+                        #required,
+                    )?;
+                    let request = match body {
+                        ::core::option::Option::Some(body) => request.body(body),
+                        ::core::option::Option::None => request,
+                    };
+                });
                 continue;
             }
             let param = op
@@ -270,7 +347,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 fields.push(quote! {
                     #(#desc)*
                     #[arg(long = #flag)]
-                    pub #ident: ::core::option::Option<#ty>,
+                    pub #ident: Option<#ty>,
                 });
                 sets.push(quote! {
                     let request = match self.#ident {

@@ -207,9 +207,45 @@ impl PartnerGetBalancesArgs {
 /// The flags of `p100 partner create-crypto-withdrawal`.
 #[derive(Debug, clap::Args)]
 pub struct PartnerCreateCryptoWithdrawalArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// Amount to withdraw; the fees come on top.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
+    /// Currency code (lowercase elsewhere; the legacy table's example wrote BTC).
+    #[arg(long = "currency", value_name = "CURRENCY", help_heading = "Body fields")]
+    pub body_currency: Option<::std::string::String>,
+    /// Optional memo/title.
+    #[arg(long = "memo", value_name = "MEMO", help_heading = "Body fields")]
+    pub body_memo: Option<::std::string::String>,
+    /// Travel rule - the receiver's name.
+    #[arg(long = "name", value_name = "NAME", help_heading = "Body fields")]
+    pub body_name: Option<::std::string::String>,
+    /// Network for multi-network tokens (usdc, usdt), e.g. ETHEREUM or POLYGON; Ethereum by default.
+    #[arg(long = "network", value_name = "NETWORK", help_heading = "Body fields")]
+    pub body_network: Option<::std::string::String>,
+    /// Travel rule - natural person or legal entity.
+    #[arg(
+        long = "receiver-type",
+        value_name = "RECEIVER_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_receiver_type: Option<::std::string::String>,
+    /// Destination wallet address.
+    #[arg(
+        long = "wallet-address",
+        value_name = "WALLET_ADDRESS",
+        help_heading = "Body fields"
+    )]
+    pub body_wallet_address: Option<::std::string::String>,
+    /// Travel rule - kind of the destination wallet.
+    #[arg(
+        long = "wallet-type",
+        value_name = "WALLET_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_wallet_type: Option<::std::string::String>,
 }
 impl PartnerCreateCryptoWithdrawalArgs {
     /// Sends the request and returns the answer.
@@ -218,12 +254,42 @@ impl PartnerCreateCryptoWithdrawalArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.partner_create_crypto_withdrawal();
-        let request = request
-            .body(
-                crate::api::read_body::<
-                    types::PartnerCreateCryptoWithdrawalRequest,
-                >(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::PartnerCreateCryptoWithdrawalRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("amount", crate::api::JsonKind::Number, self.body_amount.as_deref()),
+                (
+                    "currency",
+                    crate::api::JsonKind::String,
+                    self.body_currency.as_deref(),
+                ),
+                ("memo", crate::api::JsonKind::String, self.body_memo.as_deref()),
+                ("name", crate::api::JsonKind::String, self.body_name.as_deref()),
+                ("network", crate::api::JsonKind::String, self.body_network.as_deref()),
+                (
+                    "receiverType",
+                    crate::api::JsonKind::String,
+                    self.body_receiver_type.as_deref(),
+                ),
+                (
+                    "walletAddress",
+                    crate::api::JsonKind::String,
+                    self.body_wallet_address.as_deref(),
+                ),
+                (
+                    "walletType",
+                    crate::api::JsonKind::String,
+                    self.body_wallet_type.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("partner_create_crypto_withdrawal", &answer)
     }
@@ -231,9 +297,29 @@ impl PartnerCreateCryptoWithdrawalArgs {
 /// The flags of `p100 partner create-exchange`.
 #[derive(Debug, clap::Args)]
 pub struct PartnerCreateExchangeArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// Amount of `currencyFrom` to convert.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
+    /// Lowercase code of the currency to sell.
+    #[arg(
+        long = "currency-from",
+        value_name = "CURRENCY_FROM",
+        help_heading = "Body fields"
+    )]
+    pub body_currency_from: Option<::std::string::String>,
+    /// Lowercase code of the currency to buy; must differ from `currencyFrom` (else P457).
+    #[arg(
+        long = "currency-to",
+        value_name = "CURRENCY_TO",
+        help_heading = "Body fields"
+    )]
+    pub body_currency_to: Option<::std::string::String>,
+    /// The `id` of a valid lock from `partner_create_exchange_lock` (the docs' prose calls it rateLockId).
+    #[arg(long = "lock-id", value_name = "LOCK_ID", help_heading = "Body fields")]
+    pub body_lock_id: Option<::std::string::String>,
 }
 impl PartnerCreateExchangeArgs {
     /// Sends the request and returns the answer.
@@ -242,12 +328,30 @@ impl PartnerCreateExchangeArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.partner_create_exchange();
-        let request = request
-            .body(
-                crate::api::read_body::<
-                    types::PartnerCreateExchangeRequest,
-                >(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::PartnerCreateExchangeRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("amount", crate::api::JsonKind::Number, self.body_amount.as_deref()),
+                (
+                    "currencyFrom",
+                    crate::api::JsonKind::String,
+                    self.body_currency_from.as_deref(),
+                ),
+                (
+                    "currencyTo",
+                    crate::api::JsonKind::String,
+                    self.body_currency_to.as_deref(),
+                ),
+                ("lockId", crate::api::JsonKind::String, self.body_lock_id.as_deref()),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("partner_create_exchange", &answer)
     }
@@ -297,9 +401,57 @@ impl PartnerGetSepaDepositInfoArgs {
 /// The flags of `p100 partner create-sepa-transfer`.
 #[derive(Debug, clap::Args)]
 pub struct PartnerCreateSepaTransferArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// Amount to send (JSON type not visible on the partner page; the user page's table says string).
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
+    /// Level 2 only, company receiver.
+    #[arg(
+        long = "company-name",
+        value_name = "COMPANY_NAME",
+        help_heading = "Body fields"
+    )]
+    pub body_company_name: Option<::std::string::String>,
+    /// Lowercase currency code; only eur.
+    #[arg(long = "currency", value_name = "CURRENCY", help_heading = "Body fields")]
+    pub body_currency: Option<::std::string::String>,
+    /// Receiving IBAN (Level 1 - the account holder's own verified account).
+    #[arg(
+        long = "destination-iban",
+        value_name = "DESTINATION_IBAN",
+        help_heading = "Body fields"
+    )]
+    pub body_destination_iban: Option<::std::string::String>,
+    /// Level 2 only, individual receiver.
+    #[arg(
+        long = "receiver-first-name",
+        value_name = "RECEIVER_FIRST_NAME",
+        help_heading = "Body fields"
+    )]
+    pub body_receiver_first_name: Option<::std::string::String>,
+    /// Level 2 only, individual receiver.
+    #[arg(
+        long = "receiver-last-name",
+        value_name = "RECEIVER_LAST_NAME",
+        help_heading = "Body fields"
+    )]
+    pub body_receiver_last_name: Option<::std::string::String>,
+    /// Level 2 only. Individual or company receiver (values not visible on the partner page; the user edition uses NATURAL / LEGAL).
+    #[arg(
+        long = "receiver-type",
+        value_name = "RECEIVER_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_receiver_type: Option<::std::string::String>,
+    /// Title/reference of the bank transfer.
+    #[arg(
+        long = "transfer-title",
+        value_name = "TRANSFER_TITLE",
+        help_heading = "Body fields"
+    )]
+    pub body_transfer_title: Option<::std::string::String>,
 }
 impl PartnerCreateSepaTransferArgs {
     /// Sends the request and returns the answer.
@@ -308,12 +460,58 @@ impl PartnerCreateSepaTransferArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.partner_create_sepa_transfer();
-        let request = request
-            .body(
-                crate::api::read_body::<
-                    types::PartnerCreateSepaTransferRequest,
-                >(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::PartnerCreateSepaTransferRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                (
+                    "amount",
+                    crate::api::JsonKind::DecimalString,
+                    self.body_amount.as_deref(),
+                ),
+                (
+                    "companyName",
+                    crate::api::JsonKind::String,
+                    self.body_company_name.as_deref(),
+                ),
+                (
+                    "currency",
+                    crate::api::JsonKind::String,
+                    self.body_currency.as_deref(),
+                ),
+                (
+                    "destinationIban",
+                    crate::api::JsonKind::String,
+                    self.body_destination_iban.as_deref(),
+                ),
+                (
+                    "receiverFirstName",
+                    crate::api::JsonKind::String,
+                    self.body_receiver_first_name.as_deref(),
+                ),
+                (
+                    "receiverLastName",
+                    crate::api::JsonKind::String,
+                    self.body_receiver_last_name.as_deref(),
+                ),
+                (
+                    "receiverType",
+                    crate::api::JsonKind::String,
+                    self.body_receiver_type.as_deref(),
+                ),
+                (
+                    "transferTitle",
+                    crate::api::JsonKind::String,
+                    self.body_transfer_title.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("partner_create_sepa_transfer", &answer)
     }
@@ -344,9 +542,9 @@ impl PartnerGetTransactionHistoryArgs {
 /// The flags of `p100 partner create-wallet`.
 #[derive(Debug, clap::Args)]
 pub struct PartnerCreateWalletArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
 }
 impl PartnerCreateWalletArgs {
     /// Sends the request and returns the answer.
@@ -355,12 +553,13 @@ impl PartnerCreateWalletArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.partner_create_wallet();
-        let request = request
-            .body(
-                crate::api::read_body::<
-                    types::PartnerCreateWalletRequest,
-                >(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::PartnerCreateWalletRequest,
+        >(self.json_body.as_deref(), &[], true)?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("partner_create_wallet", &answer)
     }
@@ -429,9 +628,36 @@ impl ExchangeCommand {
 /// The flags of `p100 exchange create`.
 #[derive(Debug, clap::Args)]
 pub struct ExchangeCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The amount to exchange, in `currencyFrom`.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
+    /// The source currency (lowercase code).
+    #[arg(
+        long = "currency-from",
+        value_name = "CURRENCY_FROM",
+        help_heading = "Body fields"
+    )]
+    pub body_currency_from: Option<::std::string::String>,
+    /// The target currency (lowercase code); must differ from `currencyFrom` (`P457`).
+    #[arg(
+        long = "currency-to",
+        value_name = "CURRENCY_TO",
+        help_heading = "Body fields"
+    )]
+    pub body_currency_to: Option<::std::string::String>,
+    /// The lock `id` from `exchange_create_lock`.
+    #[arg(long = "lock-id", value_name = "LOCK_ID", help_heading = "Body fields")]
+    pub body_lock_id: Option<::std::string::String>,
+    /// The partner's own id of the user whose balance is exchanged.
+    #[arg(
+        long = "source-external-user-id",
+        value_name = "SOURCE_EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_source_external_user_id: Option<::std::string::String>,
 }
 impl ExchangeCreateArgs {
     /// Sends the request and returns the answer.
@@ -440,10 +666,35 @@ impl ExchangeCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.exchange_create();
-        let request = request
-            .body(
-                crate::api::read_body::<types::CreateExchangeRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CreateExchangeRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("amount", crate::api::JsonKind::Number, self.body_amount.as_deref()),
+                (
+                    "currencyFrom",
+                    crate::api::JsonKind::String,
+                    self.body_currency_from.as_deref(),
+                ),
+                (
+                    "currencyTo",
+                    crate::api::JsonKind::String,
+                    self.body_currency_to.as_deref(),
+                ),
+                ("lockId", crate::api::JsonKind::String, self.body_lock_id.as_deref()),
+                (
+                    "sourceExternalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_source_external_user_id.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("exchange_create", &answer)
     }
@@ -607,9 +858,71 @@ impl SepaUserGetSepaDepositInfoArgs {
 /// The flags of `p100 sepa transfer-create`.
 #[derive(Debug, clap::Args)]
 pub struct SepaTransferCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The amount to send.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
+    /// Company name of a `LEGAL` receiver.
+    #[arg(
+        long = "company-name",
+        value_name = "COMPANY_NAME",
+        help_heading = "Body fields"
+    )]
+    pub body_company_name: Option<::std::string::String>,
+    /// The currency to send (EUR).
+    #[arg(long = "currency", value_name = "CURRENCY", help_heading = "Body fields")]
+    pub body_currency: Option<::std::string::String>,
+    /// The IBAN receiving the transfer.
+    #[arg(
+        long = "destination-iban",
+        value_name = "DESTINATION_IBAN",
+        help_heading = "Body fields"
+    )]
+    pub body_destination_iban: Option<::std::string::String>,
+    /// The user id under the name used by the GitHub-pages example; send `sourceExternalUserId` instead.
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
+    /// First name of a `NATURAL` receiver.
+    #[arg(
+        long = "receiver-first-name",
+        value_name = "RECEIVER_FIRST_NAME",
+        help_heading = "Body fields"
+    )]
+    pub body_receiver_first_name: Option<::std::string::String>,
+    /// Last name of a `NATURAL` receiver.
+    #[arg(
+        long = "receiver-last-name",
+        value_name = "RECEIVER_LAST_NAME",
+        help_heading = "Body fields"
+    )]
+    pub body_receiver_last_name: Option<::std::string::String>,
+    /// The kind of receiver (open-loop / legacy partners; the GitHub-pages docs required it).
+    #[arg(
+        long = "receiver-type",
+        value_name = "RECEIVER_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_receiver_type: Option<::std::string::String>,
+    /// The partner's own id of the user whose balance is debited.
+    #[arg(
+        long = "source-external-user-id",
+        value_name = "SOURCE_EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_source_external_user_id: Option<::std::string::String>,
+    /// The transfer title / payment reference.
+    #[arg(
+        long = "transfer-title",
+        value_name = "TRANSFER_TITLE",
+        help_heading = "Body fields"
+    )]
+    pub body_transfer_title: Option<::std::string::String>,
 }
 impl SepaTransferCreateArgs {
     /// Sends the request and returns the answer.
@@ -618,12 +931,68 @@ impl SepaTransferCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.sepa_transfer_create();
-        let request = request
-            .body(
-                crate::api::read_body::<
-                    types::CreateSepaTransferRequest,
-                >(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CreateSepaTransferRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                (
+                    "amount",
+                    crate::api::JsonKind::DecimalString,
+                    self.body_amount.as_deref(),
+                ),
+                (
+                    "companyName",
+                    crate::api::JsonKind::String,
+                    self.body_company_name.as_deref(),
+                ),
+                (
+                    "currency",
+                    crate::api::JsonKind::String,
+                    self.body_currency.as_deref(),
+                ),
+                (
+                    "destinationIban",
+                    crate::api::JsonKind::String,
+                    self.body_destination_iban.as_deref(),
+                ),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+                (
+                    "receiverFirstName",
+                    crate::api::JsonKind::String,
+                    self.body_receiver_first_name.as_deref(),
+                ),
+                (
+                    "receiverLastName",
+                    crate::api::JsonKind::String,
+                    self.body_receiver_last_name.as_deref(),
+                ),
+                (
+                    "receiverType",
+                    crate::api::JsonKind::String,
+                    self.body_receiver_type.as_deref(),
+                ),
+                (
+                    "sourceExternalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_source_external_user_id.as_deref(),
+                ),
+                (
+                    "transferTitle",
+                    crate::api::JsonKind::String,
+                    self.body_transfer_title.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("sepa_transfer_create", &answer)
     }
@@ -717,9 +1086,9 @@ pub struct CryptoDepositUpdateTravelRuleArgs {
     /// The deposit's id, as sent in the Crypto Deposit webhook.
     #[arg(long = "crypto-deposit-id")]
     pub crypto_deposit_id: ::std::string::String,
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
 }
 impl CryptoDepositUpdateTravelRuleArgs {
     /// Sends the request and returns the answer.
@@ -729,10 +1098,13 @@ impl CryptoDepositUpdateTravelRuleArgs {
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.crypto_deposit_update_travel_rule();
         let request = request.crypto_deposit_id(self.crypto_deposit_id);
-        let request = request
-            .body(
-                crate::api::read_body::<types::UpdateTravelRuleRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::UpdateTravelRuleRequest,
+        >(self.json_body.as_deref(), &[], true)?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("crypto_deposit_update_travel_rule", &answer)
     }
@@ -740,9 +1112,52 @@ impl CryptoDepositUpdateTravelRuleArgs {
 /// The flags of `p100 crypto withdrawal-create`.
 #[derive(Debug, clap::Args)]
 pub struct CryptoWithdrawalCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The amount to send; the network fee is charged on top.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
+    /// The crypto to send (btc, doge, eth, eurt, ltc, pol, usdc, usdt; the table's example is uppercase).
+    #[arg(long = "currency", value_name = "CURRENCY", help_heading = "Body fields")]
+    pub body_currency: Option<::std::string::String>,
+    /// Optional memo / destination tag.
+    #[arg(long = "memo", value_name = "MEMO", help_heading = "Body fields")]
+    pub body_memo: Option<::std::string::String>,
+    /// The receiver's name (travel rule).
+    #[arg(long = "name", value_name = "NAME", help_heading = "Body fields")]
+    pub body_name: Option<::std::string::String>,
+    /// Optional blockchain network (e.g. ETHEREUM, POLYGON; ethereum is the default for usdc/usdt).
+    #[arg(long = "network", value_name = "NETWORK", help_heading = "Body fields")]
+    pub body_network: Option<::std::string::String>,
+    /// Whether the receiver is a person or a company (travel rule).
+    #[arg(
+        long = "receiver-type",
+        value_name = "RECEIVER_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_receiver_type: Option<::std::string::String>,
+    /// The partner's own id of the user whose balance is debited.
+    #[arg(
+        long = "source-external-user-id",
+        value_name = "SOURCE_EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_source_external_user_id: Option<::std::string::String>,
+    /// The destination wallet address.
+    #[arg(
+        long = "wallet-address",
+        value_name = "WALLET_ADDRESS",
+        help_heading = "Body fields"
+    )]
+    pub body_wallet_address: Option<::std::string::String>,
+    /// The kind of destination wallet (travel rule).
+    #[arg(
+        long = "wallet-type",
+        value_name = "WALLET_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_wallet_type: Option<::std::string::String>,
 }
 impl CryptoWithdrawalCreateArgs {
     /// Sends the request and returns the answer.
@@ -751,12 +1166,47 @@ impl CryptoWithdrawalCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.crypto_withdrawal_create();
-        let request = request
-            .body(
-                crate::api::read_body::<
-                    types::CreateCryptoWithdrawalRequest,
-                >(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CreateCryptoWithdrawalRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("amount", crate::api::JsonKind::Number, self.body_amount.as_deref()),
+                (
+                    "currency",
+                    crate::api::JsonKind::String,
+                    self.body_currency.as_deref(),
+                ),
+                ("memo", crate::api::JsonKind::String, self.body_memo.as_deref()),
+                ("name", crate::api::JsonKind::String, self.body_name.as_deref()),
+                ("network", crate::api::JsonKind::String, self.body_network.as_deref()),
+                (
+                    "receiverType",
+                    crate::api::JsonKind::String,
+                    self.body_receiver_type.as_deref(),
+                ),
+                (
+                    "sourceExternalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_source_external_user_id.as_deref(),
+                ),
+                (
+                    "walletAddress",
+                    crate::api::JsonKind::String,
+                    self.body_wallet_address.as_deref(),
+                ),
+                (
+                    "walletType",
+                    crate::api::JsonKind::String,
+                    self.body_wallet_type.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("crypto_withdrawal_create", &answer)
     }
@@ -788,7 +1238,7 @@ pub struct CryptoWithdrawalGetNetworkFeeArgs {
     pub currency: ::std::string::String,
     /// Only `polygon`, for USDC/USDT withdrawn on Polygon; omit it for Ethereum and for other currencies.
     #[arg(long = "network")]
-    pub network: ::core::option::Option<::std::string::String>,
+    pub network: Option<::std::string::String>,
 }
 impl CryptoWithdrawalGetNetworkFeeArgs {
     /// Sends the request and returns the answer.
@@ -869,9 +1319,12 @@ impl OrdersCommand {
 /// The flags of `p100 orders create`.
 #[derive(Debug, clap::Args)]
 pub struct OrdersCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The `lockId` from `order_create_lock`.
+    #[arg(long = "lock-id", value_name = "LOCK_ID", help_heading = "Body fields")]
+    pub body_lock_id: Option<::std::string::String>,
 }
 impl OrdersCreateArgs {
     /// Sends the request and returns the answer.
@@ -880,8 +1333,17 @@ impl OrdersCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.order_create();
-        let request = request
-            .body(crate::api::read_body::<types::CreateOrderRequest>(&self.json_body)?);
+        let body = crate::api::body::<
+            types::CreateOrderRequest,
+        >(
+            self.json_body.as_deref(),
+            &[("lockId", crate::api::JsonKind::String, self.body_lock_id.as_deref())],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("order_create", &answer)
     }
@@ -908,9 +1370,18 @@ impl OrdersGetArgs {
 /// The flags of `p100 orders create-lock`.
 #[derive(Debug, clap::Args)]
 pub struct OrdersCreateLockArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The requested settlement (fiat) amount, as a decimal string.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
+    /// The crypto the order will be paid in (lowercase code).
+    #[arg(long = "currency", value_name = "CURRENCY", help_heading = "Body fields")]
+    pub body_currency: Option<::std::string::String>,
+    /// The blockchain network of the payment (lowercase).
+    #[arg(long = "network", value_name = "NETWORK", help_heading = "Body fields")]
+    pub body_network: Option<::std::string::String>,
 }
 impl OrdersCreateLockArgs {
     /// Sends the request and returns the answer.
@@ -919,10 +1390,29 @@ impl OrdersCreateLockArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.order_create_lock();
-        let request = request
-            .body(
-                crate::api::read_body::<types::CreateOrderLockRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CreateOrderLockRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                (
+                    "amount",
+                    crate::api::JsonKind::DecimalString,
+                    self.body_amount.as_deref(),
+                ),
+                (
+                    "currency",
+                    crate::api::JsonKind::String,
+                    self.body_currency.as_deref(),
+                ),
+                ("network", crate::api::JsonKind::String, self.body_network.as_deref()),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("order_create_lock", &answer)
     }
@@ -995,9 +1485,9 @@ impl PaymentsCommand {
 /// The flags of `p100 payments checkout-create`.
 #[derive(Debug, clap::Args)]
 pub struct PaymentsCheckoutCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
 }
 impl PaymentsCheckoutCreateArgs {
     /// Sends the request and returns the answer.
@@ -1006,10 +1496,13 @@ impl PaymentsCheckoutCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.checkout_create();
-        let request = request
-            .body(
-                crate::api::read_body::<types::CreateCheckoutRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CreateCheckoutRequest,
+        >(self.json_body.as_deref(), &[], true)?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("checkout_create", &answer)
     }
@@ -1017,9 +1510,9 @@ impl PaymentsCheckoutCreateArgs {
 /// The flags of `p100 payments link-create`.
 #[derive(Debug, clap::Args)]
 pub struct PaymentsLinkCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
 }
 impl PaymentsLinkCreateArgs {
     /// Sends the request and returns the answer.
@@ -1028,12 +1521,13 @@ impl PaymentsLinkCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.payment_link_create();
-        let request = request
-            .body(
-                crate::api::read_body::<
-                    types::CreatePaymentLinkRequest,
-                >(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CreatePaymentLinkRequest,
+        >(self.json_body.as_deref(), &[], true)?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("payment_link_create", &answer)
     }
@@ -1183,9 +1677,61 @@ impl UsersCommand {
 /// The flags of `p100 users create-without-kyc`.
 #[derive(Debug, clap::Args)]
 pub struct UsersCreateWithoutKycArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "address", value_name = "ADDRESS", help_heading = "Body fields")]
+    pub body_address: Option<::std::string::String>,
+    /// ISO 3166-1 alpha-2.
+    #[arg(
+        long = "birth-country",
+        value_name = "BIRTH_COUNTRY",
+        help_heading = "Body fields"
+    )]
+    pub body_birth_country: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "birth-date", value_name = "BIRTH_DATE", help_heading = "Body fields")]
+    pub body_birth_date: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "city", value_name = "CITY", help_heading = "Body fields")]
+    pub body_city: Option<::std::string::String>,
+    /// ISO 3166-1 alpha-2.
+    #[arg(long = "country", value_name = "COUNTRY", help_heading = "Body fields")]
+    pub body_country: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(
+        long = "document-number",
+        value_name = "DOCUMENT_NUMBER",
+        help_heading = "Body fields"
+    )]
+    pub body_document_number: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(
+        long = "document-type",
+        value_name = "DOCUMENT_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_document_type: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "email", value_name = "EMAIL", help_heading = "Body fields")]
+    pub body_email: Option<::std::string::String>,
+    /// The partner's own id for the user; must be unique (reuse is an error).
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "first-name", value_name = "FIRST_NAME", help_heading = "Body fields")]
+    pub body_first_name: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "last-name", value_name = "LAST_NAME", help_heading = "Body fields")]
+    pub body_last_name: Option<::std::string::String>,
+    /// Polish national id number.
+    #[arg(long = "pesel", value_name = "PESEL", help_heading = "Body fields")]
+    pub body_pesel: Option<::std::string::String>,
 }
 impl UsersCreateWithoutKycArgs {
     /// Sends the request and returns the answer.
@@ -1194,12 +1740,58 @@ impl UsersCreateWithoutKycArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.user_create_without_kyc();
-        let request = request
-            .body(
-                crate::api::read_body::<
-                    types::UserCreateWithoutKycRequest,
-                >(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::UserCreateWithoutKycRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("address", crate::api::JsonKind::String, self.body_address.as_deref()),
+                (
+                    "birthCountry",
+                    crate::api::JsonKind::String,
+                    self.body_birth_country.as_deref(),
+                ),
+                (
+                    "birthDate",
+                    crate::api::JsonKind::String,
+                    self.body_birth_date.as_deref(),
+                ),
+                ("city", crate::api::JsonKind::String, self.body_city.as_deref()),
+                ("country", crate::api::JsonKind::String, self.body_country.as_deref()),
+                (
+                    "documentNumber",
+                    crate::api::JsonKind::String,
+                    self.body_document_number.as_deref(),
+                ),
+                (
+                    "documentType",
+                    crate::api::JsonKind::String,
+                    self.body_document_type.as_deref(),
+                ),
+                ("email", crate::api::JsonKind::String, self.body_email.as_deref()),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+                (
+                    "firstName",
+                    crate::api::JsonKind::String,
+                    self.body_first_name.as_deref(),
+                ),
+                (
+                    "lastName",
+                    crate::api::JsonKind::String,
+                    self.body_last_name.as_deref(),
+                ),
+                ("pesel", crate::api::JsonKind::String, self.body_pesel.as_deref()),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("user_create_without_kyc", &answer)
     }
@@ -1207,9 +1799,102 @@ impl UsersCreateWithoutKycArgs {
 /// The flags of `p100 users create`.
 #[derive(Debug, clap::Args)]
 pub struct UsersCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// Older editions' single address line (newest uses `street` + `number`).
+    #[arg(long = "address", value_name = "ADDRESS", help_heading = "Body fields")]
+    pub body_address: Option<::std::string::String>,
+    /// ISO 3166-1 alpha-2.
+    #[arg(
+        long = "birth-country",
+        value_name = "BIRTH_COUNTRY",
+        help_heading = "Body fields"
+    )]
+    pub body_birth_country: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "birth-date", value_name = "BIRTH_DATE", help_heading = "Body fields")]
+    pub body_birth_date: Option<::std::string::String>,
+    /// ISO 3166-1 alpha-2. The newest FAQ calls it mandatory.
+    #[arg(
+        long = "citizenship",
+        value_name = "CITIZENSHIP",
+        help_heading = "Body fields"
+    )]
+    pub body_citizenship: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "city", value_name = "CITY", help_heading = "Body fields")]
+    pub body_city: Option<::std::string::String>,
+    /// Country of residence, ISO 3166-1 alpha-2.
+    #[arg(long = "country", value_name = "COUNTRY", help_heading = "Body fields")]
+    pub body_country: Option<::std::string::String>,
+    /// Older editions only (dropped in the newest request).
+    #[arg(
+        long = "document-number",
+        value_name = "DOCUMENT_NUMBER",
+        help_heading = "Body fields"
+    )]
+    pub body_document_number: Option<::std::string::String>,
+    /// Older editions only (dropped in the newest request).
+    #[arg(
+        long = "document-type",
+        value_name = "DOCUMENT_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_document_type: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "email", value_name = "EMAIL", help_heading = "Body fields")]
+    pub body_email: Option<::std::string::String>,
+    /// The partner's own id for the user; must be unique (reuse is an error).
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "first-name", value_name = "FIRST_NAME", help_heading = "Body fields")]
+    pub body_first_name: Option<::std::string::String>,
+    /// Must be `true`: the user accepted P100's terms and conditions (newest edition; named in
+    /// the page text but missing from its example).
+    #[arg(
+        long = "has-accepted-p100-tc",
+        value_name = "HAS_ACCEPTED_P100_TC",
+        help_heading = "Body fields"
+    )]
+    pub body_has_accepted_p100_tc: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "last-name", value_name = "LAST_NAME", help_heading = "Body fields")]
+    pub body_last_name: Option<::std::string::String>,
+    /// ISO 3166-1 alpha-2 (newest edition).
+    #[arg(
+        long = "nationality",
+        value_name = "NATIONALITY",
+        help_heading = "Body fields"
+    )]
+    pub body_nationality: Option<::std::string::String>,
+    /// House / flat number (newest edition).
+    #[arg(long = "number", value_name = "NUMBER", help_heading = "Body fields")]
+    pub body_number: Option<::std::string::String>,
+    /// Oldest edition's Polish national id number (replaced by `userIdentificationNumber`).
+    #[arg(long = "pesel", value_name = "PESEL", help_heading = "Body fields")]
+    pub body_pesel: Option<::std::string::String>,
+    /// Phone number with country prefix, digits only (no `+` in the examples).
+    #[arg(long = "phone", value_name = "PHONE", help_heading = "Body fields")]
+    pub body_phone: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "post-code", value_name = "POST_CODE", help_heading = "Body fields")]
+    pub body_post_code: Option<::std::string::String>,
+    /// Street (newest edition; older editions sent one `address` line).
+    #[arg(long = "street", value_name = "STREET", help_heading = "Body fields")]
+    pub body_street: Option<::std::string::String>,
+    /// National identification number (newest edition; replaces `pesel`).
+    #[arg(
+        long = "user-identification-number",
+        value_name = "USER_IDENTIFICATION_NUMBER",
+        help_heading = "Body fields"
+    )]
+    pub body_user_identification_number: Option<::std::string::String>,
 }
 impl UsersCreateArgs {
     /// Sends the request and returns the answer.
@@ -1218,8 +1903,86 @@ impl UsersCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.user_create();
-        let request = request
-            .body(crate::api::read_body::<types::UserCreateRequest>(&self.json_body)?);
+        let body = crate::api::body::<
+            types::UserCreateRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("address", crate::api::JsonKind::String, self.body_address.as_deref()),
+                (
+                    "birthCountry",
+                    crate::api::JsonKind::String,
+                    self.body_birth_country.as_deref(),
+                ),
+                (
+                    "birthDate",
+                    crate::api::JsonKind::String,
+                    self.body_birth_date.as_deref(),
+                ),
+                (
+                    "citizenship",
+                    crate::api::JsonKind::String,
+                    self.body_citizenship.as_deref(),
+                ),
+                ("city", crate::api::JsonKind::String, self.body_city.as_deref()),
+                ("country", crate::api::JsonKind::String, self.body_country.as_deref()),
+                (
+                    "documentNumber",
+                    crate::api::JsonKind::String,
+                    self.body_document_number.as_deref(),
+                ),
+                (
+                    "documentType",
+                    crate::api::JsonKind::String,
+                    self.body_document_type.as_deref(),
+                ),
+                ("email", crate::api::JsonKind::String, self.body_email.as_deref()),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+                (
+                    "firstName",
+                    crate::api::JsonKind::String,
+                    self.body_first_name.as_deref(),
+                ),
+                (
+                    "hasAcceptedP100Tc",
+                    crate::api::JsonKind::Boolean,
+                    self.body_has_accepted_p100_tc.as_deref(),
+                ),
+                (
+                    "lastName",
+                    crate::api::JsonKind::String,
+                    self.body_last_name.as_deref(),
+                ),
+                (
+                    "nationality",
+                    crate::api::JsonKind::String,
+                    self.body_nationality.as_deref(),
+                ),
+                ("number", crate::api::JsonKind::String, self.body_number.as_deref()),
+                ("pesel", crate::api::JsonKind::String, self.body_pesel.as_deref()),
+                ("phone", crate::api::JsonKind::String, self.body_phone.as_deref()),
+                (
+                    "postCode",
+                    crate::api::JsonKind::String,
+                    self.body_post_code.as_deref(),
+                ),
+                ("street", crate::api::JsonKind::String, self.body_street.as_deref()),
+                (
+                    "userIdentificationNumber",
+                    crate::api::JsonKind::String,
+                    self.body_user_identification_number.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("user_create", &answer)
     }
@@ -1249,9 +2012,9 @@ pub struct UsersExtendArgs {
     /// The partner's id of the user.
     #[arg(long = "external-user-id")]
     pub external_user_id: ::std::string::String,
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
 }
 impl UsersExtendArgs {
     /// Sends the request and returns the answer.
@@ -1261,8 +2024,13 @@ impl UsersExtendArgs {
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.user_extend();
         let request = request.external_user_id(self.external_user_id);
-        let request = request
-            .body(crate::api::read_body::<types::UserExtendRequest>(&self.json_body)?);
+        let body = crate::api::body::<
+            types::UserExtendRequest,
+        >(self.json_body.as_deref(), &[], true)?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("user_extend", &answer)
     }
@@ -1357,9 +2125,18 @@ pub struct UsersUpdateArgs {
     /// The partner's id of the user to update.
     #[arg(long = "external-user-id")]
     pub external_user_id: ::std::string::String,
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The user's address (exact field name not seen).
+    #[arg(long = "address", value_name = "ADDRESS", help_heading = "Body fields")]
+    pub body_address: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(long = "email", value_name = "EMAIL", help_heading = "Body fields")]
+    pub body_email: Option<::std::string::String>,
+    /// Phone number with country prefix, digits only.
+    #[arg(long = "phone", value_name = "PHONE", help_heading = "Body fields")]
+    pub body_phone: Option<::std::string::String>,
 }
 impl UsersUpdateArgs {
     /// Sends the request and returns the answer.
@@ -1369,8 +2146,21 @@ impl UsersUpdateArgs {
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.user_update();
         let request = request.external_user_id(self.external_user_id);
-        let request = request
-            .body(crate::api::read_body::<types::UserUpdateRequest>(&self.json_body)?);
+        let body = crate::api::body::<
+            types::UserUpdateRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("address", crate::api::JsonKind::String, self.body_address.as_deref()),
+                ("email", crate::api::JsonKind::String, self.body_email.as_deref()),
+                ("phone", crate::api::JsonKind::String, self.body_phone.as_deref()),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("user_update", &answer)
     }
@@ -1433,9 +2223,54 @@ impl KycCommand {
 /// The flags of `p100 kyc create-verification`.
 #[derive(Debug, clap::Args)]
 pub struct KycCreateVerificationArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// More about the income source; required when `incomeSource` is `SALARY`, `OTHER`,
+    /// `MAINTAINED_BY_FAMILY`, `INVESTMENTS`, `SOCIAL_BENEFITS` or `TENANCY`.
+    #[arg(
+        long = "additional-info",
+        value_name = "ADDITIONAL_INFO",
+        help_heading = "Body fields"
+    )]
+    pub body_additional_info: Option<::std::string::String>,
+    /// Country of residence, ISO 3166-1 alpha-2.
+    #[arg(long = "country", value_name = "COUNTRY", help_heading = "Body fields")]
+    pub body_country: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(
+        long = "document-type",
+        value_name = "DOCUMENT_TYPE",
+        help_heading = "Body fields"
+    )]
+    pub body_document_type: Option<::std::string::String>,
+    /// The partner's id of the user.
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(
+        long = "income-source",
+        value_name = "INCOME_SOURCE",
+        help_heading = "Body fields"
+    )]
+    pub body_income_source: Option<::std::string::String>,
+    /// Required when `incomeSource` is `SALARY`.
+    #[arg(long = "occupation", value_name = "OCCUPATION", help_heading = "Body fields")]
+    pub body_occupation: Option<::std::string::String>,
+    /// (no description in the spec)
+    #[arg(
+        long = "open-account-reason",
+        value_name = "OPEN_ACCOUNT_REASON",
+        help_heading = "Body fields"
+    )]
+    pub body_open_account_reason: Option<::std::string::String>,
+    /// Tax residency; required when `incomeSource` is `BUSINESS_ACTIVITY`.
+    #[arg(long = "tax-id", value_name = "TAX_ID", help_heading = "Body fields")]
+    pub body_tax_id: Option<::std::string::String>,
 }
 impl KycCreateVerificationArgs {
     /// Sends the request and returns the answer.
@@ -1444,10 +2279,50 @@ impl KycCreateVerificationArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.kyc_create_verification();
-        let request = request
-            .body(
-                crate::api::read_body::<types::KycVerificationRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::KycVerificationRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                (
+                    "additionalInfo",
+                    crate::api::JsonKind::String,
+                    self.body_additional_info.as_deref(),
+                ),
+                ("country", crate::api::JsonKind::String, self.body_country.as_deref()),
+                (
+                    "documentType",
+                    crate::api::JsonKind::String,
+                    self.body_document_type.as_deref(),
+                ),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+                (
+                    "incomeSource",
+                    crate::api::JsonKind::String,
+                    self.body_income_source.as_deref(),
+                ),
+                (
+                    "occupation",
+                    crate::api::JsonKind::String,
+                    self.body_occupation.as_deref(),
+                ),
+                (
+                    "openAccountReason",
+                    crate::api::JsonKind::String,
+                    self.body_open_account_reason.as_deref(),
+                ),
+                ("taxId", crate::api::JsonKind::String, self.body_tax_id.as_deref()),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("kyc_create_verification", &answer)
     }
@@ -1475,9 +2350,9 @@ impl KycGetStatusArgs {
 /// The flags of `p100 kyc user-add-verification`.
 #[derive(Debug, clap::Args)]
 pub struct KycUserAddVerificationArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
 }
 impl KycUserAddVerificationArgs {
     /// Sends the request and returns the answer.
@@ -1486,10 +2361,13 @@ impl KycUserAddVerificationArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.user_add_verification();
-        let request = request
-            .body(
-                crate::api::read_body::<types::UserVerificationRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::UserVerificationRequest,
+        >(self.json_body.as_deref(), &[], true)?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("user_add_verification", &answer)
     }
@@ -1533,9 +2411,29 @@ impl TransfersCommand {
 /// The flags of `p100 transfers create`.
 #[derive(Debug, clap::Args)]
 pub struct TransfersCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The amount to move.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
+    /// The currency, crypto or fiat (lowercase code).
+    #[arg(long = "currency", value_name = "CURRENCY", help_heading = "Body fields")]
+    pub body_currency: Option<::std::string::String>,
+    /// The user to pay (funds move partner -> user).
+    #[arg(
+        long = "destination-external-user-id",
+        value_name = "DESTINATION_EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_destination_external_user_id: Option<::std::string::String>,
+    /// The user to collect from (funds move user -> partner).
+    #[arg(
+        long = "source-external-user-id",
+        value_name = "SOURCE_EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_source_external_user_id: Option<::std::string::String>,
 }
 impl TransfersCreateArgs {
     /// Sends the request and returns the answer.
@@ -1544,10 +2442,38 @@ impl TransfersCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.transfer_create();
-        let request = request
-            .body(
-                crate::api::read_body::<types::CreateTransferRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CreateTransferRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                (
+                    "amount",
+                    crate::api::JsonKind::DecimalString,
+                    self.body_amount.as_deref(),
+                ),
+                (
+                    "currency",
+                    crate::api::JsonKind::String,
+                    self.body_currency.as_deref(),
+                ),
+                (
+                    "destinationExternalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_destination_external_user_id.as_deref(),
+                ),
+                (
+                    "sourceExternalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_source_external_user_id.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("transfer_create", &answer)
     }
@@ -1747,9 +2673,19 @@ impl CardsCommand {
 /// The flags of `p100 cards delete`.
 #[derive(Debug, clap::Args)]
 pub struct CardsDeleteArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The card's id.
+    #[arg(long = "card-id", value_name = "CARD_ID", help_heading = "Body fields")]
+    pub body_card_id: Option<::std::string::String>,
+    /// The partner's id of the card's user.
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
 }
 impl CardsDeleteArgs {
     /// Sends the request and returns the answer.
@@ -1758,8 +2694,24 @@ impl CardsDeleteArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.card_delete();
-        let request = request
-            .body(crate::api::read_body::<types::CardDeleteRequest>(&self.json_body)?);
+        let body = crate::api::body::<
+            types::CardDeleteRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("cardId", crate::api::JsonKind::String, self.body_card_id.as_deref()),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("card_delete", &answer)
     }
@@ -1786,9 +2738,19 @@ impl CardsListArgs {
 /// The flags of `p100 cards block`.
 #[derive(Debug, clap::Args)]
 pub struct CardsBlockArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The card's id.
+    #[arg(long = "card-id", value_name = "CARD_ID", help_heading = "Body fields")]
+    pub body_card_id: Option<::std::string::String>,
+    /// The partner's id of the card's user.
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
 }
 impl CardsBlockArgs {
     /// Sends the request and returns the answer.
@@ -1797,8 +2759,24 @@ impl CardsBlockArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.card_block();
-        let request = request
-            .body(crate::api::read_body::<types::CardBlockRequest>(&self.json_body)?);
+        let body = crate::api::body::<
+            types::CardBlockRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("cardId", crate::api::JsonKind::String, self.body_card_id.as_deref()),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("card_block", &answer)
     }
@@ -1829,9 +2807,61 @@ impl CardsGetArgs {
 /// The flags of `p100 cards update-limits`.
 #[derive(Debug, clap::Args)]
 pub struct CardsUpdateLimitsArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The card's id.
+    #[arg(long = "card-id", value_name = "CARD_ID", help_heading = "Body fields")]
+    pub body_card_id: Option<::std::string::String>,
+    /// Daily limit for all transactions.
+    #[arg(
+        long = "daily-trx-all",
+        value_name = "DAILY_TRX_ALL",
+        help_heading = "Body fields"
+    )]
+    pub body_daily_trx_all: Option<::std::string::String>,
+    /// Daily limit for ATM withdrawals.
+    #[arg(
+        long = "daily-trx-atm",
+        value_name = "DAILY_TRX_ATM",
+        help_heading = "Body fields"
+    )]
+    pub body_daily_trx_atm: Option<::std::string::String>,
+    /// Daily limit for e-commerce transactions.
+    #[arg(
+        long = "daily-trx-ecom",
+        value_name = "DAILY_TRX_ECOM",
+        help_heading = "Body fields"
+    )]
+    pub body_daily_trx_ecom: Option<::std::string::String>,
+    /// The partner's id of the card's user.
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
+    /// Monthly limit for all transactions.
+    #[arg(
+        long = "monthly-trx-all",
+        value_name = "MONTHLY_TRX_ALL",
+        help_heading = "Body fields"
+    )]
+    pub body_monthly_trx_all: Option<::std::string::String>,
+    /// Monthly limit for ATM withdrawals.
+    #[arg(
+        long = "monthly-trx-atm",
+        value_name = "MONTHLY_TRX_ATM",
+        help_heading = "Body fields"
+    )]
+    pub body_monthly_trx_atm: Option<::std::string::String>,
+    /// Monthly limit for e-commerce transactions.
+    #[arg(
+        long = "monthly-trx-ecom",
+        value_name = "MONTHLY_TRX_ECOM",
+        help_heading = "Body fields"
+    )]
+    pub body_monthly_trx_ecom: Option<::std::string::String>,
 }
 impl CardsUpdateLimitsArgs {
     /// Sends the request and returns the answer.
@@ -1840,10 +2870,54 @@ impl CardsUpdateLimitsArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.card_update_limits();
-        let request = request
-            .body(
-                crate::api::read_body::<types::CardLimitsUpdateRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CardLimitsUpdateRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("cardId", crate::api::JsonKind::String, self.body_card_id.as_deref()),
+                (
+                    "dailyTrxAll",
+                    crate::api::JsonKind::Number,
+                    self.body_daily_trx_all.as_deref(),
+                ),
+                (
+                    "dailyTrxAtm",
+                    crate::api::JsonKind::Number,
+                    self.body_daily_trx_atm.as_deref(),
+                ),
+                (
+                    "dailyTrxEcom",
+                    crate::api::JsonKind::Number,
+                    self.body_daily_trx_ecom.as_deref(),
+                ),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+                (
+                    "monthlyTrxAll",
+                    crate::api::JsonKind::Number,
+                    self.body_monthly_trx_all.as_deref(),
+                ),
+                (
+                    "monthlyTrxAtm",
+                    crate::api::JsonKind::Number,
+                    self.body_monthly_trx_atm.as_deref(),
+                ),
+                (
+                    "monthlyTrxEcom",
+                    crate::api::JsonKind::Number,
+                    self.body_monthly_trx_ecom.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("card_update_limits", &answer)
     }
@@ -1874,9 +2948,22 @@ impl CardsGetLimitsArgs {
 /// The flags of `p100 cards update-pin`.
 #[derive(Debug, clap::Args)]
 pub struct CardsUpdatePinArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The card's id.
+    #[arg(long = "card-id", value_name = "CARD_ID", help_heading = "Body fields")]
+    pub body_card_id: Option<::std::string::String>,
+    /// The partner's id of the card's user.
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
+    /// The new PIN, exactly 4 digits, sent as a string.
+    #[arg(long = "pin", value_name = "PIN", help_heading = "Body fields")]
+    pub body_pin: Option<::std::string::String>,
 }
 impl CardsUpdatePinArgs {
     /// Sends the request and returns the answer.
@@ -1885,10 +2972,25 @@ impl CardsUpdatePinArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.card_update_pin();
-        let request = request
-            .body(
-                crate::api::read_body::<types::CardPinUpdateRequest>(&self.json_body)?,
-            );
+        let body = crate::api::body::<
+            types::CardPinUpdateRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("cardId", crate::api::JsonKind::String, self.body_card_id.as_deref()),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+                ("pin", crate::api::JsonKind::String, self.body_pin.as_deref()),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("card_update_pin", &answer)
     }
@@ -1896,9 +2998,19 @@ impl CardsUpdatePinArgs {
 /// The flags of `p100 cards unblock`.
 #[derive(Debug, clap::Args)]
 pub struct CardsUnblockArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The card's id.
+    #[arg(long = "card-id", value_name = "CARD_ID", help_heading = "Body fields")]
+    pub body_card_id: Option<::std::string::String>,
+    /// The partner's id of the card's user.
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
 }
 impl CardsUnblockArgs {
     /// Sends the request and returns the answer.
@@ -1907,8 +3019,24 @@ impl CardsUnblockArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.card_unblock();
-        let request = request
-            .body(crate::api::read_body::<types::CardUnblockRequest>(&self.json_body)?);
+        let body = crate::api::body::<
+            types::CardUnblockRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                ("cardId", crate::api::JsonKind::String, self.body_card_id.as_deref()),
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("card_unblock", &answer)
     }
@@ -1916,9 +3044,22 @@ impl CardsUnblockArgs {
 /// The flags of `p100 cards create`.
 #[derive(Debug, clap::Args)]
 pub struct CardsCreateArgs {
-    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself.
+    ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
-    pub json_body: ::std::string::String,
+    pub json_body: Option<::std::string::String>,
+    /// The partner's id of the user (a KYC-verified user from a supported country).
+    #[arg(
+        long = "external-user-id",
+        value_name = "EXTERNAL_USER_ID",
+        help_heading = "Body fields"
+    )]
+    pub body_external_user_id: Option<::std::string::String>,
+    /// A name for the card, 3 to 30 characters.
+    #[arg(long = "label", value_name = "LABEL", help_heading = "Body fields")]
+    pub body_label: Option<::std::string::String>,
+    /// The card's PIN, exactly 4 digits, sent as a string.
+    #[arg(long = "pin", value_name = "PIN", help_heading = "Body fields")]
+    pub body_pin: Option<::std::string::String>,
 }
 impl CardsCreateArgs {
     /// Sends the request and returns the answer.
@@ -1927,8 +3068,25 @@ impl CardsCreateArgs {
         client: &Client,
     ) -> ::core::result::Result<Answer, CommandError> {
         let request = client.card_create();
-        let request = request
-            .body(crate::api::read_body::<types::CardCreateRequest>(&self.json_body)?);
+        let body = crate::api::body::<
+            types::CardCreateRequest,
+        >(
+            self.json_body.as_deref(),
+            &[
+                (
+                    "externalUserId",
+                    crate::api::JsonKind::String,
+                    self.body_external_user_id.as_deref(),
+                ),
+                ("label", crate::api::JsonKind::String, self.body_label.as_deref()),
+                ("pin", crate::api::JsonKind::String, self.body_pin.as_deref()),
+            ],
+            true,
+        )?;
+        let request = match body {
+            ::core::option::Option::Some(body) => request.body(body),
+            ::core::option::Option::None => request,
+        };
         let answer = request.send().await.map_err(CommandError::Api)?;
         Answer::of("card_create", &answer)
     }

@@ -40,6 +40,18 @@ impl<'de> Deserialize<'de> for Members {
     }
 }
 
+/// The members of a JSON object in their order, each value as its JSON text; `None` when
+/// `json` is not an object.
+pub fn members(json: &str) -> Option<Vec<(String, String)>> {
+    serde_json::from_str::<Members>(json.trim())
+        .ok()
+        .map(|Members(m)| {
+            m.into_iter()
+                .map(|(k, v)| (k, v.get().to_string()))
+                .collect()
+        })
+}
+
 /// The leaves of `json` as `(path, text)`, in document order; strings unquoted, numbers as
 /// written.
 pub fn leaves(json: &str) -> Vec<(String, String)> {

@@ -349,3 +349,69 @@ async fn completions_for_each_shell() {
         assert!(run.stdout.contains("get-balances"), "{shell}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn body_fields_are_flags_too() {
+    let sandbox = sandbox().await;
+    let user = funded_user(&sandbox, "1.00").await;
+    // Field flags alone, and over a --json-body (the flag wins).
+    for args in [
+        vec![
+            "--destination-external-user-id",
+            user.as_str(),
+            "--amount",
+            "12.50",
+            "--currency",
+            "eur",
+        ],
+        vec![
+            "--json-body",
+            r#"{"amount":"99.00","currency":"eur"}"#,
+            "--destination-external-user-id",
+            user.as_str(),
+            "--amount",
+            "12.50",
+        ],
+    ] {
+        let mut command = vec!["transfers", "create", "-o", "json"];
+        command.extend(args);
+        let created = p100(&sandbox, &command).await.expect(0);
+        let id = members(&created.stdout)["transferId"]
+            .get()
+            .trim_matches('"')
+            .to_string();
+        let record = p100(&sandbox, &["wait", "transfer", &id, "-o", "json"])
+            .await
+            .expect(0);
+        assert_eq!(
+            members(&record.stdout)["amount"].get().trim_matches('"'),
+            "12.50"
+        );
+    }
+    assert_eq!(
+        sandbox
+            .balance(&Holder::User(user.clone()), "eur")
+            .expect("user")
+            .to_string(),
+        "26.00"
+    );
+    // A field flag that is no decimal, and a missing required field: exit 2, nothing sent.
+    let bad = p100(
+        &sandbox,
+        &[
+            "transfers",
+            "create",
+            "--amount",
+            "lots",
+            "--currency",
+            "eur",
+        ],
+    )
+    .await
+    .expect(2);
+    assert!(bad.stderr.contains("--amount"), "{}", bad.stderr);
+    let missing = p100(&sandbox, &["transfers", "create", "--currency", "eur"])
+        .await
+        .expect(2);
+    assert!(missing.stderr.contains("amount"), "{}", missing.stderr);
+}
