@@ -12,6 +12,7 @@ use types as _;
 /// Every operation of the API, by tag (the `exchange` tag's are subcommands of the
 /// `p100 exchange` flow).
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum Operations {
     /// Operations on the partner's own account.
     #[command(name = "partner", subcommand)]
@@ -62,6 +63,7 @@ impl Operations {
 }
 /// The operations of tag `partner`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum PartnerCommand {
     /// Get the partner's balances
     ///
@@ -566,6 +568,7 @@ impl PartnerCreateWalletArgs {
 }
 /// The operations of tag `exchange`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum ExchangeCommand {
     /// Create and finalize an exchange for a user
     ///
@@ -753,6 +756,7 @@ impl ExchangeGetRateArgs {
 }
 /// The operations of tag `sepa`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum SepaCommand {
     /// List a user's SEPA deposit contacts
     ///
@@ -1018,6 +1022,7 @@ impl SepaTransferGetArgs {
 }
 /// The operations of tag `crypto`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum CryptoCommand {
     /// Submit travel-rule data for a crypto deposit
     ///
@@ -1258,6 +1263,7 @@ impl CryptoWithdrawalGetNetworkFeeArgs {
 }
 /// The operations of tag `orders`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum OrdersCommand {
     /// Create and finalize an order
     ///
@@ -1433,6 +1439,7 @@ impl OrdersGetRatesArgs {
 }
 /// The operations of tag `payments`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum PaymentsCommand {
     /// Generate a hosted checkout
     ///
@@ -1553,6 +1560,7 @@ impl PaymentsLinkGetArgs {
 }
 /// The operations of tag `users`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum UsersCommand {
     /// Create a limited user without KYC (older editions)
     ///
@@ -2167,6 +2175,7 @@ impl UsersUpdateArgs {
 }
 /// The operations of tag `kyc`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum KycCommand {
     /// Create a P100-hosted KYC verification (Method B)
     ///
@@ -2374,6 +2383,7 @@ impl KycUserAddVerificationArgs {
 }
 /// The operations of tag `transfers`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum TransfersCommand {
     /// Create an internal transfer
     ///
@@ -2499,6 +2509,7 @@ impl TransfersGetArgs {
 }
 /// The operations of tag `cards`.
 #[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
 pub enum CardsCommand {
     /// Delete a card
     ///

@@ -73,7 +73,9 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: its size does not matter.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)]
 enum Command {
     #[command(flatten)]
     Operation(generated::Operations),

@@ -73,10 +73,11 @@ fn kyc_webhooks(sandbox: &Sandbox, user: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_person_approves_on_the_page_and_the_status_and_webhook_follow() {
+    let mut receiver = common::Receiver::start(0).await;
     let sandbox = manual_sandbox(
         Config::default()
             .with_kyc_outcome(KycOutcome::Manual)
-            .with_unsent_webhook_bodies(),
+            .with_default_webhook_url(format!("{}/hooks/{{kind}}", receiver.base_url)),
     )
     .await;
     let user = "kyc-page-approve";
@@ -128,6 +129,15 @@ async fn a_person_approves_on_the_page_and_the_status_and_webhook_follow() {
     let webhooks = kyc_webhooks(&sandbox, user);
     assert_eq!(webhooks.len(), before + 1);
     assert!(webhooks[before].contains("SUCCESSFUL"), "{webhooks:?}");
+    // Delivered at once (the sandbox's clock does not move in this test).
+    loop {
+        let hit = receiver.next().await;
+        if hit.path.ends_with("/kyc_verification_status")
+            && hit.body["attemptStatus"] == "SUCCESSFUL"
+        {
+            break;
+        }
+    }
     // The approval activates the fiat balance, as the provider's would.
     assert!(sandbox
         .deliveries()
