@@ -15,7 +15,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::operations::{builders, snake, spec_operations};
+use crate::operations::{builders, doc_lines, snake, spec_operations};
 
 /// Tags whose command the hand-written layer owns: `p100 exchange` is the lock-then-execute
 /// flow, and takes the tag's operations as its subcommands (`p100 exchange get-rate …`), so
@@ -195,15 +195,6 @@ fn setter_type(f: &syn::ImplItemFn) -> Option<syn::Type> {
             })
         })
     })
-}
-
-fn doc_lines(text: &str) -> Vec<TokenStream> {
-    text.lines()
-        .map(|l| {
-            let l = format!(" {l}");
-            quote!(#[doc = #l])
-        })
-        .collect()
 }
 
 /// The example payload of each webhook schema (`x-webhooks` → its body schema's `example`),

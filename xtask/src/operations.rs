@@ -254,7 +254,7 @@ fn send_answer(sig: &syn::Signature) -> Result<syn::Type> {
     first_arg(&response_value).context("not a ResponseValue<…>")
 }
 
-fn doc_lines(text: &str) -> Vec<TokenStream> {
+pub(crate) fn doc_lines(text: &str) -> Vec<TokenStream> {
     text.lines()
         .map(|l| {
             let l = format!(" {l}");

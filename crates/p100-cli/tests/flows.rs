@@ -206,18 +206,7 @@ async fn a_lost_answer_is_an_unknown_outcome_and_the_money_moves_once() {
                 .times(1),
         )
         .expect("fault");
-    let receiver = format!("cli-{}", uuid::Uuid::new_v4());
-    p100(
-        &sandbox,
-        &[
-            "users",
-            "create",
-            "--json-body",
-            &format!(r#"{{"externalUserId":"{receiver}"}}"#),
-        ],
-    )
-    .await
-    .expect(0);
+    let receiver = common::new_user(&sandbox).await;
     let lost = p100(
         &sandbox,
         &[

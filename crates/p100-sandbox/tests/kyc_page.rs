@@ -19,16 +19,7 @@ async fn user_with_verification(sandbox: &Sandbox, user: &str) -> String {
         .expect("user");
     let created = client
         .kyc_create_verification()
-        .body(
-            types::KycVerificationRequest::builder()
-                .external_user_id(user)
-                .document_type(types::KycDocumentType::IdCard)
-                .country("PL")
-                .income_source(types::KycIncomeSource::Salary)
-                .occupation(Some(types::KycOccupation::It))
-                .additional_info(Some("I am a programmer".to_string()))
-                .open_account_reason(types::KycOpenAccountReason::DailyUse),
-        )
+        .body(common::kyc_request(user))
         .send()
         .await
         .expect("verification")

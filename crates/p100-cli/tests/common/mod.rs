@@ -102,8 +102,8 @@ pub fn members(json: &str) -> HashMap<String, Box<RawValue>> {
     serde_json::from_str(json).unwrap_or_else(|e| panic!("not a JSON object ({e}):\n{json}"))
 }
 
-/// A user funded with `amount` EUR from the partner (settled).
-pub async fn funded_user(sandbox: &Sandbox, amount: &str) -> String {
+/// A new user (with an id of its own).
+pub async fn new_user(sandbox: &Sandbox) -> String {
     let user = format!("cli-{}", uuid::Uuid::new_v4());
     p100(
         sandbox,
@@ -116,6 +116,12 @@ pub async fn funded_user(sandbox: &Sandbox, amount: &str) -> String {
     )
     .await
     .expect(0);
+    user
+}
+
+/// A user funded with `amount` EUR from the partner (settled).
+pub async fn funded_user(sandbox: &Sandbox, amount: &str) -> String {
+    let user = new_user(sandbox).await;
     p100(
         sandbox,
         &[
