@@ -1,13 +1,15 @@
 //! Maintainer tasks for the P100 SDK.
 //!
-//! `cargo xtask codegen` turns `spec/p100.yaml` into the checked-in Rust sources of `p100-api` and
-//! `p100-api-httpmock` (and the spec's OpenAPI 3.1 rendering, `spec/p100.openapi-3.1.yaml`);
-//! `cargo xtask codegen --check` regenerates in memory and fails, naming the
-//! stale files, when they differ from what is checked in. Both print the change report (what the
+//! `cargo xtask codegen` turns `spec/p100.yaml` into the checked-in Rust sources of `p100-api`,
+//! `p100-api-httpmock`, `p100-ergonomic`'s operations and `p100-cli`'s commands (and the spec's
+//! OpenAPI 3.1 rendering, `spec/p100.openapi-3.1.json`); `cargo xtask codegen --check`
+//! regenerates in memory and fails, naming the stale files, when they differ from what is
+//! checked in. Both print the change report (what the
 //! spec change does to Rust users and to other languages' clients) from the API-surface
 //! snapshots (`surface`, `report`).
 
 mod catalog;
+mod cli;
 mod codegen;
 mod enums;
 mod openapi31;

@@ -88,7 +88,7 @@ fn body_amounts(doc: &Value, op: &Value, effect: &str) -> Option<(String, Vec<St
     Some((name, fields))
 }
 
-fn snake(text: &str) -> String {
+pub(crate) fn snake(text: &str) -> String {
     let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
         if c.is_uppercase() {
@@ -103,58 +103,68 @@ fn snake(text: &str) -> String {
     out
 }
 
-fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
-    let mut out = BTreeMap::new();
+/// Every operation of the spec: (path, method, operation object), in the spec's order.
+pub(crate) fn spec_operations(doc: &Value) -> Result<Vec<(&String, &'static str, &Value)>> {
+    let mut out = Vec::new();
     for (path, item) in doc
         .get("paths")
         .and_then(Value::as_object)
         .context("no paths")?
     {
         for method in METHODS {
-            let Some(op) = item.get(method) else { continue };
-            let id = op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .context("operation without operationId")?;
-            let text = |k: &str| {
-                op.get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned()
-            };
-            let mut params = BTreeMap::new();
-            for p in op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
-                let desc = p
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned();
-                let in_path = p.get("in").and_then(Value::as_str) == Some("path");
-                params.insert(snake(name), (desc, in_path));
+            if let Some(op) = item.get(method) {
+                out.push((path, method, op));
             }
-            let body = body_amounts(doc, op, &text("x-p100-effect"));
-            out.insert(
-                id.to_owned(),
-                SpecOp {
-                    method: method.to_uppercase(),
-                    path: path.clone(),
-                    summary: text("summary"),
-                    description: text("description"),
-                    effect: text("x-p100-effect"),
-                    params,
-                    waiter: waiter_of(doc, op),
-                    body,
-                },
-            );
         }
+    }
+    Ok(out)
+}
+
+fn spec_ops(doc: &Value) -> Result<BTreeMap<String, SpecOp>> {
+    let mut out = BTreeMap::new();
+    for (path, method, op) in spec_operations(doc)? {
+        let id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .context("operation without operationId")?;
+        let text = |k: &str| {
+            op.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        let mut params = BTreeMap::new();
+        for p in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+            let desc = p
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            let in_path = p.get("in").and_then(Value::as_str) == Some("path");
+            params.insert(snake(name), (desc, in_path));
+        }
+        let body = body_amounts(doc, op, &text("x-p100-effect"));
+        out.insert(
+            id.to_owned(),
+            SpecOp {
+                method: method.to_uppercase(),
+                path: path.clone(),
+                summary: text("summary"),
+                description: text("description"),
+                effect: text("x-p100-effect"),
+                params,
+                waiter: waiter_of(doc, op),
+                body,
+            },
+        );
     }
     Ok(out)
 }
@@ -165,7 +175,9 @@ fn method_name(builder: &str) -> String {
 }
 
 /// The builders of the raw client: name → (setter methods, the answer type of `send`).
-fn builders(client: &syn::File) -> Result<Vec<(syn::Ident, Vec<syn::ImplItemFn>, syn::Type)>> {
+pub(crate) fn builders(
+    client: &syn::File,
+) -> Result<Vec<(syn::Ident, Vec<syn::ImplItemFn>, syn::Type)>> {
     let module = client
         .items
         .iter()
@@ -242,7 +254,7 @@ fn send_answer(sig: &syn::Signature) -> Result<syn::Type> {
     first_arg(&response_value).context("not a ResponseValue<…>")
 }
 
-fn doc_lines(text: &str) -> Vec<TokenStream> {
+pub(crate) fn doc_lines(text: &str) -> Vec<TokenStream> {
     text.lines()
         .map(|l| {
             let l = format!(" {l}");

@@ -10,6 +10,7 @@
 //! | POST | `/__sandbox/webhooks/{kind}` | emit a webhook of any kind (body: the JSON to send) |
 //! | POST | `/__sandbox/crypto-deposits` | `{"externalUserId", "currency", "amount", "travelRule"}` |
 //! | POST | `/__sandbox/sepa-deposits` | `{"externalUserId"?, "amount", "senderIban", "senderName"}` |
+//! | POST | `/__sandbox/kyc/{user}/{verification}` | the hosted KYC page's form (`decision=approve` or `reject`): decides the attempt now, answers the page |
 
 use std::time::Duration;
 
@@ -40,6 +41,7 @@ pub(crate) fn router(app: App) -> Router {
         .route("/__sandbox/webhooks/{kind}", post(emit_webhook))
         .route("/__sandbox/crypto-deposits", post(crypto_deposit))
         .route("/__sandbox/sepa-deposits", post(sepa_deposit))
+        .route("/__sandbox/kyc/{user}/{verification}", post(decide_kyc))
         .with_state(app)
 }
 
@@ -185,4 +187,37 @@ async fn sepa_deposit(
         StatusCode::CREATED,
         &serde_json::json!({ "sepaDepositId": id.to_string() }),
     ))
+}
+
+/// The hosted KYC page's form post: `decision=approve` or `decision=reject`
+/// (`application/x-www-form-urlencoded`, as a browser sends it); answers the page again, now
+/// showing the decision.
+async fn decide_kyc(
+    State(app): State<App>,
+    Path((user, verification)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let form = String::from_utf8_lossy(&body);
+    let decision = form
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == "decision")
+        .map(|(_, value)| value);
+    let approve = match decision {
+        Some("approve") => true,
+        Some("reject") => false,
+        _ => {
+            return Err(ApiError::validation(
+                "decision must be `approve` or `reject`",
+            ))
+        }
+    };
+    let now = app.now();
+    let status = app.lock().decide_kyc(&user, &verification, approve, now)?;
+    // The webhooks go out now, not at the scheduler's next wake.
+    app.kick();
+    Ok(
+        axum::response::Html(crate::api::verification_page(&user, &verification, &status))
+            .into_response(),
+    )
 }

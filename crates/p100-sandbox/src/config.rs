@@ -140,6 +140,9 @@ pub enum KycOutcome {
     Approve,
     /// The attempt is `REJECTED_BY_PROVIDER` (`NO_FACE_FOUND`).
     Reject,
+    /// A person decides, on the hosted verification page (`kyc_redirect_to_verification`): the
+    /// attempt stays in `VERIFICATION` until they approve or reject it there.
+    Manual,
 }
 
 /// A configuration that cannot be used.

@@ -4,6 +4,7 @@
 
 mod admin;
 mod api;
+pub mod cli;
 mod clock;
 pub mod config;
 mod error;

@@ -174,16 +174,7 @@ async fn kyc_and_balance_webhooks_follow_the_onboarding() {
     create_user(&client, "kim").await;
     let verification = client
         .kyc_create_verification()
-        .body(
-            types::KycVerificationRequest::builder()
-                .external_user_id("kim")
-                .document_type(types::KycDocumentType::IdCard)
-                .country("PL")
-                .income_source(types::KycIncomeSource::Salary)
-                .occupation(Some(types::KycOccupation::It))
-                .additional_info(Some("I am a programmer".to_string()))
-                .open_account_reason(types::KycOpenAccountReason::DailyUse),
-        )
+        .body(common::kyc_request("kim"))
         .send()
         .await
         .expect("verification")

@@ -33,6 +33,7 @@ use crate::server::{ConnKill, Shared};
 /// One operation of the spec: `p100_api::catalog` has them all (method, path, effect), so the
 /// routes below are keyed by operation id and no path is written here.
 pub(crate) use p100_api::catalog::{OperationSpec as Operation, OPERATIONS};
+pub(crate) use users::verification_page;
 
 /// The operation a matched route and method serve.
 fn operation_for(method: &Method, path: &str) -> Option<&'static Operation> {

@@ -320,18 +320,82 @@ async fn redirect_page(
     State(app): State<App>,
     Path((user, verification)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    if !app.lock().verification_exists(&user, &verification)? {
-        return Err(ApiError::not_found("verification", &verification));
-    }
-    let page = format!(
-        "<!doctype html><html><head><title>P100 sandbox: KYC verification</title></head><body>\
-         <h1>P100 sandbox</h1><p>Hosted KYC capture for user <code>{}</code>, verification \
-         <code>{}</code>. The sandbox decides the verification by itself after its settle delay; \
-         follow it with Get KYC Status or the KYC Verification Status webhook.</p></body></html>",
-        escape(&user),
-        escape(&verification)
+    let status = {
+        let state = app.lock();
+        if !state.verification_exists(&user, &verification)? {
+            return Err(ApiError::not_found("verification", &verification));
+        }
+        state.kyc_status(&user)?
+    };
+    Ok(Html(verification_page(&user, &verification, &status)).into_response())
+}
+
+/// The hosted verification page: the user's KYC status and, while the attempt is open, a form
+/// to approve or reject it (posted to the admin route `/__sandbox/kyc/{user}/{verification}`).
+/// Small and self-contained: no script, no external assets.
+pub(crate) fn verification_page(
+    user: &str,
+    verification: &str,
+    status: &types::KycStatus,
+) -> String {
+    let text = |s: Option<&str>| escape(s.unwrap_or("-"));
+    let verification_status = status
+        .verification_status
+        .as_ref()
+        .map(|s| s.as_str().to_owned());
+    let attempt_status = status
+        .attempt_status
+        .as_ref()
+        .map(|s| s.as_str().to_owned());
+    let open = matches!(
+        status.attempt_status,
+        Some(types::KycAttemptStatus::Pending | types::KycAttemptStatus::Verification)
     );
-    Ok(Html(page).into_response())
+    let action = format!(
+        "/__sandbox/kyc/{}/{}",
+        percent_encode(user),
+        percent_encode(verification)
+    );
+    let form = if open {
+        format!(
+            "<form method=\"post\" action=\"{}\"><p>Decide this verification as the KYC \
+             provider would:</p><button type=\"submit\" name=\"decision\" value=\"approve\" \
+             id=\"approve\">Approve</button> <button type=\"submit\" name=\"decision\" \
+             value=\"reject\" id=\"reject\">Reject</button></form>",
+            escape(&action)
+        )
+    } else {
+        "<p id=\"decided\">This verification is decided.</p>".to_string()
+    };
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>P100 sandbox: KYC \
+         verification</title><style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}\
+         button{{font-size:1.2em;margin-right:1em}}</style></head><body><h1>P100 sandbox</h1>\
+         <p>Hosted KYC capture for user <code>{}</code>, verification <code>{}</code>.</p>\
+         <p>Verification status: <strong id=\"verification-status\">{}</strong>; attempt: \
+         <strong id=\"attempt-status\">{}</strong>; rejection reason: \
+         <span id=\"rejection-reason\">{}</span>.</p>{}<p>Follow it with Get KYC Status or \
+         the KYC Verification Status webhook.</p></body></html>",
+        escape(user),
+        escape(verification),
+        text(verification_status.as_deref()),
+        text(attempt_status.as_deref()),
+        text(status.rejection_reason.as_deref()),
+        form
+    )
+}
+
+/// Percent-encodes a path segment (everything but unreserved characters).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn escape(text: &str) -> String {

@@ -106,6 +106,57 @@ impl State {
 
     pub(super) fn kyc_step(&mut self, id: &str, at: VTime) {
         let outcome = self.kyc_outcome;
+        let Some(kyc) = self.users.get_mut(id).and_then(|u| u.kyc.as_mut()) else {
+            return;
+        };
+        match kyc.attempt {
+            types::KycAttemptStatus::Pending => {
+                kyc.attempt = types::KycAttemptStatus::Verification;
+                self.kyc_webhook(id, at);
+                self.settle_later(at, Event::KycStep(id.to_string()));
+            }
+            types::KycAttemptStatus::Verification => match outcome {
+                KycOutcome::Approve => self.decide(id, true, at),
+                KycOutcome::Reject => self.decide(id, false, at),
+                // A person decides on the hosted page (`decide_kyc`).
+                KycOutcome::Manual => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// The hosted verification page's decision: approve or reject the user's open attempt now,
+    /// with the webhooks the provider's decision sends. A decided attempt stays as it is (a
+    /// second click changes nothing and sends nothing).
+    pub(crate) fn decide_kyc(
+        &mut self,
+        id: &str,
+        verification_id: &str,
+        approve: bool,
+        now: VTime,
+    ) -> Result<types::KycStatus, ApiError> {
+        if !self.verification_exists(id, verification_id)? {
+            return Err(ApiError::not_found("verification", verification_id));
+        }
+        let open = self
+            .users
+            .get(id)
+            .and_then(|u| u.kyc.as_ref())
+            .is_some_and(|k| {
+                matches!(
+                    k.attempt,
+                    types::KycAttemptStatus::Pending | types::KycAttemptStatus::Verification
+                )
+            });
+        if open {
+            self.decide(id, approve, now);
+        }
+        self.kyc_status(id)
+    }
+
+    /// Decides the user's attempt and sends the KYC webhook (and, for a first approval, the
+    /// balance generation webhook).
+    fn decide(&mut self, id: &str, approve: bool, at: VTime) {
         let seed = self.seed;
         let Some(user) = self.users.get_mut(id) else {
             return;
@@ -114,28 +165,20 @@ impl State {
             return;
         };
         let mut activated = false;
-        match kyc.attempt {
-            types::KycAttemptStatus::Pending => kyc.attempt = types::KycAttemptStatus::Verification,
-            types::KycAttemptStatus::Verification => match outcome {
-                KycOutcome::Approve => {
-                    kyc.attempt = types::KycAttemptStatus::Successful;
-                    kyc.verification = types::KycVerificationStatus::Verified;
-                    kyc.rejection = None;
-                    if user.fiat_status != types::BalanceStatus::Active || user.iban.is_none() {
-                        user.fiat_status = types::BalanceStatus::Active;
-                        user.iban = Some(iban(seed, key_of(id) ^ 0xac71));
-                        activated = true;
-                    }
-                }
-                KycOutcome::Reject => {
-                    kyc.attempt = types::KycAttemptStatus::RejectedByProvider;
-                    kyc.verification = types::KycVerificationStatus::NotVerified;
-                    kyc.rejection = Some("NO_FACE_FOUND".to_string());
-                }
-            },
-            _ => return,
+        if approve {
+            kyc.attempt = types::KycAttemptStatus::Successful;
+            kyc.verification = types::KycVerificationStatus::Verified;
+            kyc.rejection = None;
+            if user.fiat_status != types::BalanceStatus::Active || user.iban.is_none() {
+                user.fiat_status = types::BalanceStatus::Active;
+                user.iban = Some(iban(seed, key_of(id) ^ 0xac71));
+                activated = true;
+            }
+        } else {
+            kyc.attempt = types::KycAttemptStatus::RejectedByProvider;
+            kyc.verification = types::KycVerificationStatus::NotVerified;
+            kyc.rejection = Some("NO_FACE_FOUND".to_string());
         }
-        let next = kyc.attempt == types::KycAttemptStatus::Verification;
         self.kyc_webhook(id, at);
         if activated {
             let body = types::UserBalanceGenerationWebhook {
@@ -143,9 +186,6 @@ impl State {
                 status: types::BalanceStatus::Active,
             };
             self.emit_json(kind::USER_BALANCE_GENERATION, &body, at);
-        }
-        if next {
-            self.settle_later(at, Event::KycStep(id.to_string()));
         }
     }
 

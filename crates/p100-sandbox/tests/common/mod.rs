@@ -274,3 +274,15 @@ impl Receiver {
         self.hits.try_recv().ok()
     }
 }
+
+/// A valid Method B KYC request for `user` (salary income, so occupation and additional info).
+pub fn kyc_request(user: &str) -> types::builder::KycVerificationRequest {
+    types::KycVerificationRequest::builder()
+        .external_user_id(user)
+        .document_type(types::KycDocumentType::IdCard)
+        .country("PL")
+        .income_source(types::KycIncomeSource::Salary)
+        .occupation(Some(types::KycOccupation::It))
+        .additional_info(Some("I am a programmer".to_string()))
+        .open_account_reason(types::KycOpenAccountReason::DailyUse)
+}
