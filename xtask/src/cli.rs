@@ -51,13 +51,20 @@ fn json_kind(doc: &Value, property: &Value) -> Option<&'static str> {
         .and_then(Value::as_str);
     if let Some(reference) = reference {
         let name = reference.strip_prefix("#/components/schemas/")?;
-        if name == "DecimalNumber" {
-            return Some("Number");
-        }
-        if name == "DecimalString" {
-            return Some("DecimalString");
-        }
         let schema = doc.pointer(&format!("/components/schemas/{name}"))?;
+        // A money schema (`x-p100-decimal`) is written in its first JSON form: a plain one, or
+        // the first member of a union of both (`DecimalStringOrNumber` is sent as a string).
+        if schema.get("x-p100-decimal").and_then(Value::as_bool) == Some(true) {
+            let form = schema
+                .get("type")
+                .or_else(|| schema.pointer("/anyOf/0/type"))
+                .and_then(Value::as_str)?;
+            return match form {
+                "string" => Some("DecimalString"),
+                "number" => Some("Number"),
+                _ => None,
+            };
+        }
         return json_kind(doc, schema);
     }
     match property.get("type").and_then(Value::as_str)? {
@@ -506,10 +513,13 @@ mod tests {
     #[test]
     fn body_fields_get_the_json_kind_of_their_schema() {
         let doc = serde_json::json!({"components": {"schemas": {
-            "DecimalNumber": {}, "DecimalString": {},
+            "DecimalNumber": {"type": "number", "x-p100-decimal": true},
+            "DecimalString": {"type": "string", "x-p100-decimal": true},
+            "StringOrNumber": {"anyOf": [{"type": "string"}, {"type": "number"}], "x-p100-decimal": true},
             "Status": {"type": "string", "x-extensible-enum": ["A"]},
             "Body": {"properties": {
                 "amount": {"$ref": "#/components/schemas/DecimalNumber"},
+                "price": {"$ref": "#/components/schemas/StringOrNumber"},
                 "fee": {"allOf": [{"$ref": "#/components/schemas/DecimalString"}]},
                 "status": {"$ref": "#/components/schemas/Status"},
                 "note": {"type": "string"},
@@ -532,6 +542,7 @@ mod tests {
             ("fee", "DecimalString"),
             ("flag", "Boolean"),
             ("note", "String"),
+            ("price", "DecimalString"),
             ("status", "String"),
         ]
         .iter()

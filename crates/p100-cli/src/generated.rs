@@ -865,6 +865,9 @@ pub struct SepaTransferCreateArgs {
     ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
     pub json_body: Option<::std::string::String>,
+    /// The amount to send.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
     /// Company name of a `LEGAL` receiver.
     #[arg(
         long = "company-name",
@@ -937,6 +940,11 @@ impl SepaTransferCreateArgs {
         >(
             self.json_body.as_deref(),
             &[
+                (
+                    "amount",
+                    crate::api::JsonKind::DecimalString,
+                    self.body_amount.as_deref(),
+                ),
                 (
                     "companyName",
                     crate::api::JsonKind::String,
@@ -2416,6 +2424,9 @@ pub struct TransfersCreateArgs {
     ///The request body as JSON (a `types` schema of the spec): a file, `-` for stdin, or the JSON itself. The body field flags set (or override) single fields.
     #[arg(long = "json-body", value_name = "FILE|-|JSON")]
     pub json_body: Option<::std::string::String>,
+    /// The amount to move.
+    #[arg(long = "amount", value_name = "AMOUNT", help_heading = "Body fields")]
+    pub body_amount: Option<::std::string::String>,
     /// The currency, crypto or fiat (lowercase code).
     #[arg(long = "currency", value_name = "CURRENCY", help_heading = "Body fields")]
     pub body_currency: Option<::std::string::String>,
@@ -2446,6 +2457,11 @@ impl TransfersCreateArgs {
         >(
             self.json_body.as_deref(),
             &[
+                (
+                    "amount",
+                    crate::api::JsonKind::DecimalString,
+                    self.body_amount.as_deref(),
+                ),
                 (
                     "currency",
                     crate::api::JsonKind::String,
