@@ -105,7 +105,11 @@ fn unknown_movement(error: &Error, movement: &UnknownMovement) -> String {
     if let Some(id) = &movement.id {
         lines.push(format!("  id:      {id}"));
     }
-    if let Some(request) = &movement.request {
+    // The body exactly as sent (a JSON-number amount keeps every digit); the JSON value only
+    // for a movement the SDK did not send itself.
+    if let Some(body) = movement.sent_body() {
+        lines.push(format!("  request: {}", String::from_utf8_lossy(body)));
+    } else if let Some(request) = &movement.request {
         lines.push(format!("  request: {request}"));
     }
     if let Some(at) = movement.sent_at {
@@ -398,7 +402,7 @@ fn lock_failed(error: &LockError) -> Outcome {
                  reconcile: {}\n  lock:    {}\n  request: {}",
                 unknown.reconcile,
                 unknown.lock_id,
-                unknown.request.to_json()
+                unknown.request.to_json_string()
             ),
         ),
         LockError::QuoteRefused { .. } => Outcome::new(

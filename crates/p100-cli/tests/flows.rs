@@ -262,13 +262,20 @@ async fn a_lost_answer_is_an_unknown_outcome_and_the_money_moves_once() {
     let lost = p100(
         &sandbox,
         &[
-            "exchange", "--user", &user, "--amount", "2.75", "--from", "eur", "--to", "btc",
+            "exchange", "--user", &user, "--amount", "2.750", "--from", "eur", "--to", "btc",
             "--wait",
         ],
     )
     .await
     .expect(3);
     assert!(lost.stderr.contains("NOT sent again"), "{}", lost.stderr);
+    // The request to reconcile as it was sent: the amount is a JSON number, printed with its
+    // digits (through f64 it would read 2.75).
+    assert!(
+        lost.stderr.contains(r#""amount":2.750"#),
+        "the request to reconcile: {}",
+        lost.stderr
+    );
     assert!(lost.stderr.contains("exchange_create"), "{}", lost.stderr);
     eventually("the exchange debits once", || {
         eur(&sandbox, &user) == "47.25"

@@ -20,6 +20,7 @@ use p100_api::catalog::{self, IdSource};
 use p100_api::ClientInfo;
 use reqwest::Method;
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::SentRequest;
@@ -43,6 +44,9 @@ pub struct UnknownMovement {
     pub id: Option<String>,
     /// The body of a 2xx answer the SDK could not read as documented.
     pub answer: Option<Bytes>,
+    /// The request body exactly as sent (`request` reads its numbers through `f64`): where
+    /// reconciliation reads the amount.
+    sent_body: Option<Bytes>,
 }
 
 impl UnknownMovement {
@@ -51,9 +55,9 @@ impl UnknownMovement {
         sent: Option<SentRequest>,
         answer: Option<&[u8]>,
     ) -> Self {
-        let request = sent
+        let sent_body = sent.as_ref().and_then(|s| s.body.clone());
+        let request = sent_body
             .as_ref()
-            .and_then(|s| s.body.as_ref())
             .and_then(|b| serde_json::from_slice(b).ok());
         let id = answer.and_then(|bytes| id_in_answer(operation, bytes));
         UnknownMovement {
@@ -62,6 +66,7 @@ impl UnknownMovement {
             sent_at: sent.map(|s| s.at),
             id,
             answer: answer.map(Bytes::copy_from_slice),
+            sent_body,
         }
     }
 
@@ -73,7 +78,14 @@ impl UnknownMovement {
             sent_at: Some(sent_at),
             id: None,
             answer: None,
+            sent_body: None,
         }
+    }
+
+    /// The request body exactly as sent, when the SDK sent it (`request` is the same body as a
+    /// `serde_json::Value`, whose numbers go through `f64`): what to show or store.
+    pub fn sent_body(&self) -> Option<&[u8]> {
+        self.sent_body.as_deref()
     }
 
     /// The same movement with its id (from an answer the caller did read).
@@ -197,7 +209,12 @@ impl Client {
                 reason: "neither the movement's id nor its request and time are known".into(),
             });
         };
-        let Some(amount) = request.get("amount").and_then(decimal_of) else {
+        let amount = match &movement.sent_body {
+            Some(body) => exact_amount_in(body),
+            // Described by hand: the caller's JSON value is all there is.
+            None => request.get("amount").and_then(decimal_of),
+        };
+        let Some(amount) = amount else {
             return Ok(Reconciliation::CannotTell {
                 reason: "the request has no amount to look for".into(),
             });
@@ -216,7 +233,7 @@ impl Client {
         let mut read = Vec::new();
         for (operation, user) in histories {
             let history = self
-                .get_json(
+                .get_bytes(
                     operation,
                     operation_template(operation),
                     user.as_deref(),
@@ -233,16 +250,20 @@ impl Client {
                 });
             };
             let found = items.iter().find(|item| {
-                item.get("amount").and_then(decimal_of) == Some(amount)
-                    && item
-                        .get("createdAt")
-                        .and_then(Value::as_str)
+                let Ok(entry) = serde_json::from_str::<HistoryEntry<'_>>(item.get()) else {
+                    return false;
+                };
+                entry.amount.and_then(exact_amount) == Some(amount)
+                    && entry
+                        .created_at
+                        .as_deref()
                         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                         .is_some_and(|t| SystemTime::from(t) >= earliest)
             });
             if let Some(item) = found {
+                let record = serde_json::from_str(item.get()).unwrap_or(Value::Null);
                 return Ok(Reconciliation::Found {
-                    record: item.clone(),
+                    record,
                     basis: Basis::History { operations: read },
                 });
             }
@@ -259,6 +280,49 @@ impl Client {
         parameter: Option<&str>,
         query: &[(&str, &str)],
     ) -> Result<Value, Error> {
+        let answer = self
+            .get_answer(operation, template, parameter, query)
+            .await?;
+        serde_json::from_slice(&answer.bytes).map_err(|e| {
+            Error::decode(
+                Some(answer.status),
+                answer.bytes.clone(),
+                "the answer is not JSON",
+                Some(e),
+                answer.record,
+            )
+        })
+    }
+
+    /// The answer's body as JSON text, checked to be JSON (numbers left as written).
+    async fn get_bytes(
+        &self,
+        operation: &'static str,
+        template: &str,
+        parameter: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> Result<Box<RawValue>, Error> {
+        let answer = self
+            .get_answer(operation, template, parameter, query)
+            .await?;
+        serde_json::from_slice(&answer.bytes).map_err(|e| {
+            Error::decode(
+                Some(answer.status),
+                answer.bytes.clone(),
+                "the answer is not JSON",
+                Some(e),
+                answer.record,
+            )
+        })
+    }
+
+    async fn get_answer(
+        &self,
+        operation: &'static str,
+        template: &str,
+        parameter: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> Result<crate::client::RawAnswer, Error> {
         let url = crate::client::operation_url(self.raw(), template, parameter, query)?;
         let request = self
             .raw()
@@ -271,16 +335,7 @@ impl Client {
             )
             .build()
             .map_err(|e| Error::invalid_request(format!("reconcile: {e}")))?;
-        let answer = crate::client::send_through_executor(self.raw(), request, operation).await?;
-        serde_json::from_slice(&answer.bytes).map_err(|e| {
-            Error::decode(
-                Some(answer.status),
-                answer.bytes.clone(),
-                "the answer is not JSON",
-                Some(e),
-                answer.record,
-            )
-        })
+        crate::client::send_through_executor(self.raw(), request, operation).await
     }
 }
 
@@ -307,16 +362,59 @@ fn users_named(request: &Value) -> Vec<String> {
     users
 }
 
-/// The list of transactions of a history: its first array of objects.
-fn transactions(history: &Value) -> Option<&Vec<Value>> {
-    match history {
-        Value::Array(items) => Some(items),
-        Value::Object(fields) => fields
-            .values()
-            .filter_map(Value::as_array)
-            .find(|items| items.iter().all(Value::is_object)),
-        _ => None,
+/// The list of transactions of a history: the history itself when it is an array, else its
+/// first field (in key order) that is an array of objects. Kept as JSON text, so that amounts are
+/// compared as written.
+fn transactions(history: &RawValue) -> Option<Vec<Box<RawValue>>> {
+    let is_object = |item: &RawValue| item.get().trim_start().starts_with('{');
+    let text = history.get().trim_start();
+    if text.starts_with('[') {
+        return serde_json::from_str(text).ok();
     }
+    let fields: std::collections::BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(text).ok()?;
+    fields.into_values().find_map(|field| {
+        serde_json::from_str::<Vec<Box<RawValue>>>(field.get())
+            .ok()
+            .filter(|items| items.iter().all(|item| is_object(item)))
+    })
+}
+
+/// The fields of a history entry reconciliation compares.
+#[derive(serde::Deserialize)]
+struct HistoryEntry<'a> {
+    #[serde(borrow)]
+    amount: Option<&'a RawValue>,
+    #[serde(rename = "createdAt")]
+    created_at: Option<String>,
+}
+
+/// The amount field of a JSON body, exactly as written.
+fn exact_amount_in(body: &[u8]) -> Option<Decimal> {
+    #[derive(serde::Deserialize)]
+    struct Body<'a> {
+        #[serde(borrow)]
+        amount: Option<&'a RawValue>,
+    }
+    serde_json::from_slice::<Body<'_>>(body)
+        .ok()?
+        .amount
+        .and_then(exact_amount)
+}
+
+/// A JSON number or string as an exact decimal (`serde_json::Value` would read a number through
+/// `f64`: `0.123456789012345678` and `987654321098765.43` would not compare equal to themselves
+/// written as strings, and reconciliation would say "not found" for a movement that happened).
+fn exact_amount(raw: &RawValue) -> Option<Decimal> {
+    let text = raw.get().trim();
+    let digits: std::borrow::Cow<'_, str> = if text.starts_with('"') {
+        serde_json::from_str::<String>(text).ok()?.into()
+    } else {
+        text.into()
+    };
+    Decimal::from_str_exact(&digits)
+        .or_else(|_| Decimal::from_scientific(&digits))
+        .ok()
 }
 
 fn decimal_of(value: &Value) -> Option<Decimal> {

@@ -198,3 +198,42 @@ async fn dropped_answers_reconcile_to_what_happened_and_a_resend_on_not_found_mo
         }
     ));
 }
+
+#[tokio::test]
+async fn reconciliation_compares_amounts_exactly_not_through_f64() {
+    // A crypto withdrawal's amount is a JSON number: 18 decimals, more than an f64 keeps. The
+    // answer is lost (a 503), then the partner's history lists two withdrawals a second apart:
+    // one of 0.12345678901234568 (what the amount becomes through f64) and the real one.
+    let now = chrono::Utc::now().to_rfc3339();
+    let history = format!(
+        r#"{{"transactions":[
+            {{"id":"other","amount":"0.12345678901234568","currency":"eth","createdAt":"{now}"}},
+            {{"id":"mine","amount":0.123456789012345678,"currency":"eth","createdAt":"{now}"}}
+        ]}}"#
+    );
+    let server =
+        ScriptServer::start(vec![Reply::text(503, "busy"), Reply::json(200, &history)]).await;
+    let client = test_client(&server.url(), RetryPolicy::none());
+    let request: p100_ergonomic::types::PartnerCreateCryptoWithdrawalRequest =
+        serde_json::from_str(
+            r#"{"amount":0.123456789012345678,"currency":"eth","network":"ethereum",
+                "walletAddress":"0x2e90ca5bbe46d5ae23f2df90457d020391b92673"}"#,
+        )
+        .expect("request");
+    let error = client
+        .partner_create_crypto_withdrawal()
+        .body(request)
+        .send()
+        .await
+        .expect_err("503");
+    let movement = error.unknown_movement().expect("unknown").clone();
+    let sent = String::from_utf8(server.requests()[0].body.clone()).expect("UTF-8");
+    assert!(
+        sent.contains(r#""amount":0.123456789012345678"#),
+        "sent as written: {sent}"
+    );
+    match client.reconcile(&movement).await.expect("reconcile") {
+        Reconciliation::Found { record, .. } => assert_eq!(record["id"], "mine", "{record}"),
+        other => panic!("expected the real withdrawal, got {other:?}"),
+    }
+}

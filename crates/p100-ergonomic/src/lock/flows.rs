@@ -50,7 +50,19 @@ impl ExecuteRequest {
         }
     }
 
-    /// The JSON body that was sent.
+    /// The JSON body that was sent, exactly as sent (amounts with every digit).
+    pub fn to_json_string(&self) -> String {
+        let json = match self {
+            ExecuteRequest::Exchange(request) => serde_json::to_string(request),
+            ExecuteRequest::PartnerExchange(request) => serde_json::to_string(request),
+            ExecuteRequest::Order(request) => serde_json::to_string(request),
+        };
+        json.unwrap_or_default()
+    }
+
+    /// The JSON body that was sent, as a `serde_json::Value`: its numbers go through `f64`, so a
+    /// JSON-number amount with more than about 15 significant digits is rounded; use
+    /// [`ExecuteRequest::to_json_string`] to show or store it.
     pub fn to_json(&self) -> serde_json::Value {
         let json = match self {
             ExecuteRequest::Exchange(request) => serde_json::to_value(request),
