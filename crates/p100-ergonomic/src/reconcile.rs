@@ -232,8 +232,8 @@ impl Client {
         let earliest = sent_at.checked_sub(CLOCK_TOLERANCE).unwrap_or(sent_at);
         let mut read = Vec::new();
         for (operation, user) in histories {
-            let history = self
-                .get_bytes(
+            let history: Box<RawValue> = self
+                .get_json(
                     operation,
                     operation_template(operation),
                     user.as_deref(),
@@ -273,35 +273,15 @@ impl Client {
         })
     }
 
-    async fn get_json(
+    /// A GET of `operation` through the client's executor, its answer read as `T` (a
+    /// `serde_json::Value`, or a `RawValue` where the numbers must stay as written).
+    async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         operation: &'static str,
         template: &str,
         parameter: Option<&str>,
         query: &[(&str, &str)],
-    ) -> Result<Value, Error> {
-        let answer = self
-            .get_answer(operation, template, parameter, query)
-            .await?;
-        serde_json::from_slice(&answer.bytes).map_err(|e| {
-            Error::decode(
-                Some(answer.status),
-                answer.bytes.clone(),
-                "the answer is not JSON",
-                Some(e),
-                answer.record,
-            )
-        })
-    }
-
-    /// The answer's body as JSON text, checked to be JSON (numbers left as written).
-    async fn get_bytes(
-        &self,
-        operation: &'static str,
-        template: &str,
-        parameter: Option<&str>,
-        query: &[(&str, &str)],
-    ) -> Result<Box<RawValue>, Error> {
+    ) -> Result<T, Error> {
         let answer = self
             .get_answer(operation, template, parameter, query)
             .await?;
