@@ -506,7 +506,7 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         let send_response = if moves_money {
             quote!(client.send_money(#op_id, inner.send()).await)
         } else {
-            quote!(client.send_raw(#effect, inner.send()).await)
+            quote!(client.send_raw(::core::option::Option::Some(#effect), inner.send()).await)
         };
         let doc = format!("The request of [`Client::{id}`] ({summary}).");
         let check_doc = if checked.is_some() {

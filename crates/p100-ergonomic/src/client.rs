@@ -258,12 +258,8 @@ impl Client {
     where
         F: Future<Output = Result<ResponseValue<T>, RawError>>,
     {
-        // Combinators rather than an `async` block, which would hold `request` twice.
-        error::run_recorded(effect, request).map(|(result, record)| {
-            result
-                .map(ResponseValue::into_inner)
-                .map_err(|raw| Error::from_raw(raw, record))
-        })
+        self.send_raw(effect, request)
+            .map(|result| result.map(ResponseValue::into_inner))
     }
 
     /// Awaits a raw request (the generated operation methods of [`crate::operations`] that do
@@ -271,13 +267,14 @@ impl Client {
     #[inline]
     pub(crate) fn send_raw<T, F>(
         &self,
-        effect: p100_api::catalog::Effect,
+        effect: Option<p100_api::catalog::Effect>,
         request: F,
     ) -> impl Future<Output = Result<ResponseValue<T>, Error>>
     where
         F: Future<Output = Result<ResponseValue<T>, RawError>>,
     {
-        error::run_recorded(Some(effect), request)
+        // Combinators rather than an `async` block, which would hold `request` twice.
+        error::run_recorded(effect, request)
             .map(|(result, record)| result.map_err(|raw| Error::from_raw(raw, record)))
     }
 
@@ -857,12 +854,12 @@ impl Execute for Transport {
         Box::pin(async move {
             let operation = info.operation_id;
             self.prepare(&mut request);
-            let (effect, keep_sent) = error::scope_info();
-            let repeatable = match effect {
+            let repeatable = match error::declared_effect() {
                 Some(effect) => effect.is_safe_to_repeat(),
                 None => retry::is_safe_to_repeat(request.method(), operation),
             };
-            if !repeatable && keep_sent {
+            // Copied only when the caller's scope keeps it (a money movement's).
+            if !repeatable {
                 error::record_sent(|| error::SentRequest {
                     body: request
                         .body()

@@ -746,10 +746,9 @@ impl CallSlot {
     }
 }
 
-/// In the executor: the effect the caller declared (if any), and whether it keeps what was sent.
-pub(crate) fn scope_info() -> (Option<Effect>, bool) {
-    CALL.try_with(|slot| (slot.effect, slot.sent.is_some()))
-        .unwrap_or((None, false))
+/// In the executor: the effect the caller declared, if any.
+pub(crate) fn declared_effect() -> Option<Effect> {
+    CALL.try_with(|slot| slot.effect).ok().flatten()
 }
 
 /// Stores the record of the call in progress, if a [`run_recorded`] scope is open.

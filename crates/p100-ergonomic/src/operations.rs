@@ -975,7 +975,12 @@ impl<'a> CardDelete<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1045,7 +1050,12 @@ impl<'a> CardList<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardList>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1119,7 +1129,12 @@ impl<'a> CardBlock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1197,7 +1212,12 @@ impl<'a> CardGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1273,7 +1293,12 @@ impl<'a> CardUpdateLimits<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1354,7 +1379,12 @@ impl<'a> CardGetLimits<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardLimits>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1433,7 +1463,12 @@ impl<'a> CardUpdatePin<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1512,7 +1547,12 @@ impl<'a> CardUnblock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1589,7 +1629,12 @@ impl<'a> CardCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CardCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1655,7 +1700,12 @@ impl<'a> CheckoutCreate<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1739,7 +1789,12 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -1952,7 +2007,12 @@ impl<'a> CryptoWithdrawalGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2026,7 +2086,12 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::NetworkFeeQuote>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2234,7 +2299,12 @@ impl<'a> ExchangeGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2307,7 +2377,12 @@ impl<'a> ExchangeCreateLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Lock),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2365,7 +2440,12 @@ impl<'a> ExchangeGetRate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeRates>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2444,7 +2524,12 @@ impl<'a> KycCreateVerification<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycVerificationCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2518,7 +2603,12 @@ impl<'a> KycGetStatus<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::KycStatus>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2678,7 +2768,12 @@ impl<'a> OrderGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2779,7 +2874,12 @@ impl<'a> OrderCreateLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::OrderLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Lock),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2852,7 +2952,12 @@ impl<'a> OrderGetRates<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::OrderRates>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -2910,7 +3015,12 @@ impl<'a> PartnerGetBalances<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PartnerBalances>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3248,7 +3358,12 @@ impl<'a> PartnerCreateExchangeLock<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Lock, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Lock),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3310,7 +3425,12 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3369,7 +3489,12 @@ impl<'a> PartnerGetSepaDepositInfo<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3586,7 +3711,12 @@ impl<'a> PartnerGetTransactionHistory<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3656,7 +3786,12 @@ impl<'a> PartnerCreateWallet<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3722,7 +3857,12 @@ impl<'a> PaymentLinkCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3795,7 +3935,12 @@ impl<'a> PaymentLinkGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::PaymentLinkDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3871,7 +4016,12 @@ impl<'a> UserGetSepaDepositContacts<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -3945,7 +4095,12 @@ impl<'a> UserGetSepaDepositInfo<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4149,7 +4304,12 @@ impl<'a> SepaTransferGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::SepaTransferDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4349,7 +4509,12 @@ impl<'a> TransferGet<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::TransferDetails>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4428,7 +4593,12 @@ impl<'a> UserCreateWithoutKyc<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreatedWithoutKyc>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4505,7 +4675,12 @@ impl<'a> UserCreate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserCreated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4575,7 +4750,12 @@ impl<'a> UserGetBalances<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<types::UserBalances>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4656,7 +4836,12 @@ impl<'a> UserExtend<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserExtended>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4726,7 +4911,12 @@ impl<'a> UserSuspend<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserSuspended>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4818,7 +5008,12 @@ impl<'a> UserGetTransactionHistory<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::Read, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4895,7 +5090,12 @@ impl<'a> UserUnsuspend<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -4964,7 +5164,12 @@ impl<'a> UserAddVerification<'a> {
         Error,
     > {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -5037,7 +5242,12 @@ impl<'a> UserDelete<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserDeleted>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(
@@ -5126,7 +5336,12 @@ impl<'a> UserUpdate<'a> {
         self,
     ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserUpdated>, Error> {
         let (client, inner) = self.checked()?;
-        client.send_raw(p100_api::catalog::Effect::ChangesState, inner.send()).await
+        client
+            .send_raw(
+                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
+                inner.send(),
+            )
+            .await
     }
     /// The raw request, or why it must not be sent.
     fn checked(

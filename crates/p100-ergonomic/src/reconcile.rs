@@ -282,27 +282,6 @@ impl Client {
         parameter: Option<&str>,
         query: &[(&str, &str)],
     ) -> Result<T, Error> {
-        let answer = self
-            .get_answer(operation, template, parameter, query)
-            .await?;
-        serde_json::from_slice(&answer.bytes).map_err(|e| {
-            Error::decode(
-                Some(answer.status),
-                answer.bytes.clone(),
-                "the answer is not JSON",
-                Some(e),
-                answer.record,
-            )
-        })
-    }
-
-    async fn get_answer(
-        &self,
-        operation: &'static str,
-        template: &str,
-        parameter: Option<&str>,
-        query: &[(&str, &str)],
-    ) -> Result<crate::client::RawAnswer, Error> {
         let url = crate::client::operation_url(self.raw(), template, parameter, query)?;
         let request = self
             .raw()
@@ -315,7 +294,16 @@ impl Client {
             )
             .build()
             .map_err(|e| Error::invalid_request(format!("reconcile: {e}")))?;
-        crate::client::send_through_executor(self.raw(), request, operation).await
+        let answer = crate::client::send_through_executor(self.raw(), request, operation).await?;
+        serde_json::from_slice(&answer.bytes).map_err(|e| {
+            Error::decode(
+                Some(answer.status),
+                answer.bytes.clone(),
+                "the answer is not JSON",
+                Some(e),
+                answer.record,
+            )
+        })
     }
 }
 

@@ -19,8 +19,9 @@ use crate::types::{self, DecimalNumber, DecimalString};
 use crate::wait::Waitable;
 use crate::Client;
 
-/// The execute request that was sent, exactly as sent.
-#[derive(Clone, Debug, PartialEq)]
+/// The execute request that was sent, exactly as sent (it serializes as that body).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 #[non_exhaustive]
 pub enum ExecuteRequest {
     /// `exchange_create`.
@@ -52,24 +53,14 @@ impl ExecuteRequest {
 
     /// The JSON body that was sent, exactly as sent (amounts with every digit).
     pub fn to_json_string(&self) -> String {
-        let json = match self {
-            ExecuteRequest::Exchange(request) => serde_json::to_string(request),
-            ExecuteRequest::PartnerExchange(request) => serde_json::to_string(request),
-            ExecuteRequest::Order(request) => serde_json::to_string(request),
-        };
-        json.unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// The JSON body that was sent, as a `serde_json::Value`: its numbers go through `f64`, so a
     /// JSON-number amount with more than about 15 significant digits is rounded; use
     /// [`ExecuteRequest::to_json_string`] to show or store it.
     pub fn to_json(&self) -> serde_json::Value {
-        let json = match self {
-            ExecuteRequest::Exchange(request) => serde_json::to_value(request),
-            ExecuteRequest::PartnerExchange(request) => serde_json::to_value(request),
-            ExecuteRequest::Order(request) => serde_json::to_value(request),
-        };
-        json.unwrap_or(serde_json::Value::Null)
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }
 
