@@ -17,6 +17,7 @@ mod operations;
 mod readme;
 mod report;
 mod spec;
+mod split;
 mod surface;
 
 use std::path::PathBuf;

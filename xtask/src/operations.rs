@@ -493,21 +493,19 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
         let moves_money = op.effect == "moves-money";
         let effect = crate::catalog::effect_variant(&id, Some(&op.effect))?;
         let effect = quote!(p100_api::catalog::Effect::#effect);
-        let send_call = if moves_money {
-            quote! {
-                ::futures_util::future::FutureExt::map(
-                    client.send_money(#op_id, inner.send()),
-                    |result| result.map(ResponseValue::into_inner),
-                )
+        // The request is built by the generated code (`build_request`) and its answer read by
+        // it (`decode`); the client sends it with no executor in between.
+        // A refused request goes in as the error it is, so that `send` is that one future.
+        let decode = quote!(p100_api::builder::#name::decode);
+        let send_op = |finish: TokenStream| {
+            if moves_money {
+                quote!(client.send_money_op(#op_id, self.checked(), #decode, #finish))
+            } else {
+                quote!(client.send_op(#effect, #op_id, self.checked(), #decode, #finish))
             }
-        } else {
-            quote!(client.send_body(::core::option::Option::Some(#effect), inner.send()))
         };
-        let send_response = if moves_money {
-            quote!(client.send_money(#op_id, inner.send()).await)
-        } else {
-            quote!(client.send_raw(::core::option::Option::Some(#effect), inner.send()).await)
-        };
+        let send_call = send_op(quote!(ResponseValue::into_inner));
+        let send_response = send_op(quote!(::core::convert::identity));
         let doc = format!("The request of [`Client::{id}`] ({summary}).");
         let check_doc = if checked.is_some() {
             "\n\nIts `amount` must be an [`Amount`](crate::Amount) (more than zero, plain \
@@ -532,26 +530,24 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
                 /// Sends the request and returns the answer's body, or the SDK's [`Error`].
                 #[inline]
                 pub fn send(self) -> impl ::core::future::Future<Output = ::core::result::Result<#answer, Error>> + 'a {
-                    // No extra async layer over `Client::call`: a refused request is a ready error.
-                    match self.checked() {
-                        ::core::result::Result::Ok((client, inner)) => Either::Left(#send_call),
-                        ::core::result::Result::Err(error) => Either::Right(::core::future::ready(::core::result::Result::Err(error))),
-                    }
+                    let client = self.client;
+                    #send_call
                 }
 
                 /// Sends the request and returns the whole answer (status, headers, body).
-                pub async fn send_with_response(self) -> ::core::result::Result<ResponseValue<#answer>, Error> {
-                    let (client, inner) = self.checked()?;
+                #[inline]
+                pub fn send_with_response(self) -> impl ::core::future::Future<Output = ::core::result::Result<ResponseValue<#answer>, Error>> + 'a {
+                    let client = self.client;
                     #send_response
                 }
 
-                /// The raw request, or why it must not be sent.
-                fn checked(self) -> ::core::result::Result<(&'a Client, p100_api::builder::#name<'a>), Error> {
+                /// The request to send, or why it must not be sent.
+                fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
                     if let ::core::option::Option::Some(error) = self.invalid {
                         return ::core::result::Result::Err(error);
                     }
                     #body_check
-                    ::core::result::Result::Ok((self.client, inner))
+                    inner.build_request().map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
                 }
 
                 #send_and_wait
@@ -572,8 +568,6 @@ pub fn generate(client: &syn::File, doc: &Value) -> Result<TokenStream> {
 
         use p100_api::types;
         use p100_api::ResponseValue;
-
-        use futures_util::future::Either;
 
         use crate::{Client, Error};
 

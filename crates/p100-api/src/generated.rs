@@ -11460,10 +11460,10 @@ impl Client {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
+            crate::wire::client_builder().connect_timeout(dur).timeout(dur)
         };
         #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
+        let client = crate::wire::client_builder();
         Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
@@ -12724,10 +12724,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `DELETE` request to `/v1/card`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -12735,25 +12735,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/card", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.delete(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/v1/card`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_delete",
             };
@@ -12761,24 +12773,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::card_list`]
@@ -12808,34 +12803,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/card/all/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardList>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/card/all/{externalUserId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CardList>, Error<types::Error>> {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/card/all/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_list",
             };
@@ -12843,24 +12851,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::card_block`]
@@ -12902,10 +12893,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v1/card/block`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -12913,25 +12904,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/card/block", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.patch(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/v1/card/block`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_block",
             };
@@ -12939,24 +12942,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::card_get`]
@@ -13001,35 +12987,48 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v1/card/details/{externalUserId}/{cardId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CardDetails>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id, card_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let card_id = card_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/card/details/{}/{}", client.baseurl, encode_path(&
-                external_user_id.to_string()), encode_path(& card_id.to_string()),
+                "{}/v1/card/details/{}/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id), crate ::wire::encode_path(& card_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardDetails>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/v1/card/details/{externalUserId}/{cardId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardDetails>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_get",
             };
@@ -13037,24 +13036,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::card_update_limits`]
@@ -13098,10 +13080,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v1/card/limits`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -13110,25 +13092,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/card/limits", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.patch(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/v1/card/limits`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_update_limits",
             };
@@ -13136,24 +13130,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::card_get_limits`]
@@ -13198,35 +13175,48 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v1/card/limits/{externalUserId}/{cardId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CardLimits>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id, card_id } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let card_id = card_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/card/limits/{}/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()), encode_path(& card_id.to_string()),
+                "{}/v1/card/limits/{}/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id), crate ::wire::encode_path(& card_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardLimits>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/v1/card/limits/{externalUserId}/{cardId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardLimits>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_get_limits",
             };
@@ -13234,24 +13224,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::card_update_pin`]
@@ -13295,10 +13268,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v1/card/pin`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -13306,25 +13279,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/card/pin", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.patch(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/v1/card/pin`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_update_pin",
             };
@@ -13332,24 +13317,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::card_unblock`]
@@ -13391,10 +13359,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v1/card/unblock`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -13402,25 +13370,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/card/unblock", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.patch(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/v1/card/unblock`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_unblock",
             };
@@ -13428,24 +13408,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::card_create`]
@@ -13487,10 +13450,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/card/virtual`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CardCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -13498,25 +13461,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/card/virtual", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CardCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/card/virtual`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CardCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "card_create",
             };
@@ -13524,24 +13499,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::checkout_create`]
@@ -13571,6 +13529,41 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/checkout", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::CheckoutCreated>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `POST` request to `/v1/checkout`
         pub async fn send(
             self,
@@ -13578,28 +13571,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::CheckoutCreated>,
             Error<types::Error>,
         > {
-            let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/checkout", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "checkout_create",
             };
@@ -13607,25 +13581,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::crypto_deposit_update_travel_rule`]
@@ -13671,6 +13627,44 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, crypto_deposit_id, body } = self;
+            let crypto_deposit_id = crypto_deposit_id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/crypto-deposit/update-travel-rule/{}", client.baseurl, crate
+                ::wire::encode_path(& crypto_deposit_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.patch(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::TravelRuleUpdated>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `PATCH` request to `/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}`
         pub async fn send(
             self,
@@ -13678,32 +13672,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::TravelRuleUpdated>,
             Error<types::Error>,
         > {
-            let Self { client, crypto_deposit_id, body } = self;
-            let crypto_deposit_id = crypto_deposit_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/crypto-deposit/update-travel-rule/{}", client.baseurl,
-                encode_path(& crypto_deposit_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "crypto_deposit_update_travel_rule",
             };
@@ -13711,24 +13682,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::crypto_withdrawal_create`]
@@ -13773,10 +13727,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/crypto-withdrawal`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -13785,25 +13739,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/crypto-withdrawal", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/crypto-withdrawal`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "crypto_withdrawal_create",
             };
@@ -13811,25 +13778,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::crypto_withdrawal_get`]
@@ -13859,34 +13808,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, withdrawal_id } = self;
+            let withdrawal_id = withdrawal_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/crypto-withdrawal/details/{}", client.baseurl, crate
+                ::wire::encode_path(& withdrawal_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CryptoWithdrawalDetails>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/crypto-withdrawal/details/{withdrawalId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::CryptoWithdrawalDetails>, Error<types::Error>> {
-            let Self { client, withdrawal_id } = self;
-            let withdrawal_id = withdrawal_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/crypto-withdrawal/details/{}", client.baseurl, encode_path(&
-                withdrawal_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "crypto_withdrawal_get",
             };
@@ -13894,24 +13856,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::crypto_withdrawal_get_network_fee`]
@@ -13956,36 +13901,52 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/v1/crypto-withdrawal/get-network-fee`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::NetworkFeeQuote>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, currency, network } = self;
             let currency = currency.map_err(Error::InvalidRequest)?;
             let network = network.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/crypto-withdrawal/get-network-fee", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .query(&progenitor_client::QueryParam::new("currency", &currency))
                 .query(&progenitor_client::QueryParam::new("network", &network))
-                .headers(header_map)
                 .build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::NetworkFeeQuote>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/v1/crypto-withdrawal/get-network-fee`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::NetworkFeeQuote>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "crypto_withdrawal_get_network_fee",
             };
@@ -13993,24 +13954,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::exchange_create`]
@@ -14054,10 +13998,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/exchange`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -14065,25 +14009,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/exchange", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/exchange`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "exchange_create",
             };
@@ -14091,25 +14048,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::exchange_get`]
@@ -14139,34 +14078,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, exchange_id } = self;
+            let exchange_id = exchange_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/exchange/details/{}", client.baseurl, crate ::wire::encode_path(&
+                exchange_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::ExchangeDetails>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/exchange/details/{exchangeId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ExchangeDetails>, Error<types::Error>> {
-            let Self { client, exchange_id } = self;
-            let exchange_id = exchange_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/exchange/details/{}", client.baseurl, encode_path(& exchange_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "exchange_get",
             };
@@ -14174,24 +14126,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::exchange_create_lock`]
@@ -14221,34 +14156,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/exchange/get-lock/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/exchange/get-lock/{externalUserId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/exchange/get-lock/{}", client.baseurl, encode_path(&
-                external_user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "exchange_create_lock",
             };
@@ -14256,24 +14204,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::exchange_get_rate`]
@@ -14287,30 +14218,43 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/exchange/get-rate", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::ExchangeRates>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/exchange/get-rate`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ExchangeRates>, Error<types::Error>> {
-            let Self { client } = self;
-            let url = format!("{}/v1/exchange/get-rate", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "exchange_get_rate",
             };
@@ -14318,24 +14262,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::kyc_create_verification`]
@@ -14379,10 +14306,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/kyc`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::KycVerificationCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -14390,25 +14317,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/kyc", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::KycVerificationCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/kyc`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::KycVerificationCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "kyc_create_verification",
             };
@@ -14416,25 +14356,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::kyc_get_status`]
@@ -14464,34 +14386,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/kyc/status/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::KycStatus>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/kyc/status/{externalUserId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::KycStatus>, Error<types::Error>> {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/kyc/status/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "kyc_get_status",
             };
@@ -14499,24 +14434,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::order_create`]
@@ -14558,10 +14476,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/order`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::OrderCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -14569,25 +14487,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/order", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::OrderCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/order`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrderCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "order_create",
             };
@@ -14595,25 +14526,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::order_get`]
@@ -14642,34 +14555,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, order_id } = self;
+            let order_id = order_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/order/details/{}", client.baseurl, crate ::wire::encode_path(&
+                order_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::OrderDetails>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/order/details/{orderId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::OrderDetails>, Error<types::Error>> {
-            let Self { client, order_id } = self;
-            let order_id = order_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/order/details/{}", client.baseurl, encode_path(& order_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "order_get",
             };
@@ -14677,24 +14603,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::order_create_lock`]
@@ -14738,10 +14647,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/order/lock-rate`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::OrderLock>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -14749,25 +14658,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/order/lock-rate", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::OrderLock>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/order/lock-rate`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::OrderLock>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "order_create_lock",
             };
@@ -14775,25 +14697,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::order_get_rates`]
@@ -14807,30 +14711,43 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/order/rates", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<::p100_api::types::OrderRates>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/order/rates`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::p100_api::types::OrderRates>, Error<types::Error>> {
-            let Self { client } = self;
-            let url = format!("{}/v1/order/rates", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "order_get_rates",
             };
@@ -14838,24 +14755,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_get_balances`]
@@ -14869,30 +14769,43 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/partner/balances", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::PartnerBalances>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/partner/balances`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PartnerBalances>, Error<types::Error>> {
-            let Self { client } = self;
-            let url = format!("{}/v1/partner/balances", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_get_balances",
             };
@@ -14900,24 +14813,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_create_crypto_withdrawal`]
@@ -14962,10 +14858,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/partner/crypto-withdrawal`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -14974,25 +14870,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/partner/crypto-withdrawal", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/partner/crypto-withdrawal`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_create_crypto_withdrawal",
             };
@@ -15000,25 +14909,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_create_exchange`]
@@ -15063,10 +14954,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/partner/exchange`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -15075,25 +14966,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/partner/exchange", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/partner/exchange`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_create_exchange",
             };
@@ -15101,24 +15004,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_create_exchange_lock`]
@@ -15132,30 +15018,43 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/partner/exchange/get-lock", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/partner/exchange/get-lock`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
-            let Self { client } = self;
-            let url = format!("{}/v1/partner/exchange/get-lock", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_create_exchange_lock",
             };
@@ -15163,24 +15062,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_get_sepa_deposit_contacts`]
@@ -15194,6 +15076,39 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/partner/sepa-deposit/contacts", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::SepaDepositContacts>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/partner/sepa-deposit/contacts`
         pub async fn send(
             self,
@@ -15201,26 +15116,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::SepaDepositContacts>,
             Error<types::Error>,
         > {
-            let Self { client } = self;
-            let url = format!("{}/v1/partner/sepa-deposit/contacts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_get_sepa_deposit_contacts",
             };
@@ -15228,24 +15126,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_get_sepa_deposit_info`]
@@ -15259,30 +15140,43 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client } = self;
+            let url = format!("{}/v1/partner/sepa-deposit/info", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/partner/sepa-deposit/info`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
-            let Self { client } = self;
-            let url = format!("{}/v1/partner/sepa-deposit/info", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_get_sepa_deposit_info",
             };
@@ -15290,24 +15184,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_create_sepa_transfer`]
@@ -15352,10 +15229,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/partner/sepa-transfer`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -15364,25 +15241,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/partner/sepa-transfer", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/partner/sepa-transfer`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_create_sepa_transfer",
             };
@@ -15390,25 +15280,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_get_transaction_history`]
@@ -15446,6 +15318,46 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for year failed".to_string());
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, month, year } = self;
+            let month = month.map_err(Error::InvalidRequest)?;
+            let year = year.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/partner/transaction-history", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("month", &month))
+                .query(&progenitor_client::QueryParam::new("year", &year))
+                .build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::TransactionHistory>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/partner/transaction-history`
         pub async fn send(
             self,
@@ -15453,30 +15365,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::TransactionHistory>,
             Error<types::Error>,
         > {
-            let Self { client, month, year } = self;
-            let month = month.map_err(Error::InvalidRequest)?;
-            let year = year.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/partner/transaction-history", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("month", &month))
-                .query(&progenitor_client::QueryParam::new("year", &year))
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_get_transaction_history",
             };
@@ -15484,24 +15375,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::partner_create_wallet`]
@@ -15531,6 +15405,41 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/partner/wallet", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::PartnerWalletCreated>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `POST` request to `/v1/partner/wallet`
         pub async fn send(
             self,
@@ -15538,28 +15447,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::PartnerWalletCreated>,
             Error<types::Error>,
         > {
-            let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/partner/wallet", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "partner_create_wallet",
             };
@@ -15567,25 +15457,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::payment_link_create`]
@@ -15615,32 +15487,45 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/payment-link", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::PaymentLinkCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `POST` request to `/v1/payment-link`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PaymentLinkCreated>, Error<types::Error>> {
-            let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/payment-link", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "payment_link_create",
             };
@@ -15648,25 +15533,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::payment_link_get`]
@@ -15696,34 +15563,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, payment_link_id } = self;
+            let payment_link_id = payment_link_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/payment-link/details/{}", client.baseurl, crate
+                ::wire::encode_path(& payment_link_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::PaymentLinkDetails>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/payment-link/details/{paymentLinkId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::PaymentLinkDetails>, Error<types::Error>> {
-            let Self { client, payment_link_id } = self;
-            let payment_link_id = payment_link_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/payment-link/details/{}", client.baseurl, encode_path(&
-                payment_link_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "payment_link_get",
             };
@@ -15731,24 +15611,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_get_sepa_deposit_contacts`]
@@ -15778,6 +15641,43 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sepa-deposit/contacts/{}", client.baseurl, crate
+                ::wire::encode_path(& external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::SepaDepositContacts>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/sepa-deposit/contacts/{externalUserId}`
         pub async fn send(
             self,
@@ -15785,30 +15685,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::SepaDepositContacts>,
             Error<types::Error>,
         > {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/sepa-deposit/contacts/{}", client.baseurl, encode_path(&
-                external_user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_get_sepa_deposit_contacts",
             };
@@ -15816,24 +15695,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_get_sepa_deposit_info`]
@@ -15863,34 +15725,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sepa-deposit/info/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/sepa-deposit/info/{externalUserId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/sepa-deposit/info/{}", client.baseurl, encode_path(&
-                external_user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_get_sepa_deposit_info",
             };
@@ -15898,24 +15773,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::sepa_transfer_create`]
@@ -15960,10 +15818,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/sepa-transfer`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -15972,25 +15830,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/sepa-transfer", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/sepa-transfer`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "sepa_transfer_create",
             };
@@ -15998,25 +15869,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::sepa_transfer_get`]
@@ -16045,34 +15898,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, transfer_id } = self;
+            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/sepa-transfer/details/{}", client.baseurl, crate
+                ::wire::encode_path(& transfer_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::SepaTransferDetails>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/sepa-transfer/details/{transferId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::SepaTransferDetails>, Error<types::Error>> {
-            let Self { client, transfer_id } = self;
-            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/sepa-transfer/details/{}", client.baseurl, encode_path(&
-                transfer_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "sepa_transfer_get",
             };
@@ -16080,24 +15946,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::transfer_create`]
@@ -16141,10 +15990,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/transfer`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::TransferCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -16152,25 +16001,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/transfer", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::TransferCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/transfer`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TransferCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "transfer_create",
             };
@@ -16178,24 +16039,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::transfer_get`]
@@ -16224,34 +16068,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, transfer_id } = self;
+            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/transfer/details/{}", client.baseurl, crate ::wire::encode_path(&
+                transfer_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::TransferDetails>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/transfer/details/{transferId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::TransferDetails>, Error<types::Error>> {
-            let Self { client, transfer_id } = self;
-            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/transfer/details/{}", client.baseurl, encode_path(& transfer_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "transfer_get",
             };
@@ -16259,24 +16116,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_create_without_kyc`]
@@ -16321,10 +16161,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/user/balances/crypto`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::UserCreatedWithoutKyc>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -16333,25 +16173,38 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/user/balances/crypto", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::UserCreatedWithoutKyc>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/user/balances/crypto`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserCreatedWithoutKyc>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_create_without_kyc",
             };
@@ -16359,25 +16212,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_create`]
@@ -16419,10 +16254,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/user/balances/crypto-and-fiat`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::UserCreated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -16430,25 +16265,37 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/v1/user/balances/crypto-and-fiat", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::UserCreated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/v1/user/balances/crypto-and-fiat`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserCreated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_create",
             };
@@ -16456,24 +16303,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_get_balances`]
@@ -16503,34 +16333,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/balances/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.get(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<types::UserBalances>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/user/balances/{externalUserId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<types::UserBalances>, Error<types::Error>> {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/user/balances/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_get_balances",
             };
@@ -16538,24 +16381,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_extend`]
@@ -16601,6 +16427,45 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id, body } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/extend/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserExtended>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `POST` request to `/v1/user/extend/{externalUserId}`
         pub async fn send(
             self,
@@ -16608,32 +16473,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::UserExtended>,
             Error<types::Error>,
         > {
-            let Self { client, external_user_id, body } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/user/extend/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_extend",
             };
@@ -16641,25 +16483,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_suspend`]
@@ -16689,6 +16513,43 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/suspend/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.patch(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserSuspended>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `PATCH` request to `/v1/user/suspend/{externalUserId}`
         pub async fn send(
             self,
@@ -16696,30 +16557,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::UserSuspended>,
             Error<types::Error>,
         > {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/user/suspend/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_suspend",
             };
@@ -16727,24 +16567,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_get_transaction_history`]
@@ -16798,6 +16621,50 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for year failed".to_string());
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id, month, year } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let month = month.map_err(Error::InvalidRequest)?;
+            let year = year.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/transaction-history/{}", client.baseurl, crate
+                ::wire::encode_path(& external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .query(&progenitor_client::QueryParam::new("month", &month))
+                .query(&progenitor_client::QueryParam::new("year", &year))
+                .build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::TransactionHistory>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `GET` request to `/v1/user/transaction-history/{externalUserId}`
         pub async fn send(
             self,
@@ -16805,34 +16672,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::TransactionHistory>,
             Error<types::Error>,
         > {
-            let Self { client, external_user_id, month, year } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let month = month.map_err(Error::InvalidRequest)?;
-            let year = year.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/user/transaction-history/{}", client.baseurl, encode_path(&
-                external_user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("month", &month))
-                .query(&progenitor_client::QueryParam::new("year", &year))
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_get_transaction_history",
             };
@@ -16840,24 +16682,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_unsuspend`]
@@ -16887,6 +16712,43 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/unsuspend/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.patch(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserUnsuspended>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `PATCH` request to `/v1/user/unsuspend/{externalUserId}`
         pub async fn send(
             self,
@@ -16894,30 +16756,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::UserUnsuspended>,
             Error<types::Error>,
         > {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/user/unsuspend/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_unsuspend",
             };
@@ -16925,24 +16766,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_add_verification`]
@@ -16972,6 +16796,41 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, body } = self;
+            let body = body.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/user/verification", client.baseurl,);
+            #[allow(unused_mut)]
+            let mut request = client.client.post(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<
+            ResponseValue<::p100_api::types::UserVerificationAdded>,
+            Error<types::Error>,
+        > {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                201u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `POST` request to `/v1/user/verification`
         pub async fn send(
             self,
@@ -16979,28 +16838,9 @@ pub mod builder {
             ResponseValue<::p100_api::types::UserVerificationAdded>,
             Error<types::Error>,
         > {
-            let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/v1/user/verification", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_add_verification",
             };
@@ -17008,25 +16848,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_delete`]
@@ -17056,34 +16878,47 @@ pub mod builder {
                 });
             self
         }
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+            let Self { client, external_user_id } = self;
+            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/user/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
+            );
+            #[allow(unused_mut)]
+            let mut request = client.client.delete(url).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<::p100_api::types::UserDeleted>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
         ///Sends a `DELETE` request to `/v1/user/{externalUserId}`
         pub async fn send(
             self,
         ) -> Result<ResponseValue<::p100_api::types::UserDeleted>, Error<types::Error>> {
-            let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/user/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let client = self.client;
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_delete",
             };
@@ -17091,24 +16926,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
     /**Builder for [`Client::user_update`]
@@ -17166,10 +16984,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/v1/user/{externalUserId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<::p100_api::types::UserUpdated>, Error<types::Error>> {
+        /// The request [`send`](Self::send) would send, built and checked, without sending
+        /// it (for a caller with its own transport; read the answer with
+        /// [`decode`](Self::decode)).
+        pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id, body } = self;
             let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -17178,28 +16996,40 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/user/{}", client.baseurl, encode_path(& external_user_id
-                .to_string()),
+                "{}/v1/user/{}", client.baseurl, crate ::wire::encode_path(&
+                external_user_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.patch(url).json(&body).build()?;
+            Ok(request)
+        }
+        /// Reads the answer to this operation's request: the documented body of a declared
+        /// status, the error body of a 4xx or 5xx, or an unexpected response.
+        pub async fn decode(
+            response: ::reqwest::Response,
+        ) -> Result<ResponseValue<::p100_api::types::UserUpdated>, Error<types::Error>> {
+            match response.status().as_u16() {
+                200u16 => crate::wire::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(crate::wire::from_response(response).await?),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/v1/user/{externalUserId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::p100_api::types::UserUpdated>, Error<types::Error>> {
+            let client = self.client;
+            #[allow(unused_mut)]
+            let mut request = self.build_request()?;
             let info = OperationInfo {
                 operation_id: "user_update",
             };
@@ -17207,24 +17037,7 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             client.post(&result, &info).await?;
             let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            Self::decode(response).await
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod catalog;
 mod decimal;
 mod executor;
 mod open_object;
+mod wire;
 // Formatted by the generator (prettyplease), not by rustfmt, so `cargo fmt` and
 // `cargo xtask codegen --check` agree.
 #[rustfmt::skip]

@@ -30,8 +30,6 @@ use p100_api::{ClientInfo, Execute, ExecuteFuture, Executor, OperationInfo, Resp
 use progenitor_client::ClientHooks;
 use reqwest::header::{HeaderName, HeaderValue, USER_AGENT};
 use reqwest::StatusCode;
-use tokio::time::Instant;
-use tracing::Instrument;
 use url::{Host, Url};
 
 use crate::error::{self, ApiError, CallRecord, Error, RawError};
@@ -187,6 +185,7 @@ pub enum ConfigError {
 #[derive(Clone)]
 pub struct Client {
     raw: p100_api::Client,
+    transport: Arc<Transport>,
     settings: Arc<Settings>,
 }
 
@@ -278,29 +277,81 @@ impl Client {
             .map(|(result, record)| result.map_err(|raw| Error::from_raw(raw, record)))
     }
 
-    /// [`Client::send_raw`] for a money movement (`x-p100-effect: moves-money`, decided by the
-    /// generator): an answer that is lost or cannot be read is an unknown outcome, and the error
-    /// carries the [`UnknownMovement`](crate::reconcile::UnknownMovement) (operation, request
-    /// body, time sent, and the id and body of a 2xx answer when there was one). A 2xx the spec
-    /// does not declare is read as the documented body when it is one.
+    /// Sends a request the generated code built (`build_request`) through this client's
+    /// transport and reads the answer with the generated `decode`: the operation methods of
+    /// [`crate::operations`] that do not move money. No executor, boxed future or task-local
+    /// scope is involved: the record of the call is at hand.
     ///
-    /// The failure handling is boxed and runs only on failure, so that a successful call moves
-    /// no more than [`Client::send_raw`]'s future.
-    #[inline]
-    pub(crate) fn send_money<T, F>(
+    /// `request` is what the method's checks left (a refused request is returned as it is);
+    /// `finish` turns the answer into what the method returns (its body, or all of it).
+    pub(crate) async fn send_op<T, R, D, A>(
+        &self,
+        effect: p100_api::catalog::Effect,
+        operation: &'static str,
+        request: Result<reqwest::Request, Error>,
+        decode: D,
+        finish: fn(ResponseValue<T>) -> R,
+    ) -> Result<R, Error>
+    where
+        D: FnOnce(reqwest::Response) -> A,
+        A: Future<Output = Result<ResponseValue<T>, RawError>>,
+    {
+        let request = request?;
+        let (result, record) = self
+            .transport
+            .send(
+                self.raw.client(),
+                request,
+                operation,
+                effect.is_safe_to_repeat(),
+            )
+            .await;
+        let answer = match result {
+            Ok(response) => decode(response).await,
+            Err(error) => Err(RawError::from(error)),
+        };
+        answer
+            .map(finish)
+            .map_err(|raw| Error::from_raw(raw, Some(record)))
+    }
+
+    /// [`Client::send_op`] for a money movement (`x-p100-effect: moves-money`, decided by the
+    /// generator): sent once; an answer that is lost or cannot be read is an unknown outcome,
+    /// and the error carries the [`UnknownMovement`](crate::reconcile::UnknownMovement)
+    /// (operation, request body, time sent, and the id and body of a 2xx answer when there was
+    /// one). A 2xx the spec does not declare is read as the documented body when it is one.
+    ///
+    /// The failure handling is boxed and runs only on failure, so that a successful call's
+    /// future holds none of it.
+    pub(crate) async fn send_money_op<T, R, D, A>(
         &self,
         operation: &'static str,
-        request: F,
-    ) -> impl Future<Output = Result<ResponseValue<T>, Error>>
+        request: Result<reqwest::Request, Error>,
+        decode: D,
+        finish: fn(ResponseValue<T>) -> R,
+    ) -> Result<R, Error>
     where
         T: serde::de::DeserializeOwned + Send + 'static,
-        F: Future<Output = Result<ResponseValue<T>, RawError>>,
+        D: FnOnce(reqwest::Response) -> A,
+        A: Future<Output = Result<ResponseValue<T>, RawError>>,
     {
-        MoneySend {
-            operation,
-            state: MoneyState::Sending {
-                request: error::run_recorded_sent(request),
-            },
+        let request = request?;
+        let sent = sent_request(&request);
+        let (result, record) = self
+            .transport
+            .send(self.raw.client(), request, operation, false)
+            .await;
+        let answer = match result {
+            Ok(response) => decode(response).await,
+            Err(error) => Err(RawError::from(error)),
+        };
+        match answer {
+            Ok(value) => Ok(finish(value)),
+            Err(raw) => {
+                let failure: MoneyFailure<T> =
+                    Box::pin(money_failure(operation, raw, Some(record), Some(sent)));
+                failure.await.map(finish)
+            }
         }
     }
 }
@@ -308,52 +359,6 @@ impl Client {
 /// The type-erased failure handling of a money movement ([`money_failure`]).
 type MoneyFailure<T> =
     std::pin::Pin<Box<dyn Future<Output = Result<ResponseValue<T>, Error>> + Send>>;
-
-pin_project_lite::pin_project! {
-    /// [`Client::send_money`]'s future: the request, then (only on failure) the boxed handling.
-    struct MoneySend<T, F: Future> {
-        operation: &'static str,
-        #[pin]
-        state: MoneyState<T, F>,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = MoneyStateProj]
-    enum MoneyState<T, F: Future> {
-        Sending { #[pin] request: error::Scoped<F> },
-        Failing { failure: MoneyFailure<T> },
-    }
-}
-
-impl<T, F> Future for MoneySend<T, F>
-where
-    T: serde::de::DeserializeOwned + Send + 'static,
-    F: Future<Output = Result<ResponseValue<T>, RawError>>,
-{
-    type Output = Result<ResponseValue<T>, Error>;
-
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        let mut this = self.project();
-        loop {
-            match this.state.as_mut().project() {
-                MoneyStateProj::Sending { request } => {
-                    let (result, record, sent) = std::task::ready!(request.poll(cx));
-                    match result {
-                        Ok(value) => return std::task::Poll::Ready(Ok(value)),
-                        Err(raw) => this.state.set(MoneyState::Failing {
-                            failure: Box::pin(money_failure(this.operation, raw, record, sent)),
-                        }),
-                    }
-                }
-                MoneyStateProj::Failing { failure } => return failure.as_mut().poll(cx),
-            }
-        }
-    }
-}
 
 /// What a failed money movement returns: the documented body after all (an undeclared 2xx),
 /// or the error, with an unknown movement attached when the money may have moved.
@@ -676,19 +681,33 @@ impl ClientBuilder {
         if let Some(timeout) = self.timeout {
             http = http.timeout(timeout);
         }
-        let http = http.build().map_err(ConfigError::HttpClient)?;
-        let transport = Transport {
-            api_key,
-            user_agent,
+        // The key, `Accept: application/json` (every answer the SDK reads is JSON) and a
+        // configured user agent as default headers of the reqwest client: set once here
+        // rather than on every request. A user's builder keeps its other headers.
+        let mut headers = reqwest::header::HeaderMap::with_capacity(3);
+        headers.insert(API_KEY_HEADER, api_key);
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Some(user_agent) = user_agent {
+            headers.insert(USER_AGENT, user_agent);
+        }
+        let http = http
+            .default_headers(headers)
+            .build()
+            .map_err(ConfigError::HttpClient)?;
+        let transport = Arc::new(Transport {
             retry: self.retry.clone(),
-        };
+        });
         let raw = p100_api::Client::new_with_client(
             &base_url,
             http,
-            Executor::from_arc(Arc::new(transport)),
+            Executor::new(Executing(Arc::clone(&transport))),
         );
         Ok(Client {
             raw,
+            transport,
             settings: Arc::new(Settings {
                 base_url,
                 timeout: self.timeout,
@@ -827,82 +846,72 @@ pub(crate) async fn send_through_executor(
     })
 }
 
-/// The executor plugged into the generated client.
-struct Transport {
-    api_key: HeaderValue,
-    user_agent: Option<HeaderValue>,
+/// How every request is sent: through the generated client's executor ([`Execute`], for
+/// `client.raw()`, `Client::call` and the SDK's own requests) or directly by the operation
+/// methods ([`Client::send_op`]). The API key and the user agent are default headers of the
+/// reqwest client, so a request needs nothing added here.
+pub(crate) struct Transport {
     retry: RetryPolicy,
 }
 
 impl Transport {
-    fn prepare(&self, request: &mut reqwest::Request) {
-        let headers = request.headers_mut();
-        headers.insert(API_KEY_HEADER, self.api_key.clone());
-        if let Some(user_agent) = &self.user_agent {
-            headers.insert(USER_AGENT, user_agent.clone());
-        }
+    /// Sends `request` (retried under the policy when `repeatable`) in a `p100.call` span and
+    /// returns the outcome with what the client saw. No `async` layer of its own: the retry
+    /// loop's future is the whole of it.
+    pub(crate) fn send<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static str,
+        repeatable: bool,
+    ) -> impl Future<Output = (reqwest::Result<reqwest::Response>, CallRecord)> + 'a {
+        retry::send(client, request, &self.retry, repeatable, operation).map(
+            move |(result, sent)| {
+                let record = CallRecord {
+                    operation,
+                    attempts: sent.attempts,
+                    status: sent.status,
+                    retry_after: sent.retry_after,
+                };
+                (result, record)
+            },
+        )
     }
 }
 
-impl Execute for Transport {
+/// The executor plugged into the generated client: what the caller's scope declared (the
+/// operation's effect, whether to keep the body) comes in through the task-local slot of
+/// [`error::run_recorded`], and the record goes back out through it.
+struct Executing(Arc<Transport>);
+
+impl Execute for Executing {
     fn execute<'a>(
         &'a self,
         client: &'a reqwest::Client,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         info: &'a OperationInfo,
     ) -> ExecuteFuture<'a> {
         Box::pin(async move {
             let operation = info.operation_id;
-            self.prepare(&mut request);
             let repeatable = match error::declared_effect() {
                 Some(effect) => effect.is_safe_to_repeat(),
                 None => retry::is_safe_to_repeat(request.method(), operation),
             };
-            // Copied only when the caller's scope keeps it (a money movement's).
-            if !repeatable {
-                error::record_sent(|| error::SentRequest {
-                    body: request
-                        .body()
-                        .and_then(reqwest::Body::as_bytes)
-                        .map(Bytes::copy_from_slice),
-                    at: std::time::SystemTime::now(),
-                });
-            }
-            let span = tracing::info_span!(
-                "p100.call",
-                operation_id = operation,
-                method = %request.method(),
-                attempts = tracing::field::Empty,
-                status = tracing::field::Empty,
-                elapsed_ms = tracing::field::Empty,
-            );
-            let start = Instant::now();
-            let (result, sent) = retry::send(client, request, &self.retry, repeatable)
-                .instrument(span.clone())
-                .await;
-            let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-            span.record("attempts", sent.attempts);
-            span.record("elapsed_ms", elapsed_ms);
-            if let Some(status) = sent.status {
-                span.record("status", status.as_u16());
-            }
-            span.in_scope(|| {
-                tracing::debug!(
-                    operation_id = operation,
-                    attempts = sent.attempts,
-                    status = sent.status.map(|status| status.as_u16()),
-                    elapsed_ms,
-                    "P100 call finished"
-                );
-            });
-            error::record_call(CallRecord {
-                operation,
-                attempts: sent.attempts,
-                status: sent.status,
-                retry_after: sent.retry_after,
-            });
+            let (result, record) = self.0.send(client, request, operation, repeatable).await;
+            error::record_call(record);
             result
         })
+    }
+}
+
+/// What is kept of a request that is not safe to repeat: its body and the time.
+pub(crate) fn sent_request(request: &reqwest::Request) -> error::SentRequest {
+    error::SentRequest {
+        body: request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .map(Bytes::copy_from_slice),
+        at: std::time::SystemTime::now(),
     }
 }
 

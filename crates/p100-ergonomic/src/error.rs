@@ -727,23 +727,12 @@ pub(crate) struct SentRequest {
     pub(crate) at: std::time::SystemTime,
 }
 
-/// The task-local slot of one call: what the executor saw, and (only when the caller asked for
-/// it) what it sent. A generated operation method also tells the executor its operation's effect,
-/// which the executor otherwise looks up by operation id.
+/// The task-local slot of one call through the executor: what the executor saw, and the
+/// operation's effect when the caller declared it (the executor otherwise looks it up by
+/// operation id).
 pub(crate) struct CallSlot {
     record: Cell<Option<CallRecord>>,
-    sent: Option<std::cell::RefCell<Option<SentRequest>>>,
     effect: Option<Effect>,
-}
-
-impl CallSlot {
-    fn new(keep_sent: bool, effect: Option<Effect>) -> Self {
-        CallSlot {
-            record: Cell::new(None),
-            sent: keep_sent.then(|| std::cell::RefCell::new(None)),
-            effect,
-        }
-    }
 }
 
 /// In the executor: the effect the caller declared, if any.
@@ -757,19 +746,8 @@ pub(crate) fn record_call(record: CallRecord) {
     let _ = CALL.try_with(|slot| slot.record.set(Some(record)));
 }
 
-/// Stores what was sent, if a [`run_recorded_sent`] scope is open; `sent` is called only then
-/// (so the body is copied only for callers that keep it).
-pub(crate) fn record_sent(sent: impl FnOnce() -> SentRequest) {
-    let _ = CALL.try_with(|slot| {
-        if let Some(cell) = &slot.sent {
-            *cell.borrow_mut() = Some(sent());
-        }
-    });
-}
-
 pin_project_lite::pin_project! {
-    /// A future run with a fresh record slot: its output, with what the executor recorded (and
-    /// what it sent, when the slot keeps it).
+    /// A future run with a fresh record slot: its output, with what the executor recorded.
     ///
     /// Written by hand rather than as an `async` block: an `async` block that awaits a future it
     /// was given keeps that future twice (once as its argument, once while awaiting it), and every
@@ -781,7 +759,7 @@ pin_project_lite::pin_project! {
 }
 
 impl<F: Future> Future for Scoped<F> {
-    type Output = (F::Output, Option<CallRecord>, Option<SentRequest>);
+    type Output = (F::Output, Option<CallRecord>);
 
     fn poll(
         self: std::pin::Pin<&mut Self>,
@@ -789,37 +767,23 @@ impl<F: Future> Future for Scoped<F> {
     ) -> std::task::Poll<Self::Output> {
         let mut inner = self.project().inner;
         let output = std::task::ready!(inner.as_mut().poll(cx));
-        let (record, sent) = match inner.take_value() {
-            Some(slot) => (
-                slot.record.get(),
-                slot.sent.and_then(std::cell::RefCell::into_inner),
-            ),
-            None => (None, None),
-        };
-        std::task::Poll::Ready((output, record, sent))
+        let record = inner.take_value().and_then(|slot| slot.record.get());
+        std::task::Poll::Ready((output, record))
     }
 }
 
-/// Runs `future` with a fresh record slot and returns its output with what was recorded;
-/// `effect` is the operation's, when the caller knows it.
+/// Runs `future` (a request through the executor) with a fresh record slot and returns its
+/// output with what was recorded; `effect` is the operation's, when the caller knows it.
 #[inline]
-pub(crate) fn run_recorded<F: Future>(
-    effect: Option<Effect>,
-    future: F,
-) -> impl Future<Output = (F::Output, Option<CallRecord>)> {
-    futures_util::FutureExt::map(
-        Scoped {
-            inner: CALL.scope(CallSlot::new(false, effect), future),
-        },
-        |(output, record, _)| (output, record),
-    )
-}
-
-/// [`run_recorded`] for a money movement, also keeping what was sent.
-#[inline]
-pub(crate) fn run_recorded_sent<F: Future>(future: F) -> Scoped<F> {
+pub(crate) fn run_recorded<F: Future>(effect: Option<Effect>, future: F) -> Scoped<F> {
     Scoped {
-        inner: CALL.scope(CallSlot::new(true, Some(Effect::MovesMoney)), future),
+        inner: CALL.scope(
+            CallSlot {
+                record: Cell::new(None),
+                effect,
+            },
+            future,
+        ),
     }
 }
 

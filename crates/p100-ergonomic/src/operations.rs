@@ -7,7 +7,6 @@
 //! `cargo xtask codegen` from the raw client and the spec.
 use p100_api::types;
 use p100_api::ResponseValue;
-use futures_util::future::Either;
 use crate::{Client, Error};
 #[allow(unused_imports)]
 use types as _;
@@ -953,44 +952,42 @@ impl<'a> CardDelete<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardActionResult, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_delete",
+                self.checked(),
+                p100_api::builder::CardDelete::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardActionResult>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_delete",
+                self.checked(),
+                p100_api::builder::CardDelete::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardDelete<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardDelete<'_> {
@@ -1028,44 +1025,42 @@ impl<'a> CardList<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardList, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "card_list",
+                self.checked(),
+                p100_api::builder::CardList::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardList>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardList>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "card_list",
+                self.checked(),
+                p100_api::builder::CardList::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardList<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardList<'_> {
@@ -1107,44 +1102,42 @@ impl<'a> CardBlock<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardActionResult, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_block",
+                self.checked(),
+                p100_api::builder::CardBlock::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardActionResult>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_block",
+                self.checked(),
+                p100_api::builder::CardBlock::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardBlock<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardBlock<'_> {
@@ -1190,44 +1183,42 @@ impl<'a> CardGet<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardDetails, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "card_get",
+                self.checked(),
+                p100_api::builder::CardGet::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardDetails>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardDetails>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "card_get",
+                self.checked(),
+                p100_api::builder::CardGet::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardGet<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardGet<'_> {
@@ -1271,47 +1262,42 @@ impl<'a> CardUpdateLimits<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardActionResult, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_update_limits",
+                self.checked(),
+                p100_api::builder::CardUpdateLimits::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardActionResult>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_update_limits",
+                self.checked(),
+                p100_api::builder::CardUpdateLimits::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CardUpdateLimits<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardUpdateLimits<'_> {
@@ -1357,47 +1343,42 @@ impl<'a> CardGetLimits<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardLimits, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "card_get_limits",
+                self.checked(),
+                p100_api::builder::CardGetLimits::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardLimits>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardLimits>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "card_get_limits",
+                self.checked(),
+                p100_api::builder::CardGetLimits::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CardGetLimits<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardGetLimits<'_> {
@@ -1441,47 +1422,42 @@ impl<'a> CardUpdatePin<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardActionResult, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_update_pin",
+                self.checked(),
+                p100_api::builder::CardUpdatePin::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardActionResult>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_update_pin",
+                self.checked(),
+                p100_api::builder::CardUpdatePin::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CardUpdatePin<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardUpdatePin<'_> {
@@ -1525,47 +1501,42 @@ impl<'a> CardUnblock<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardActionResult, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_unblock",
+                self.checked(),
+                p100_api::builder::CardUnblock::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardActionResult>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardActionResult>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_unblock",
+                self.checked(),
+                p100_api::builder::CardUnblock::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CardUnblock<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardUnblock<'_> {
@@ -1607,44 +1578,42 @@ impl<'a> CardCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CardCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_create",
+                self.checked(),
+                p100_api::builder::CardCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CardCreated>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::CardCreated>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "card_create",
+                self.checked(),
+                p100_api::builder::CardCreate::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::CardCreate<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CardCreate<'_> {
@@ -1675,50 +1644,45 @@ impl<'a> CheckoutCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::CheckoutCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "checkout_create",
+                self.checked(),
+                p100_api::builder::CheckoutCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::CheckoutCreated>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::CheckoutCreated>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "checkout_create",
+                self.checked(),
+                p100_api::builder::CheckoutCreate::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CheckoutCreate<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CheckoutCreate<'_> {
@@ -1764,50 +1728,45 @@ impl<'a> CryptoDepositUpdateTravelRule<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::TravelRuleUpdated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "crypto_deposit_update_travel_rule",
+                self.checked(),
+                p100_api::builder::CryptoDepositUpdateTravelRule::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::TravelRuleUpdated>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::TravelRuleUpdated>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "crypto_deposit_update_travel_rule",
+                self.checked(),
+                p100_api::builder::CryptoDepositUpdateTravelRule::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CryptoDepositUpdateTravelRule<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CryptoDepositUpdateTravelRule<'_> {
@@ -1881,34 +1840,36 @@ impl<'a> CryptoWithdrawalCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CryptoWithdrawalCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    ::futures_util::future::FutureExt::map(
-                        client.send_money("crypto_withdrawal_create", inner.send()),
-                        |result| result.map(ResponseValue::into_inner),
-                    ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_money_op(
+                "crypto_withdrawal_create",
+                self.checked(),
+                p100_api::builder::CryptoWithdrawalCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
-        let (client, inner) = self.checked()?;
-        client.send_money("crypto_withdrawal_create", inner.send()).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<types::CryptoWithdrawalCreated>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
+        client
+            .send_money_op(
+                "crypto_withdrawal_create",
+                self.checked(),
+                p100_api::builder::CryptoWithdrawalCreate::decode,
+                ::core::convert::identity,
+            )
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CryptoWithdrawalCreate<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
@@ -1928,7 +1889,9 @@ impl<'a> CryptoWithdrawalCreate<'a> {
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `crypto_withdrawal_get` with the answer's `withdrawalId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
@@ -1985,47 +1948,45 @@ impl<'a> CryptoWithdrawalGet<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CryptoWithdrawalDetails, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "crypto_withdrawal_get",
+                self.checked(),
+                p100_api::builder::CryptoWithdrawalGet::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalDetails>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<types::CryptoWithdrawalDetails>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "crypto_withdrawal_get",
+                self.checked(),
+                p100_api::builder::CryptoWithdrawalGet::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CryptoWithdrawalGet<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalGet<'_> {
@@ -2064,47 +2025,42 @@ impl<'a> CryptoWithdrawalGetNetworkFee<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::NetworkFeeQuote, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "crypto_withdrawal_get_network_fee",
+                self.checked(),
+                p100_api::builder::CryptoWithdrawalGetNetworkFee::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::NetworkFeeQuote>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::NetworkFeeQuote>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "crypto_withdrawal_get_network_fee",
+                self.checked(),
+                p100_api::builder::CryptoWithdrawalGetNetworkFee::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::CryptoWithdrawalGetNetworkFee<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for CryptoWithdrawalGetNetworkFee<'_> {
@@ -2174,34 +2130,33 @@ impl<'a> ExchangeCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::ExchangeCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    ::futures_util::future::FutureExt::map(
-                        client.send_money("exchange_create", inner.send()),
-                        |result| result.map(ResponseValue::into_inner),
-                    ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_money_op(
+                "exchange_create",
+                self.checked(),
+                p100_api::builder::ExchangeCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
-        let (client, inner) = self.checked()?;
-        client.send_money("exchange_create", inner.send()).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error>,
+    > + 'a {
+        let client = self.client;
+        client
+            .send_money_op(
+                "exchange_create",
+                self.checked(),
+                p100_api::builder::ExchangeCreate::decode,
+                ::core::convert::identity,
+            )
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::ExchangeCreate<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
@@ -2221,7 +2176,9 @@ impl<'a> ExchangeCreate<'a> {
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `exchange_get` with the answer's `exchangeId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
@@ -2277,47 +2234,42 @@ impl<'a> ExchangeGet<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::ExchangeDetails, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "exchange_get",
+                self.checked(),
+                p100_api::builder::ExchangeGet::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::ExchangeDetails>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::ExchangeDetails>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "exchange_get",
+                self.checked(),
+                p100_api::builder::ExchangeGet::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::ExchangeGet<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for ExchangeGet<'_> {
@@ -2355,47 +2307,42 @@ impl<'a> ExchangeCreateLock<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::ExchangeLock, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Lock,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Lock,
+                "exchange_create_lock",
+                self.checked(),
+                p100_api::builder::ExchangeCreateLock::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::ExchangeLock>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Lock),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Lock,
+                "exchange_create_lock",
+                self.checked(),
+                p100_api::builder::ExchangeCreateLock::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::ExchangeCreateLock<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for ExchangeCreateLock<'_> {
@@ -2418,47 +2365,42 @@ impl<'a> ExchangeGetRate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::ExchangeRates, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "exchange_get_rate",
+                self.checked(),
+                p100_api::builder::ExchangeGetRate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::ExchangeRates>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::ExchangeRates>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "exchange_get_rate",
+                self.checked(),
+                p100_api::builder::ExchangeGetRate::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::ExchangeGetRate<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for ExchangeGetRate<'_> {
@@ -2502,47 +2444,45 @@ impl<'a> KycCreateVerification<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::KycVerificationCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "kyc_create_verification",
+                self.checked(),
+                p100_api::builder::KycCreateVerification::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::KycVerificationCreated>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<types::KycVerificationCreated>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "kyc_create_verification",
+                self.checked(),
+                p100_api::builder::KycCreateVerification::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::KycCreateVerification<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for KycCreateVerification<'_> {
@@ -2581,47 +2521,42 @@ impl<'a> KycGetStatus<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::KycStatus, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "kyc_get_status",
+                self.checked(),
+                p100_api::builder::KycGetStatus::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::KycStatus>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::KycStatus>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "kyc_get_status",
+                self.checked(),
+                p100_api::builder::KycGetStatus::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::KycGetStatus<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for KycGetStatus<'_> {
@@ -2665,39 +2600,40 @@ impl<'a> OrderCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::OrderCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    ::futures_util::future::FutureExt::map(
-                        client.send_money("order_create", inner.send()),
-                        |result| result.map(ResponseValue::into_inner),
-                    ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_money_op(
+                "order_create",
+                self.checked(),
+                p100_api::builder::OrderCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::OrderCreated>, Error> {
-        let (client, inner) = self.checked()?;
-        client.send_money("order_create", inner.send()).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::OrderCreated>, Error>,
+    > + 'a {
+        let client = self.client;
+        client
+            .send_money_op(
+                "order_create",
+                self.checked(),
+                p100_api::builder::OrderCreate::decode,
+                ::core::convert::identity,
+            )
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::OrderCreate<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `order_get` with the answer's `orderId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
@@ -2746,44 +2682,42 @@ impl<'a> OrderGet<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::OrderDetails, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "order_get",
+                self.checked(),
+                p100_api::builder::OrderGet::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::OrderDetails>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::OrderDetails>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "order_get",
+                self.checked(),
+                p100_api::builder::OrderGet::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::OrderGet<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for OrderGet<'_> {
@@ -2852,42 +2786,35 @@ impl<'a> OrderCreateLock<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::OrderLock, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Lock,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Lock,
+                "order_create_lock",
+                self.checked(),
+                p100_api::builder::OrderCreateLock::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::OrderLock>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::OrderLock>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Lock),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Lock,
+                "order_create_lock",
+                self.checked(),
+                p100_api::builder::OrderCreateLock::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::OrderCreateLock<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
@@ -2907,7 +2834,9 @@ impl<'a> OrderCreateLock<'a> {
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for OrderCreateLock<'_> {
@@ -2930,47 +2859,45 @@ impl<'a> OrderGetRates<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::OrderRates, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "order_get_rates",
+                self.checked(),
+                p100_api::builder::OrderGetRates::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::OrderRates>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::OrderRates>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "order_get_rates",
+                self.checked(),
+                p100_api::builder::OrderGetRates::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::OrderGetRates<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for OrderGetRates<'_> {
@@ -2993,47 +2920,42 @@ impl<'a> PartnerGetBalances<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::PartnerBalances, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "partner_get_balances",
+                self.checked(),
+                p100_api::builder::PartnerGetBalances::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::PartnerBalances>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::PartnerBalances>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "partner_get_balances",
+                self.checked(),
+                p100_api::builder::PartnerGetBalances::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerGetBalances<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for PartnerGetBalances<'_> {
@@ -3106,38 +3028,36 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::CryptoWithdrawalCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    ::futures_util::future::FutureExt::map(
-                        client
-                            .send_money(
-                                "partner_create_crypto_withdrawal",
-                                inner.send(),
-                            ),
-                        |result| result.map(ResponseValue::into_inner),
-                    ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_money_op(
+                "partner_create_crypto_withdrawal",
+                self.checked(),
+                p100_api::builder::PartnerCreateCryptoWithdrawal::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::CryptoWithdrawalCreated>, Error> {
-        let (client, inner) = self.checked()?;
-        client.send_money("partner_create_crypto_withdrawal", inner.send()).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<types::CryptoWithdrawalCreated>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
+        client
+            .send_money_op(
+                "partner_create_crypto_withdrawal",
+                self.checked(),
+                p100_api::builder::PartnerCreateCryptoWithdrawal::decode,
+                ::core::convert::identity,
+            )
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerCreateCryptoWithdrawal<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
@@ -3157,7 +3077,9 @@ impl<'a> PartnerCreateCryptoWithdrawal<'a> {
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `crypto_withdrawal_get` with the answer's `withdrawalId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
@@ -3248,34 +3170,33 @@ impl<'a> PartnerCreateExchange<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::ExchangeCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    ::futures_util::future::FutureExt::map(
-                        client.send_money("partner_create_exchange", inner.send()),
-                        |result| result.map(ResponseValue::into_inner),
-                    ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_money_op(
+                "partner_create_exchange",
+                self.checked(),
+                p100_api::builder::PartnerCreateExchange::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error> {
-        let (client, inner) = self.checked()?;
-        client.send_money("partner_create_exchange", inner.send()).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::ExchangeCreated>, Error>,
+    > + 'a {
+        let client = self.client;
+        client
+            .send_money_op(
+                "partner_create_exchange",
+                self.checked(),
+                p100_api::builder::PartnerCreateExchange::decode,
+                ::core::convert::identity,
+            )
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerCreateExchange<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
@@ -3295,7 +3216,9 @@ impl<'a> PartnerCreateExchange<'a> {
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `exchange_get` with the answer's `exchangeId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
@@ -3336,47 +3259,42 @@ impl<'a> PartnerCreateExchangeLock<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::ExchangeLock, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Lock,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Lock,
+                "partner_create_exchange_lock",
+                self.checked(),
+                p100_api::builder::PartnerCreateExchangeLock::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::ExchangeLock>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::ExchangeLock>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Lock),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Lock,
+                "partner_create_exchange_lock",
+                self.checked(),
+                p100_api::builder::PartnerCreateExchangeLock::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerCreateExchangeLock<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateExchangeLock<'_> {
@@ -3400,50 +3318,45 @@ impl<'a> PartnerGetSepaDepositContacts<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::SepaDepositContacts, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "partner_get_sepa_deposit_contacts",
+                self.checked(),
+                p100_api::builder::PartnerGetSepaDepositContacts::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::SepaDepositContacts>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::SepaDepositContacts>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "partner_get_sepa_deposit_contacts",
+                self.checked(),
+                p100_api::builder::PartnerGetSepaDepositContacts::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerGetSepaDepositContacts<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for PartnerGetSepaDepositContacts<'_> {
@@ -3467,47 +3380,42 @@ impl<'a> PartnerGetSepaDepositInfo<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::SepaDepositInfo, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "partner_get_sepa_deposit_info",
+                self.checked(),
+                p100_api::builder::PartnerGetSepaDepositInfo::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "partner_get_sepa_deposit_info",
+                self.checked(),
+                p100_api::builder::PartnerGetSepaDepositInfo::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerGetSepaDepositInfo<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for PartnerGetSepaDepositInfo<'_> {
@@ -3581,34 +3489,33 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::SepaTransferCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    ::futures_util::future::FutureExt::map(
-                        client.send_money("partner_create_sepa_transfer", inner.send()),
-                        |result| result.map(ResponseValue::into_inner),
-                    ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_money_op(
+                "partner_create_sepa_transfer",
+                self.checked(),
+                p100_api::builder::PartnerCreateSepaTransfer::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
-        let (client, inner) = self.checked()?;
-        client.send_money("partner_create_sepa_transfer", inner.send()).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error>,
+    > + 'a {
+        let client = self.client;
+        client
+            .send_money_op(
+                "partner_create_sepa_transfer",
+                self.checked(),
+                p100_api::builder::PartnerCreateSepaTransfer::decode,
+                ::core::convert::identity,
+            )
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerCreateSepaTransfer<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
@@ -3628,7 +3535,9 @@ impl<'a> PartnerCreateSepaTransfer<'a> {
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `sepa_transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
@@ -3686,50 +3595,45 @@ impl<'a> PartnerGetTransactionHistory<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::TransactionHistory, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "partner_get_transaction_history",
+                self.checked(),
+                p100_api::builder::PartnerGetTransactionHistory::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::TransactionHistory>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::TransactionHistory>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "partner_get_transaction_history",
+                self.checked(),
+                p100_api::builder::PartnerGetTransactionHistory::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerGetTransactionHistory<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for PartnerGetTransactionHistory<'_> {
@@ -3761,50 +3665,45 @@ impl<'a> PartnerCreateWallet<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::PartnerWalletCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "partner_create_wallet",
+                self.checked(),
+                p100_api::builder::PartnerCreateWallet::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::PartnerWalletCreated>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::PartnerWalletCreated>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "partner_create_wallet",
+                self.checked(),
+                p100_api::builder::PartnerCreateWallet::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PartnerCreateWallet<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for PartnerCreateWallet<'_> {
@@ -3835,47 +3734,42 @@ impl<'a> PaymentLinkCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::PaymentLinkCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "payment_link_create",
+                self.checked(),
+                p100_api::builder::PaymentLinkCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::PaymentLinkCreated>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::PaymentLinkCreated>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "payment_link_create",
+                self.checked(),
+                p100_api::builder::PaymentLinkCreate::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PaymentLinkCreate<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for PaymentLinkCreate<'_> {
@@ -3913,47 +3807,42 @@ impl<'a> PaymentLinkGet<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::PaymentLinkDetails, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "payment_link_get",
+                self.checked(),
+                p100_api::builder::PaymentLinkGet::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::PaymentLinkDetails>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::PaymentLinkDetails>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "payment_link_get",
+                self.checked(),
+                p100_api::builder::PaymentLinkGet::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::PaymentLinkGet<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for PaymentLinkGet<'_> {
@@ -3991,50 +3880,45 @@ impl<'a> UserGetSepaDepositContacts<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::SepaDepositContacts, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "user_get_sepa_deposit_contacts",
+                self.checked(),
+                p100_api::builder::UserGetSepaDepositContacts::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::SepaDepositContacts>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::SepaDepositContacts>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "user_get_sepa_deposit_contacts",
+                self.checked(),
+                p100_api::builder::UserGetSepaDepositContacts::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::UserGetSepaDepositContacts<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserGetSepaDepositContacts<'_> {
@@ -4073,47 +3957,42 @@ impl<'a> UserGetSepaDepositInfo<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::SepaDepositInfo, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "user_get_sepa_deposit_info",
+                self.checked(),
+                p100_api::builder::UserGetSepaDepositInfo::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::SepaDepositInfo>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "user_get_sepa_deposit_info",
+                self.checked(),
+                p100_api::builder::UserGetSepaDepositInfo::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::UserGetSepaDepositInfo<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserGetSepaDepositInfo<'_> {
@@ -4186,34 +4065,33 @@ impl<'a> SepaTransferCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::SepaTransferCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    ::futures_util::future::FutureExt::map(
-                        client.send_money("sepa_transfer_create", inner.send()),
-                        |result| result.map(ResponseValue::into_inner),
-                    ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_money_op(
+                "sepa_transfer_create",
+                self.checked(),
+                p100_api::builder::SepaTransferCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error> {
-        let (client, inner) = self.checked()?;
-        client.send_money("sepa_transfer_create", inner.send()).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::SepaTransferCreated>, Error>,
+    > + 'a {
+        let client = self.client;
+        client
+            .send_money_op(
+                "sepa_transfer_create",
+                self.checked(),
+                p100_api::builder::SepaTransferCreate::decode,
+                ::core::convert::identity,
+            )
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::SepaTransferCreate<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
@@ -4233,7 +4111,9 @@ impl<'a> SepaTransferCreate<'a> {
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `sepa_transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
@@ -4282,47 +4162,42 @@ impl<'a> SepaTransferGet<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::SepaTransferDetails, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "sepa_transfer_get",
+                self.checked(),
+                p100_api::builder::SepaTransferGet::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::SepaTransferDetails>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::SepaTransferDetails>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "sepa_transfer_get",
+                self.checked(),
+                p100_api::builder::SepaTransferGet::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::SepaTransferGet<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for SepaTransferGet<'_> {
@@ -4391,34 +4266,33 @@ impl<'a> TransferCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::TransferCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    ::futures_util::future::FutureExt::map(
-                        client.send_money("transfer_create", inner.send()),
-                        |result| result.map(ResponseValue::into_inner),
-                    ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_money_op(
+                "transfer_create",
+                self.checked(),
+                p100_api::builder::TransferCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::TransferCreated>, Error> {
-        let (client, inner) = self.checked()?;
-        client.send_money("transfer_create", inner.send()).await
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::TransferCreated>, Error>,
+    > + 'a {
+        let client = self.client;
+        client
+            .send_money_op(
+                "transfer_create",
+                self.checked(),
+                p100_api::builder::TransferCreate::decode,
+                ::core::convert::identity,
+            )
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::TransferCreate<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
@@ -4438,7 +4312,9 @@ impl<'a> TransferCreate<'a> {
         crate::money::AmountField::check_amount(&body.amount)
             .map_err(|e| Error::invalid_request(e.to_string()))?;
         let inner = self.inner.body(body);
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
     ///Sends the request, then waits under `policy` for the outcome, polling `transfer_get` with the answer's `transferId` (the spec's `x-p100-waiter`). A lost answer is [`SendAndWaitError::Send`](crate::wait::SendAndWaitError::Send) with an unknown movement to reconcile; it is never sent again.
     pub async fn send_and_wait(
@@ -4487,47 +4363,42 @@ impl<'a> TransferGet<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::TransferDetails, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "transfer_get",
+                self.checked(),
+                p100_api::builder::TransferGet::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::TransferDetails>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::TransferDetails>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "transfer_get",
+                self.checked(),
+                p100_api::builder::TransferGet::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::TransferGet<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for TransferGet<'_> {
@@ -4571,47 +4442,45 @@ impl<'a> UserCreateWithoutKyc<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::UserCreatedWithoutKyc, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_create_without_kyc",
+                self.checked(),
+                p100_api::builder::UserCreateWithoutKyc::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserCreatedWithoutKyc>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<types::UserCreatedWithoutKyc>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_create_without_kyc",
+                self.checked(),
+                p100_api::builder::UserCreateWithoutKyc::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::UserCreateWithoutKyc<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserCreateWithoutKyc<'_> {
@@ -4653,44 +4522,42 @@ impl<'a> UserCreate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::UserCreated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_create",
+                self.checked(),
+                p100_api::builder::UserCreate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserCreated>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::UserCreated>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_create",
+                self.checked(),
+                p100_api::builder::UserCreate::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserCreate<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserCreate<'_> {
@@ -4728,47 +4595,42 @@ impl<'a> UserGetBalances<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<types::UserBalances, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "user_get_balances",
+                self.checked(),
+                p100_api::builder::UserGetBalances::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<types::UserBalances>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<ResponseValue<types::UserBalances>, Error>,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "user_get_balances",
+                self.checked(),
+                p100_api::builder::UserGetBalances::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::UserGetBalances<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserGetBalances<'_> {
@@ -4814,44 +4676,45 @@ impl<'a> UserExtend<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::UserExtended, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_extend",
+                self.checked(),
+                p100_api::builder::UserExtend::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserExtended>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::UserExtended>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_extend",
+                self.checked(),
+                p100_api::builder::UserExtend::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserExtend<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserExtend<'_> {
@@ -4889,47 +4752,45 @@ impl<'a> UserSuspend<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::UserSuspended, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_suspend",
+                self.checked(),
+                p100_api::builder::UserSuspend::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserSuspended>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::UserSuspended>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_suspend",
+                self.checked(),
+                p100_api::builder::UserSuspend::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::UserSuspend<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserSuspend<'_> {
@@ -4983,50 +4844,45 @@ impl<'a> UserGetTransactionHistory<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::TransactionHistory, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::Read,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "user_get_transaction_history",
+                self.checked(),
+                p100_api::builder::UserGetTransactionHistory::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::TransactionHistory>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::TransactionHistory>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::Read),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::Read,
+                "user_get_transaction_history",
+                self.checked(),
+                p100_api::builder::UserGetTransactionHistory::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::UserGetTransactionHistory<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserGetTransactionHistory<'_> {
@@ -5065,50 +4921,45 @@ impl<'a> UserUnsuspend<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::UserUnsuspended, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_unsuspend",
+                self.checked(),
+                p100_api::builder::UserUnsuspend::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::UserUnsuspended>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::UserUnsuspended>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_unsuspend",
+                self.checked(),
+                p100_api::builder::UserUnsuspend::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::UserUnsuspend<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserUnsuspend<'_> {
@@ -5139,50 +4990,45 @@ impl<'a> UserAddVerification<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::UserVerificationAdded, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_add_verification",
+                self.checked(),
+                p100_api::builder::UserAddVerification::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<
-        ResponseValue<::p100_api::types::UserVerificationAdded>,
-        Error,
-    > {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::UserVerificationAdded>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_add_verification",
+                self.checked(),
+                p100_api::builder::UserAddVerification::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<
-        (&'a Client, p100_api::builder::UserAddVerification<'a>),
-        Error,
-    > {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserAddVerification<'_> {
@@ -5220,44 +5066,45 @@ impl<'a> UserDelete<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::UserDeleted, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_delete",
+                self.checked(),
+                p100_api::builder::UserDelete::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserDeleted>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::UserDeleted>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_delete",
+                self.checked(),
+                p100_api::builder::UserDelete::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserDelete<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserDelete<'_> {
@@ -5314,44 +5161,45 @@ impl<'a> UserUpdate<'a> {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<::p100_api::types::UserUpdated, Error>,
     > + 'a {
-        match self.checked() {
-            ::core::result::Result::Ok((client, inner)) => {
-                Either::Left(
-                    client
-                        .send_body(
-                            ::core::option::Option::Some(
-                                p100_api::catalog::Effect::ChangesState,
-                            ),
-                            inner.send(),
-                        ),
-                )
-            }
-            ::core::result::Result::Err(error) => {
-                Either::Right(::core::future::ready(::core::result::Result::Err(error)))
-            }
-        }
+        let client = self.client;
+        client
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_update",
+                self.checked(),
+                p100_api::builder::UserUpdate::decode,
+                ResponseValue::into_inner,
+            )
     }
     /// Sends the request and returns the whole answer (status, headers, body).
-    pub async fn send_with_response(
+    #[inline]
+    pub fn send_with_response(
         self,
-    ) -> ::core::result::Result<ResponseValue<::p100_api::types::UserUpdated>, Error> {
-        let (client, inner) = self.checked()?;
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ResponseValue<::p100_api::types::UserUpdated>,
+            Error,
+        >,
+    > + 'a {
+        let client = self.client;
         client
-            .send_raw(
-                ::core::option::Option::Some(p100_api::catalog::Effect::ChangesState),
-                inner.send(),
+            .send_op(
+                p100_api::catalog::Effect::ChangesState,
+                "user_update",
+                self.checked(),
+                p100_api::builder::UserUpdate::decode,
+                ::core::convert::identity,
             )
-            .await
     }
-    /// The raw request, or why it must not be sent.
-    fn checked(
-        self,
-    ) -> ::core::result::Result<(&'a Client, p100_api::builder::UserUpdate<'a>), Error> {
+    /// The request to send, or why it must not be sent.
+    fn checked(self) -> ::core::result::Result<::reqwest::Request, Error> {
         if let ::core::option::Option::Some(error) = self.invalid {
             return ::core::result::Result::Err(error);
         }
         let inner = self.inner;
-        ::core::result::Result::Ok((self.client, inner))
+        inner
+            .build_request()
+            .map_err(|raw| Error::from_raw(raw, ::core::option::Option::None))
     }
 }
 impl ::core::fmt::Debug for UserUpdate<'_> {

@@ -287,11 +287,6 @@ impl Client {
             .raw()
             .client()
             .request(Method::GET, url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .header(
-                "api-version",
-                reqwest::header::HeaderValue::from_static(p100_api::Client::api_version()),
-            )
             .build()
             .map_err(|e| Error::invalid_request(format!("reconcile: {e}")))?;
         let answer = crate::client::send_through_executor(self.raw(), request, operation).await?;

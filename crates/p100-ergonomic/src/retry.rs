@@ -308,19 +308,48 @@ pub(crate) async fn send(
     mut request: reqwest::Request,
     policy: &RetryPolicy,
     repeatable: bool,
+    operation: &'static str,
 ) -> (reqwest::Result<reqwest::Response>, Sent) {
+    // DEBUG, like the AWS SDK's `invoke` span: an application logging at INFO pays nothing per
+    // call for it. Not entered around the request (that would be an `Instrument` layer, polled
+    // on every wake-up): the events below name it as their parent, and its outcome fields are
+    // recorded once, at the end.
+    let span = tracing::debug_span!(
+        "p100.call",
+        operation_id = operation,
+        method = %request.method(),
+        attempts = tracing::field::Empty,
+        status = tracing::field::Empty,
+        elapsed_ms = tracing::field::Empty,
+    );
     let start = Instant::now();
     let mut attempt: u32 = 0;
-    loop {
+    let (result, sent) = loop {
         attempt += 1;
-        // A streaming body cannot be cloned; such a request is sent once.
+        // What it takes to send the request again, but its URL (which comes back with the
+        // outcome): nothing is copied for a request with no headers or body of its own, such
+        // as a GET of the SDK's. A streaming body cannot be kept; such a request is sent once.
         let next = if repeatable && attempt < policy.max_attempts {
-            request.try_clone()
+            Resend::of(&request)
         } else {
             None
         };
         let result = client.execute(request).await;
-        let (result, transient) = classify(result, next.is_some()).await;
+        // A success (or an outcome that cannot be retried) is decided here; anything else in
+        // a boxed future of its own, so that every call's future does not carry it.
+        let decided =
+            next.is_none() || matches!(&result, Ok(response) if response.status().is_success());
+        let (result, transient, url) = if decided {
+            (result, None, None)
+        } else {
+            // Before `classify`, which may rebuild the response without its URL.
+            let url = match &result {
+                Ok(response) => Some(response.url().clone()),
+                Err(error) => error.url().cloned(),
+            };
+            let (result, transient) = Box::pin(classify(result, true)).await;
+            (result, transient, url)
+        };
         let status = result.as_ref().ok().map(reqwest::Response::status);
         let retry_after = result
             .as_ref()
@@ -333,39 +362,104 @@ pub(crate) async fn send(
         };
         match &result {
             Ok(response) => tracing::debug!(
+                parent: &span,
                 attempt,
                 status = response.status().as_u16(),
                 elapsed_ms = elapsed_ms(start),
                 "P100 answered"
             ),
             Err(error) => tracing::debug!(
+                parent: &span,
                 attempt,
                 error = %error,
                 elapsed_ms = elapsed_ms(start),
                 "P100 request failed"
             ),
         }
-        let (Some(reason), Some(next)) = (transient, next) else {
-            return (result, sent);
+        let (Some(reason), Some(next), Some(url)) = (transient, next, url) else {
+            break (result, sent);
         };
         let delay = retry_after.unwrap_or_else(|| policy.backoff(attempt));
         if start.elapsed().saturating_add(delay) > policy.max_elapsed {
             tracing::debug!(
+                parent: &span,
                 attempt,
                 delay_ms = millis(delay),
                 "not retrying: the wait would exceed the retry budget"
             );
-            return (result, sent);
+            break (result, sent);
         }
+        // With its operation: the call's span is at DEBUG.
         tracing::info!(
+            parent: &span,
+            operation_id = operation,
             attempt,
             reason = %reason,
             delay_ms = millis(delay),
             "retrying P100 call"
         );
         drop(result);
-        tokio::time::sleep(delay).await;
-        request = next;
+        // Boxed, like `buffer`: a timer is no part of a call that is not retried.
+        Box::pin(tokio::time::sleep(delay)).await;
+        request = next.request(url);
+    };
+    if !span.is_disabled() {
+        let elapsed_ms = elapsed_ms(start);
+        span.record("attempts", sent.attempts);
+        span.record("elapsed_ms", elapsed_ms);
+        if let Some(status) = sent.status {
+            span.record("status", status.as_u16());
+        }
+        tracing::debug!(
+            parent: &span,
+            operation_id = operation,
+            attempts = sent.attempts,
+            status = sent.status.map(|status| status.as_u16()),
+            elapsed_ms,
+            "P100 call finished"
+        );
+    }
+    (result, sent)
+}
+
+/// A request kept to be sent again: all of it but the URL (reqwest's public API sets nothing
+/// else on a request: its extensions hold only the timeout).
+struct Resend {
+    method: reqwest::Method,
+    headers: reqwest::header::HeaderMap,
+    body: Option<Bytes>,
+    timeout: Option<Duration>,
+    version: reqwest::Version,
+}
+
+impl Resend {
+    /// `None` for a streaming body, which cannot be sent twice.
+    fn of(request: &reqwest::Request) -> Option<Self> {
+        let body = match request.body() {
+            None => None,
+            Some(body) => Some(Bytes::copy_from_slice(body.as_bytes()?)),
+        };
+        Some(Resend {
+            method: request.method().clone(),
+            // Empty (no allocation) unless the request has headers of its own.
+            headers: request.headers().clone(),
+            body,
+            timeout: request.timeout().copied(),
+            version: request.version(),
+        })
+    }
+
+    /// The request again, to `url`.
+    fn request(self, url: url::Url) -> reqwest::Request {
+        let mut request = reqwest::Request::new(self.method, url);
+        *request.headers_mut() = self.headers;
+        *request.body_mut() = self.body.map(reqwest::Body::from);
+        // Only a request that had one: an absent timeout is no entry (and no allocation).
+        if let Some(timeout) = self.timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
+        *request.version_mut() = self.version;
+        request
     }
 }
 

@@ -23,7 +23,6 @@ use std::path::Path;
 
 use bytes::Bytes;
 use p100_api::ClientInfo;
-use reqwest::header::{HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 use url::Url;
 
@@ -714,11 +713,6 @@ async fn send_files(
     let request = client
         .client()
         .post(url)
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .header(
-            "api-version",
-            HeaderValue::from_static(p100_api::Client::api_version()),
-        )
         .multipart(form)
         .build()
         .map_err(|e| Error::invalid_request(format!("could not build the upload: {e}")))?;

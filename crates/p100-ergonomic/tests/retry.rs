@@ -20,6 +20,27 @@ fn fixed(attempts: u32) -> RetryPolicy {
         .with_jitter(Jitter::none())
 }
 
+/// Every attempt sent the same request: method, path, headers (the key, `Accept`) and body
+/// (the SDK keeps what it takes to send it again, and the URL comes back with the outcome).
+fn assert_resent_alike(server: &ScriptServer, attempts: usize) {
+    let requests = server.requests();
+    assert_eq!(requests.len(), attempts);
+    let first = &requests[0];
+    let header = |r: &support::Recorded, name: &str| {
+        r.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(header(first, "x-api-key").as_deref(), Some(support::KEY));
+    assert_eq!(header(first, "accept").as_deref(), Some("application/json"));
+    for again in &requests[1..] {
+        assert_eq!((&again.method, &again.path), (&first.method, &first.path));
+        assert_eq!(again.headers, first.headers);
+        assert_eq!(again.body, first.body);
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn get_429_waits_exactly_retry_after() {
     let server = ScriptServer::start(vec![
@@ -49,6 +70,7 @@ async fn get_503_backs_off_exponentially() {
     let client = client(&server.url(), fixed(3));
 
     get_balances(&client).await.expect("third attempt succeeds");
+    assert_resent_alike(&server, 3);
 
     assert_eq!(server.gaps_ms(), vec![100, 200]);
 }
@@ -79,6 +101,8 @@ async fn get_p501_is_retried() {
         .expect("second attempt succeeds");
 
     assert_eq!(server.gaps_ms(), vec![100]);
+    // The first answer was read (for its code) before the retry: the URL still came back.
+    assert_resent_alike(&server, 2);
 }
 
 #[tokio::test(start_paused = true)]
@@ -91,6 +115,7 @@ async fn get_connection_reset_is_retried() {
         .expect("second attempt succeeds");
 
     assert_eq!(server.requests().len(), 2);
+    assert_resent_alike(&server, 2);
     assert_eq!(server.gaps_ms(), vec![100]);
 }
 
@@ -249,6 +274,7 @@ async fn timeouts_of_gets_are_retried() {
         .expect("second attempt succeeds");
 
     assert_eq!(server.gaps_ms(), vec![5100]);
+    assert_resent_alike(&server, 2);
 }
 
 #[tokio::test(start_paused = true)]

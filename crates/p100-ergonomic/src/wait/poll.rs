@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use p100_api::ClientInfo;
-use reqwest::header::{HeaderValue, ACCEPT};
 use tokio::time::Instant;
 
 use super::kinds::{StatusClass, Waitable};
@@ -204,11 +203,6 @@ async fn fetch<T: Waitable>(client: &Client, id: &str) -> Result<(T, bytes::Byte
     let request = raw
         .client()
         .get(url)
-        .header(ACCEPT, HeaderValue::from_static("application/json"))
-        .header(
-            "api-version",
-            HeaderValue::from_static(p100_api::Client::api_version()),
-        )
         .build()
         .map_err(|e| Error::invalid_request(format!("could not build the request: {e}")))?;
     let answer = crate::client::send_through_executor(raw, request, T::OPERATION_ID).await?;

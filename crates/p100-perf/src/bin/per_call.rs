@@ -1,8 +1,9 @@
 //! Fixed-iteration driver of the per-call comparison, for instruction counts under valgrind
-//! (`benches/callgrind.sh` runs it; the call sites are in `benches/support/per_call.rs`).
+//! (`crates/p100-perf/callgrind.sh` runs it; the call sites are in `src/lib.rs`).
 //!
 //! ```text
 //! per_call serve                           # prints the base URL, serves until killed
+//! per_call sizes                           # the size of each variant's call future
 //! per_call run VARIANT OP CALLS BASE_URL   # VARIANT: handwritten | raw | ergonomic | ergonomic+fmt | call
 //!                                          # OP: get | post
 //! ```
@@ -10,11 +11,9 @@
 //! `ergonomic+fmt` is the ergonomic client with a `fmt` subscriber at INFO (writing nowhere).
 //! The client runs on a current-thread runtime, so that valgrind counts one thread's work.
 
-#[path = "../benches/support/per_call.rs"]
-mod per_call;
-
 use std::io::Write as _;
 
+use p100_perf as per_call;
 use per_call::{Clients, Op, Variant};
 
 fn main() {
@@ -22,6 +21,13 @@ fn main() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["serve"] => serve(),
+        ["sizes"] => {
+            let clients = Clients::new("http://127.0.0.1:1");
+            println!("{:<12} {:>6} {:>6}", "variant", "GET", "POST");
+            for (variant, get, post) in clients.future_sizes() {
+                println!("{:<12} {get:>6} {post:>6}", variant.name());
+            }
+        }
         ["run", variant, op, calls, base_url] => {
             let (variant, fmt) = match variant.strip_suffix("+fmt") {
                 Some(name) => (name, true),
@@ -41,7 +47,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: per_call serve | per_call run handwritten|raw|ergonomic[+fmt]|call get|post CALLS BASE_URL");
+    eprintln!("usage: per_call serve | per_call sizes | per_call run handwritten|raw|ergonomic[+fmt]|call get|post CALLS BASE_URL");
     std::process::exit(2)
 }
 

@@ -1,15 +1,13 @@
 //! One call, three ways, against the same keep-alive loopback server with fixed documented
 //! bodies: hand-written reqwest + serde, the generated client, and the ergonomic client (also
 //! with a `fmt` subscriber at INFO), GET (`user_get_balances`) and POST (`transfer_create`),
-//! all decoding into the same generated types. The call sites are in `support/per_call.rs`.
+//! all decoding into the same generated types. The call sites are in `src/lib.rs`.
 //!
-//! `cargo bench -p p100-ergonomic --bench per_call` runs criterion, then prints the wall-clock
+//! `cargo bench -p p100-perf --bench per_call` runs criterion, then prints the wall-clock
 //! ratios to the hand-written call from interleaved rounds (so that load on the machine hits
-//! every variant alike). Instruction counts, which load does not move: `benches/callgrind.sh`.
+//! every variant alike). Instruction counts, which load does not move: `crates/p100-perf/callgrind.sh`.
 
-#[path = "support/per_call.rs"]
-mod per_call;
-
+use p100_perf as per_call;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;

@@ -6,15 +6,16 @@
 # / CALLS, so start-up and the first connection cancel out. Instruction counts barely move
 # under load, unlike wall-clock time.
 #
-#   bash crates/p100-ergonomic/benches/callgrind.sh          # CALLS=1000 WARMUP=100
+#   bash crates/p100-perf/callgrind.sh          # CALLS=1000 WARMUP=100
 #
-# Needs valgrind (Debian: apt-get install valgrind). The call sites: benches/support/per_call.rs.
+# Needs valgrind (Debian: apt-get install valgrind). The call sites: crates/p100-perf/src/lib.rs (built alone,
+# without p100-ergonomic's dev-dependencies and their features).
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+cd "$(dirname "$0")/../.."
 calls="${CALLS:-1000}"
 warmup="${WARMUP:-100}"
-cargo build --release --quiet -p p100-ergonomic --example per_call
-bin="${CARGO_TARGET_DIR:-target}/release/examples/per_call"
+cargo build --release --quiet -p p100-perf --bin per_call
+bin="${CARGO_TARGET_DIR:-target}/release/per_call"
 work="$(mktemp -d)"
 "$bin" serve > "$work/url" &
 server=$!

@@ -1,5 +1,5 @@
 //! The per-call comparison shared by `benches/per_call.rs` (criterion, wall clock) and
-//! `examples/per_call.rs` (fixed iteration counts for `benches/callgrind.sh`): a keep-alive
+//! `src/bin/per_call.rs` (fixed iteration counts for `callgrind.sh`): a keep-alive
 //! loopback server that answers fixed documented bodies, and the same two calls made three
 //! ways, each decoding into the same generated `p100_api` types:
 //!
@@ -13,8 +13,6 @@
 //! The call sites are the `*_get` / `*_post` functions below: change the ergonomic ones when
 //! its API changes, and every measurement follows. All three use one reqwest configuration: the
 //! SDK's (user agent, no redirects, 10 s connect timeout, 30 s timeout, `x-api-key`).
-
-#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -33,18 +31,24 @@ pub const TRANSFER_CREATED: &str = r#"{"transferId":"7fb02323-969a-4936-94ea-86b
 /// The documented example user (tests/facts/user-money.yaml, "Create a Transfer").
 pub const USER: &str = "bca65c48-df49-4831-a7b2-de7903321581";
 
+/// The key every client sends.
 pub const API_KEY: &str = "bench-key";
 
 /// One way of calling P100.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
+    /// reqwest + serde by hand.
     Handwritten,
+    /// The generated client.
     Raw,
+    /// The ergonomic client's operation methods.
     Ergonomic,
+    /// The ergonomic client's `call(raw)`.
     Call,
 }
 
 impl Variant {
+    /// Every variant, the baseline first.
     pub const ALL: [Variant; 4] = [
         Variant::Handwritten,
         Variant::Raw,
@@ -52,6 +56,7 @@ impl Variant {
         Variant::Call,
     ];
 
+    /// The variant's name on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Variant::Handwritten => "handwritten",
@@ -61,6 +66,7 @@ impl Variant {
         }
     }
 
+    /// The variant named `name`.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.name() == name)
     }
@@ -76,8 +82,10 @@ pub enum Op {
 }
 
 impl Op {
+    /// Both calls.
     pub const ALL: [Op; 2] = [Op::Get, Op::Post];
 
+    /// The call's HTTP method.
     pub fn name(self) -> &'static str {
         match self {
             Op::Get => "GET",
@@ -85,6 +93,7 @@ impl Op {
         }
     }
 
+    /// The call named `name` (`get` or `post`, any case).
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
@@ -102,6 +111,7 @@ pub struct Clients {
 }
 
 impl Clients {
+    /// The clients, all on `base_url`.
     pub fn new(base_url: &str) -> Self {
         let mut headers = reqwest::header::HeaderMap::new();
         let mut key = reqwest::header::HeaderValue::from_static(API_KEY);
@@ -142,6 +152,34 @@ impl Clients {
         }
     }
 
+    /// The size in bytes of each variant's call future, GET then POST (what every call
+    /// creates and moves before its first poll).
+    pub fn future_sizes(&self) -> Vec<(Variant, usize, usize)> {
+        use std::mem::size_of_val;
+        vec![
+            (
+                Variant::Handwritten,
+                size_of_val(&handwritten_get(self)),
+                size_of_val(&handwritten_post(self)),
+            ),
+            (
+                Variant::Raw,
+                size_of_val(&raw_get(self)),
+                size_of_val(&raw_post(self)),
+            ),
+            (
+                Variant::Ergonomic,
+                size_of_val(&ergonomic_get(self)),
+                size_of_val(&ergonomic_post(self)),
+            ),
+            (
+                Variant::Call,
+                size_of_val(&call_get(self)),
+                size_of_val(&call_post(self)),
+            ),
+        ]
+    }
+
     /// One call; panics on any failure (the server answers fixed bodies).
     pub async fn call(&self, variant: Variant, op: Op) {
         use std::hint::black_box;
@@ -173,9 +211,12 @@ async fn handwritten_get(c: &Clients) -> UserBalances {
 }
 
 async fn handwritten_post(c: &Clients) -> TransferCreated {
+    // Every variant starts from a body made for the call (a clone of the same one), as a
+    // program does: the SDK's builders take it by value, this one serializes it by reference.
+    let body = c.transfer.clone();
     c.http
         .post(format!("{}/v1/transfer", c.base_url))
-        .json(&c.transfer)
+        .json(&body)
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)

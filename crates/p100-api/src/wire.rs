@@ -1,0 +1,166 @@
+//! What the generated code calls where progenitor's output called its client crate (the
+//! rewrite is xtask's `split`): reading an answer's body, escaping a path parameter, the
+//! reqwest client's default `Accept`.
+
+use std::borrow::Cow;
+
+use progenitor_client::{Error, ResponseValue};
+
+/// The bytes a path parameter escapes: progenitor-client's own set (`PATH_SET` of its
+/// `encode_path`), so that the two agree (a test compares them).
+const PATH_SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
+
+/// `value` escaped as one path segment: borrowed when nothing needs escaping (an id), where
+/// progenitor's `encode_path(&value.to_string())` copies it and formats a new `String`.
+pub(crate) fn encode_path<V: PathValue + ?Sized>(value: &V) -> Cow<'_, str> {
+    value.path_value()
+}
+
+/// The reqwest client builder of [`crate::Client::new`]: `Accept: application/json` on every
+/// request (every answer the generated client reads is JSON).
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::with_capacity(1);
+    headers.insert(reqwest::header::ACCEPT, JSON.clone());
+    reqwest::ClientBuilder::new().default_headers(headers)
+}
+
+/// `application/json`, the `Accept` of every request.
+pub(crate) const JSON: reqwest::header::HeaderValue =
+    reqwest::header::HeaderValue::from_static("application/json");
+
+/// A type of path parameter (the generated builders' field types).
+pub(crate) trait PathValue {
+    /// The value as one escaped path segment.
+    fn path_value(&self) -> Cow<'_, str>;
+}
+
+impl PathValue for str {
+    fn path_value(&self) -> Cow<'_, str> {
+        // Letters, digits and `-._~` (what ids are made of) are in no escape set: a tight
+        // loop decides, and only other values go through the escaping iterator.
+        if self
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        {
+            return Cow::Borrowed(self);
+        }
+        percent_encoding::utf8_percent_encode(self, PATH_SET).into()
+    }
+}
+
+impl PathValue for String {
+    fn path_value(&self) -> Cow<'_, str> {
+        self.as_str().path_value()
+    }
+}
+
+impl PathValue for uuid::Uuid {
+    /// The hyphenated form, which has nothing to escape.
+    fn path_value(&self) -> Cow<'_, str> {
+        Cow::Owned(self.hyphenated().to_string())
+    }
+}
+
+/// Reads `response`'s body as JSON into `T`, keeping the status and the headers.
+///
+/// The same as progenitor's `ResponseValue::from_response`, except that the headers are moved
+/// out of the response rather than copied: the response is consumed here anyway.
+pub(crate) async fn from_response<T, E>(
+    mut response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error<E>>
+where
+    T: serde::de::DeserializeOwned,
+{
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let full = response.bytes().await.map_err(Error::ResponseBodyError)?;
+    let inner =
+        serde_json::from_slice(&full).map_err(|e| Error::InvalidResponsePayload(full, e))?;
+    Ok(ResponseValue::new(inner, status, headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &'static str) -> reqwest::Response {
+        let answer = http::Response::builder()
+            .status(status)
+            .header("x-request-id", "r-1")
+            .body(body)
+            .map_err(|e| e.to_string());
+        match answer {
+            Ok(answer) => reqwest::Response::from(answer),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn path_segments_escape_like_progenitor() {
+        let mut samples: Vec<String> = (0u8..=127).map(|b| char::from(b).to_string()).collect();
+        samples.extend(
+            [
+                "bca65c48-df49-4831-a7b2-de7903321581",
+                "a/b",
+                "..",
+                "100%",
+                "naïve café",
+                "{x}?y#z",
+                "",
+                "€/€",
+            ]
+            .map(String::from),
+        );
+        for sample in &samples {
+            assert_eq!(
+                encode_path(sample),
+                progenitor_client::encode_path(sample),
+                "{sample:?}"
+            );
+        }
+        assert!(matches!(encode_path("user-1_a.b~c"), Cow::Borrowed(_)));
+        let id = uuid::Uuid::from_u128(0x7fb0_2323_969a_4936_94ea_86b8_773f_f1a2);
+        assert_eq!(
+            encode_path(&id),
+            progenitor_client::encode_path(&id.to_string())
+        );
+    }
+
+    #[tokio::test]
+    async fn keeps_status_headers_and_body() {
+        let read: Result<ResponseValue<serde_json::Value>, Error<()>> =
+            from_response(response(201, r#"{"a":1}"#)).await;
+        let read = read.map_err(|e| e.to_string());
+        let read = read.as_ref();
+        assert_eq!(read.map(|r| r.status().as_u16()), Ok(201));
+        assert_eq!(
+            read.map(|r| r.headers().get("x-request-id").cloned()),
+            Ok(Some(http::HeaderValue::from_static("r-1")))
+        );
+        assert_eq!(
+            read.map(|r| r.as_ref().clone()),
+            Ok(serde_json::json!({"a": 1}))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_that_is_not_the_type_keeps_its_bytes() {
+        let read: Result<ResponseValue<Vec<u32>>, Error<()>> =
+            from_response(response(200, "not json")).await;
+        match read {
+            Err(Error::InvalidResponsePayload(bytes, _)) => assert_eq!(&bytes[..], b"not json"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Splits each generated builder's `send` into its two halves, so that a caller with its own
+//! transport (`p100-ergonomic`) builds and reads requests with the generated code without going
+//! through the executor:
+//!
+//! - `build_request(self) -> Result<reqwest::Request, Error<types::Error>>`: everything `send`
+//!   does before the hooks (parameter checks, URL, headers, body);
+//! - `decode(response) -> Result<ResponseValue<T>, Error<types::Error>>`: everything after
+//!   (the status match and the body's decoding);
+//! - `send(self)`: the two, with the hooks and the executor between them, as before.
+//!
+//! More rewrites, of what every request and answer pays for:
+//!
+//! - answers are read by `crate::wire::from_response`, which moves the headers out of the
+//!   response where progenitor's `ResponseValue::from_response` copies them;
+//! - path parameters are escaped by `crate::wire::encode_path(&x)`, which borrows an id that
+//!   needs no escaping, where `encode_path(&x.to_string())` copies it and formats a new string;
+//! - no `api-version` header: progenitor sends the spec's `info.version` in one, which P100
+//!   documents nowhere (tests/facts) and so cannot read;
+//! - `Accept: application/json` is a default header of the reqwest client (`Client::new` builds
+//!   it with `crate::wire::client_builder()`), not one more header of every request: a request
+//!   whose headers are all on the client allocates no header map and clones none for a retry.
+//!   A reqwest client given to `Client::new_with_client` sends its own `Accept`.
+//!
+//! The rewrite checks the shape it expects (progenitor 0.15's `send`) and fails codegen when a
+//! builder does not have it, rather than emitting something else.
+
+use anyhow::{bail, Context, Result};
+use quote::quote;
+use syn::visit_mut::VisitMut;
+
+/// Rewrites every builder of `file`'s `builder` module; returns how many were split.
+pub fn split_sends(file: &mut syn::File) -> Result<usize> {
+    let module = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut().map(|(_, items)| items),
+            _ => None,
+        })
+        .context("the generated client has no `builder` module")?;
+    let mut split = 0;
+    for item in module.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let Some(index) = imp
+            .items
+            .iter()
+            .position(|item| matches!(item, syn::ImplItem::Fn(f) if f.sig.ident == "send"))
+        else {
+            continue;
+        };
+        let syn::ImplItem::Fn(send) = &imp.items[index] else {
+            continue;
+        };
+        let name = quote!(#imp.self_ty).to_string();
+        let replacement = split_one(send).with_context(|| format!("splitting {name}::send"))?;
+        imp.items.splice(index..=index, replacement);
+        split += 1;
+    }
+    let mut rewrite = Calls::default();
+    rewrite.visit_file_mut(file);
+    if rewrite.from_response == 0
+        || rewrite.encode_path == 0
+        || rewrite.headers != split
+        || rewrite.accept != split
+        || rewrite.client_builder != 2
+    {
+        bail!(
+            "unexpected generated client: {} from_response, {} encode_path, {} api-version \
+             headers, {} Accept headers for {split} builders, {} reqwest::ClientBuilder::new",
+            rewrite.from_response,
+            rewrite.encode_path,
+            rewrite.headers,
+            rewrite.accept,
+            rewrite.client_builder
+        );
+    }
+    Ok(split)
+}
+
+/// `build_request`, `decode` and the new `send` from progenitor's `send`.
+fn split_one(send: &syn::ImplItemFn) -> Result<Vec<syn::ImplItem>> {
+    let stmts = &send.block.stmts;
+    // Progenitor's order: …, `let mut request = ….build()?;`, `let info = …;`, `client.pre(…)`,
+    // `let result = client.exec(…)`, `client.post(…)`, `let response = result?;`, `match …`.
+    let info_at = stmts
+        .iter()
+        .position(|s| let_named(s, "info"))
+        .context("no `let info = …`")?;
+    if info_at == 0 || !let_named(&stmts[info_at - 1], "request") {
+        bail!("`let info` does not follow `let mut request`");
+    }
+    let tail = &stmts[info_at..];
+    let [info, pre, exec, post, response, decode] = tail else {
+        bail!(
+            "expected 6 statements from `let info` on (pre, exec, post, response, match), found {}",
+            tail.len()
+        );
+    };
+    let expect = |stmt: &syn::Stmt, text: &str| -> Result<()> {
+        let found = quote!(#stmt).to_string().replace(' ', "");
+        if found.starts_with(text) {
+            Ok(())
+        } else {
+            bail!("expected `{text}…`, found `{found}`")
+        }
+    };
+    expect(pre, "client.pre(&mutrequest,&info)")?;
+    expect(exec, "letresult=client.exec(request,&info)")?;
+    expect(post, "client.post(&result,&info)")?;
+    expect(response, "letresponse=result?")?;
+    expect(decode, "matchresponse.status()")?;
+    // Without the `api-version` header map (its `.headers(header_map)` goes with `Calls`).
+    let build: Vec<&syn::Stmt> = stmts[..info_at]
+        .iter()
+        .filter(|s| {
+            let text = quote!(#s).to_string().replace(' ', "");
+            !(text.starts_with("letmutheader_map=") || text.starts_with("header_map.append("))
+        })
+        .collect();
+    if build.len() + 2 != info_at {
+        bail!("expected the `api-version` header map's two statements before `let info`");
+    }
+    let output = &send.sig.output;
+    let syn::ReturnType::Type(_, answer) = output else {
+        bail!("`send` returns nothing");
+    };
+    let doc = send
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .collect::<Vec<_>>();
+    let items: Vec<syn::ImplItem> = vec![
+        syn::parse2(quote! {
+            /// The request [`send`](Self::send) would send, built and checked, without sending
+            /// it (for a caller with its own transport; read the answer with
+            /// [`decode`](Self::decode)).
+            pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
+                #(#build)*
+                Ok(request)
+            }
+        })?,
+        syn::parse2(quote! {
+            /// Reads the answer to this operation's request: the documented body of a declared
+            /// status, the error body of a 4xx or 5xx, or an unexpected response.
+            pub async fn decode(response: ::reqwest::Response) -> #answer {
+                #decode
+            }
+        })?,
+        syn::parse2(quote! {
+            #(#doc)*
+            pub async fn send(self) -> #answer {
+                let client = self.client;
+                #[allow(unused_mut)]
+                let mut request = self.build_request()?;
+                #info
+                #pre
+                #exec
+                #post
+                #response
+                Self::decode(response).await
+            }
+        })?,
+    ];
+    Ok(items)
+}
+
+/// Whether `stmt` is `let NAME = …` (or `let mut NAME`).
+fn let_named(stmt: &syn::Stmt, name: &str) -> bool {
+    let syn::Stmt::Local(local) = stmt else {
+        return false;
+    };
+    matches!(&local.pat, syn::Pat::Ident(p) if p.ident == name)
+}
+
+/// The call rewrites: `ResponseValue::from_response(x)` → `crate::wire::from_response(x)`,
+/// `encode_path(&x.to_string())` → `crate::wire::encode_path(&x)`, `….headers(header_map)` and
+/// `….header(ACCEPT, …)` → `…`, `reqwest::ClientBuilder::new()` →
+/// `crate::wire::client_builder()`.
+#[derive(Default)]
+struct Calls {
+    from_response: usize,
+    encode_path: usize,
+    headers: usize,
+    accept: usize,
+    client_builder: usize,
+}
+
+fn path_is(expr: &syn::Expr, names: &[&str]) -> bool {
+    let syn::Expr::Path(path) = expr else {
+        return false;
+    };
+    path.path.segments.len() == names.len()
+        && path
+            .path
+            .segments
+            .iter()
+            .zip(names)
+            .all(|(s, n)| s.ident == n)
+}
+
+impl VisitMut for Calls {
+    /// `format!("{}/v1/…/{}", client.baseurl, encode_path(…))`: macro arguments are tokens to
+    /// syn, parsed here as expressions to reach the `encode_path` calls.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        let Ok(mut args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else {
+            return;
+        };
+        for arg in args.iter_mut() {
+            self.visit_expr_mut(arg);
+        }
+        mac.tokens = quote!(#args);
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(call) = expr {
+            let api_version = call.method == "headers"
+                && call.args.len() == 1
+                && path_is(&call.args[0], &["header_map"]);
+            let accept = call.method == "header"
+                && call.args.len() == 2
+                && path_is(&call.args[0], &["reqwest", "header", "ACCEPT"]);
+            if api_version || accept {
+                self.headers += usize::from(api_version);
+                self.accept += usize::from(accept);
+                *expr = (*call.receiver).clone();
+                // The receiver may hold more rewrites.
+                self.visit_expr_mut(expr);
+                return;
+            }
+        }
+        if let syn::Expr::Call(call) = expr {
+            // `Client::new`'s `reqwest::ClientBuilder::new()`: with the `Accept` default.
+            if path_is(&call.func, &["reqwest", "ClientBuilder", "new"]) {
+                *expr = syn::parse_quote!(crate::wire::client_builder());
+                self.client_builder += 1;
+                return;
+            }
+        }
+        if let syn::Expr::Call(call) = expr {
+            if path_is(&call.func, &["ResponseValue", "from_response"]) {
+                *call.func = syn::parse_quote!(crate::wire::from_response);
+                self.from_response += 1;
+            } else if path_is(&call.func, &["encode_path"]) && call.args.len() == 1 {
+                // `&x.to_string()` → `&x`
+                if let syn::Expr::Reference(reference) = &call.args[0] {
+                    if let syn::Expr::MethodCall(to_string) = &*reference.expr {
+                        if to_string.method == "to_string" && to_string.args.is_empty() {
+                            let value = (*to_string.receiver).clone();
+                            *call.func = syn::parse_quote!(crate::wire::encode_path);
+                            call.args[0] = syn::parse_quote!(&#value);
+                            self.encode_path += 1;
+                        }
+                    }
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
