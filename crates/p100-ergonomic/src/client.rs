@@ -13,9 +13,11 @@
 //!
 //! # Observability
 //!
-//! Every request runs in a `p100.call` span (target `p100_ergonomic::client`) with the fields
-//! `operation_id`, `method`, `attempts`, `status` and `elapsed_ms`; each attempt and each retry
-//! emit an event inside it. Headers and bodies are never logged.
+//! Every request runs in a `p100.call` span at DEBUG (target `p100_ergonomic::client`; DEBUG
+//! like the AWS SDK's per-call span, so that an application logging at INFO pays nothing for it)
+//! with the fields `operation_id` and `method`, and `attempts`, `status` and `elapsed_ms`
+//! recorded once when the call ends; each attempt emits a DEBUG event in it, each retry an INFO
+//! event that names its `operation_id` itself. Headers and bodies are never logged.
 
 use std::ffi::OsString;
 use std::fmt;

@@ -315,6 +315,7 @@ pub(crate) async fn send(
     // on every wake-up): the events below name it as their parent, and its outcome fields are
     // recorded once, at the end.
     let span = tracing::debug_span!(
+        target: "p100_ergonomic::client",
         "p100.call",
         operation_id = operation,
         method = %request.method(),
