@@ -867,17 +867,43 @@ impl Transport {
         operation: &'static str,
         repeatable: bool,
     ) -> impl Future<Output = (reqwest::Result<reqwest::Response>, CallRecord)> + 'a {
-        retry::send(client, request, &self.retry, repeatable, operation).map(
-            move |(result, sent)| {
-                let record = CallRecord {
-                    operation,
-                    attempts: sent.attempts,
-                    status: sent.status,
-                    retry_after: sent.retry_after,
-                };
-                (result, record)
-            },
-        )
+        Recorded {
+            sending: retry::send(client, request, &self.retry, repeatable, operation),
+            operation,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`Transport::send`]'s future: the retry loop's, its outcome turned into a [`CallRecord`].
+    /// Not `FutureExt::map`, which moves the whole finished future out of its place to take
+    /// the closure back.
+    struct Recorded<F> {
+        #[pin]
+        sending: F,
+        operation: &'static str,
+    }
+}
+
+impl<F> Future for Recorded<F>
+where
+    F: Future<Output = (reqwest::Result<reqwest::Response>, retry::Sent)>,
+{
+    type Output = (reqwest::Result<reqwest::Response>, CallRecord);
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let (result, sent) = std::task::ready!(this.sending.poll(cx));
+        let record = CallRecord {
+            operation: this.operation,
+            attempts: sent.attempts,
+            status: sent.status,
+            retry_after: sent.retry_after,
+        };
+        std::task::Poll::Ready((result, record))
     }
 }
 
