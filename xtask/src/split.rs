@@ -10,6 +10,10 @@
 //!
 //! More rewrites, of what every request and answer pays for:
 //!
+//! - a builder starts with nothing allocated: a required field's "not set" error (progenitor's
+//!   `Err("x was not initialized".to_string())`, typify's `Err("no value supplied for x"…)`) is
+//!   an empty `String`, and the message is written where the field is read
+//!   (`crate::wire::unset`), only when it is missing;
 //! - answers are read by `crate::wire::from_response`, which moves the headers out of the
 //!   response where progenitor's `ResponseValue::from_response` copies them;
 //! - path parameters are escaped by `crate::wire::encode_path(&x)`, which borrows an id that
@@ -55,6 +59,20 @@ pub fn split_sends(file: &mut syn::File) -> Result<usize> {
         let replacement = split_one(send).with_context(|| format!("splitting {name}::send"))?;
         imp.items.splice(index..=index, replacement);
         split += 1;
+    }
+    let mut unset = Unset::default();
+    unset.visit_file_mut(file);
+    let mut fill = Fill {
+        unset: &unset,
+        filled: 0,
+    };
+    fill.visit_file_mut(file);
+    if unset.messages.is_empty() || fill.filled == 0 {
+        bail!(
+            "unexpected generated client: {} allocated defaults, {} readers of them",
+            unset.messages.len(),
+            fill.filled
+        );
     }
     let mut rewrite = Calls::default();
     rewrite.visit_file_mut(file);
@@ -259,5 +277,111 @@ impl VisitMut for Calls {
             }
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// Pass one of the "not set" rewrite: `field: Err("<message>".to_string())` in a struct
+/// literal → `field: Err(String::new())`, keeping each field's message.
+#[derive(Default)]
+struct Unset {
+    /// Field → (typify's message, progenitor's message).
+    messages: std::collections::BTreeMap<String, (Option<String>, Option<String>)>,
+}
+
+impl VisitMut for Unset {
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        let syn::Member::Named(name) = &field.member else {
+            return;
+        };
+        let name = name.to_string();
+        if let syn::Expr::Call(call) = &field.expr {
+            if path_is(&call.func, &["Err"]) && call.args.len() == 1 {
+                if let syn::Expr::MethodCall(to_string) = &call.args[0] {
+                    if let syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(message),
+                        ..
+                    }) = &*to_string.receiver
+                    {
+                        let message = message.value();
+                        let entry = self.messages.entry(name).or_default();
+                        if message.starts_with("no value supplied for ") {
+                            entry.0 = Some(message);
+                        } else if message.ends_with(" was not initialized") {
+                            entry.1 = Some(message);
+                        } else {
+                            return;
+                        }
+                        field.expr = syn::parse_quote!(Err(::std::string::String::new()));
+                        return;
+                    }
+                }
+            }
+        }
+        syn::visit_mut::visit_field_value_mut(self, field);
+    }
+}
+
+/// Pass two: where a field is read, its message back when it was never set. typify's
+/// `field: value.field?` (in `TryFrom<builder::X>`) and progenitor's
+/// `let field = field.map_err(Error::InvalidRequest)?;` (in `build_request`).
+struct Fill<'a> {
+    unset: &'a Unset,
+    filled: usize,
+}
+
+impl VisitMut for Fill<'_> {
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        if let (syn::Member::Named(name), syn::Expr::Try(read)) = (&field.member, &field.expr) {
+            if let syn::Expr::Field(syn::ExprField {
+                base,
+                member: syn::Member::Named(read_name),
+                ..
+            }) = &*read.expr
+            {
+                let message = self
+                    .unset
+                    .messages
+                    .get(&name.to_string())
+                    .and_then(|(typify, _)| typify.as_deref());
+                if let (true, true, Some(message)) =
+                    (path_is(base, &["value"]), read_name == name, message)
+                {
+                    field.expr = syn::parse_quote!(
+                        value.#name.map_err(|e| crate::wire::unset(e, #message))?
+                    );
+                    self.filled += 1;
+                    return;
+                }
+            }
+        }
+        syn::visit_mut::visit_field_value_mut(self, field);
+    }
+
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        if let (syn::Pat::Ident(name), Some(init)) = (&local.pat, &mut local.init) {
+            if let syn::Expr::Try(read) = &mut *init.expr {
+                if let syn::Expr::MethodCall(call) = &mut *read.expr {
+                    let message = self
+                        .unset
+                        .messages
+                        .get(&name.ident.to_string())
+                        .and_then(|(_, progenitor)| progenitor.as_deref());
+                    if let (true, true, true, Some(message)) = (
+                        call.method == "map_err",
+                        path_is(&call.receiver, &[&name.ident.to_string()]),
+                        call.args.len() == 1
+                            && path_is(&call.args[0], &["Error", "InvalidRequest"]),
+                        message,
+                    ) {
+                        call.args[0] = syn::parse_quote!(
+                            |e| Error::InvalidRequest(crate::wire::unset(e, #message))
+                        );
+                        self.filled += 1;
+                        return;
+                    }
+                }
+            }
+        }
+        syn::visit_mut::visit_local_mut(self, local);
     }
 }

@@ -2339,9 +2339,9 @@ also be accepted.
         impl ::std::default::Default for BalanceCrypto {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
+                    amount: Err(::std::string::String::new()),
+                    id: Err(::std::string::String::new()),
+                    name: Err(::std::string::String::new()),
                     network_config: Ok(Default::default()),
                     rate: Ok(Default::default()),
                     wallet: Ok(Default::default()),
@@ -2435,11 +2435,28 @@ also be accepted.
                 value: BalanceCrypto,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    id: value.id?,
-                    name: value.name?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    name: value
+                        .name
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for name",
+                        ))?,
                     network_config: value.network_config?,
-                    rate: value.rate?,
+                    rate: value
+                        .rate
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for rate",
+                        ))?,
                     wallet: value.wallet?,
                 })
             }
@@ -2480,10 +2497,10 @@ also be accepted.
         impl ::std::default::Default for BalanceFiat {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
+                    amount: Err(::std::string::String::new()),
                     iban: Ok(Default::default()),
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
+                    id: Err(::std::string::String::new()),
+                    name: Err(::std::string::String::new()),
                     rate: Ok(Default::default()),
                     status: Ok(Default::default()),
                 }
@@ -2571,12 +2588,39 @@ also be accepted.
                 value: BalanceFiat,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    iban: value.iban?,
-                    id: value.id?,
-                    name: value.name?,
-                    rate: value.rate?,
-                    status: value.status?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    iban: value
+                        .iban
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for iban",
+                        ))?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    name: value
+                        .name
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for name",
+                        ))?,
+                    rate: value
+                        .rate
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for rate",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -2684,7 +2728,12 @@ also be accepted.
                 Ok(Self {
                     deposit: value.deposit?,
                     mainnet: value.mainnet?,
-                    name: value.name?,
+                    name: value
+                        .name
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for name",
+                        ))?,
                     withdrawal: value.withdrawal?,
                 })
             }
@@ -2942,7 +2991,12 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     code: value.code?,
-                    external_user_id: value.external_user_id?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                 })
             }
         }
@@ -3066,9 +3120,19 @@ also be accepted.
                 value: CardActivationCodeWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value.card_id?,
+                    card_id: value
+                        .card_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_id",
+                        ))?,
                     code: value.code?,
-                    external_user_id: value.external_user_id?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                 })
             }
         }
@@ -3093,10 +3157,8 @@ also be accepted.
         impl ::std::default::Default for CardBlockRequest {
             fn default() -> Self {
                 Self {
-                    card_id: Err("no value supplied for card_id".to_string()),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
+                    card_id: Err(::std::string::String::new()),
+                    external_user_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -3134,8 +3196,18 @@ also be accepted.
                 value: CardBlockRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value.card_id?,
-                    external_user_id: value.external_user_id?,
+                    card_id: value
+                        .card_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_id",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                 })
             }
         }
@@ -3159,11 +3231,9 @@ also be accepted.
         impl ::std::default::Default for CardCreateRequest {
             fn default() -> Self {
                 Self {
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
-                    label: Err("no value supplied for label".to_string()),
-                    pin: Err("no value supplied for pin".to_string()),
+                    external_user_id: Err(::std::string::String::new()),
+                    label: Err(::std::string::String::new()),
+                    pin: Err(::std::string::String::new()),
                 }
             }
         }
@@ -3213,9 +3283,21 @@ also be accepted.
                 value: CardCreateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    external_user_id: value.external_user_id?,
-                    label: value.label?,
-                    pin: value.pin?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
+                    label: value
+                        .label
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for label",
+                        ))?,
+                    pin: value
+                        .pin
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for pin"))?,
                 })
             }
         }
@@ -3241,10 +3323,10 @@ also be accepted.
         impl ::std::default::Default for CardCreated {
             fn default() -> Self {
                 Self {
-                    card_id: Err("no value supplied for card_id".to_string()),
-                    card_number: Err("no value supplied for card_number".to_string()),
-                    cvv: Err("no value supplied for cvv".to_string()),
-                    exp: Err("no value supplied for exp".to_string()),
+                    card_id: Err(::std::string::String::new()),
+                    card_number: Err(::std::string::String::new()),
+                    cvv: Err(::std::string::String::new()),
+                    exp: Err(::std::string::String::new()),
                 }
             }
         }
@@ -3304,10 +3386,27 @@ also be accepted.
                 value: CardCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value.card_id?,
-                    card_number: value.card_number?,
-                    cvv: value.cvv?,
-                    exp: value.exp?,
+                    card_id: value
+                        .card_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_id",
+                        ))?,
+                    card_number: value
+                        .card_number
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_number",
+                        ))?,
+                    cvv: value
+                        .cvv
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for cvv",
+                        ))?,
+                    exp: value
+                        .exp
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for exp"))?,
                 })
             }
         }
@@ -3332,10 +3431,8 @@ also be accepted.
         impl ::std::default::Default for CardDeleteRequest {
             fn default() -> Self {
                 Self {
-                    card_id: Err("no value supplied for card_id".to_string()),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
+                    card_id: Err(::std::string::String::new()),
+                    external_user_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -3373,8 +3470,18 @@ also be accepted.
                 value: CardDeleteRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value.card_id?,
-                    external_user_id: value.external_user_id?,
+                    card_id: value
+                        .card_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_id",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                 })
             }
         }
@@ -3473,10 +3580,30 @@ also be accepted.
                 value: CardDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_number: value.card_number?,
-                    cvv: value.cvv?,
-                    exp: value.exp?,
-                    status: value.status?,
+                    card_number: value
+                        .card_number
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_number",
+                        ))?,
+                    cvv: value
+                        .cvv
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for cvv",
+                        ))?,
+                    exp: value
+                        .exp
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for exp",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -3685,13 +3812,11 @@ also be accepted.
         impl ::std::default::Default for CardLimitsUpdateRequest {
             fn default() -> Self {
                 Self {
-                    card_id: Err("no value supplied for card_id".to_string()),
+                    card_id: Err(::std::string::String::new()),
                     daily_trx_all: Ok(Default::default()),
                     daily_trx_atm: Ok(Default::default()),
                     daily_trx_ecom: Ok(Default::default()),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
+                    external_user_id: Err(::std::string::String::new()),
                     monthly_trx_all: Ok(Default::default()),
                     monthly_trx_atm: Ok(Default::default()),
                     monthly_trx_ecom: Ok(Default::default()),
@@ -3825,11 +3950,21 @@ also be accepted.
                 value: CardLimitsUpdateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value.card_id?,
+                    card_id: value
+                        .card_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_id",
+                        ))?,
                     daily_trx_all: value.daily_trx_all?,
                     daily_trx_atm: value.daily_trx_atm?,
                     daily_trx_ecom: value.daily_trx_ecom?,
-                    external_user_id: value.external_user_id?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                     monthly_trx_all: value.monthly_trx_all?,
                     monthly_trx_atm: value.monthly_trx_atm?,
                     monthly_trx_ecom: value.monthly_trx_ecom?,
@@ -3861,7 +3996,7 @@ also be accepted.
         impl ::std::default::Default for CardList {
             fn default() -> Self {
                 Self {
-                    cards: Err("no value supplied for cards".to_string()),
+                    cards: Err(::std::string::String::new()),
                 }
             }
         }
@@ -3884,7 +4019,14 @@ also be accepted.
             fn try_from(
                 value: CardList,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { cards: value.cards? })
+                Ok(Self {
+                    cards: value
+                        .cards
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for cards",
+                        ))?,
+                })
             }
         }
         impl ::std::convert::From<super::CardList> for CardList {
@@ -3908,12 +4050,10 @@ also be accepted.
         impl ::std::default::Default for CardListItem {
             fn default() -> Self {
                 Self {
-                    card_id: Err("no value supplied for card_id".to_string()),
-                    card_last_digits: Err(
-                        "no value supplied for card_last_digits".to_string(),
-                    ),
-                    label: Err("no value supplied for label".to_string()),
-                    status: Err("no value supplied for status".to_string()),
+                    card_id: Err(::std::string::String::new()),
+                    card_last_digits: Err(::std::string::String::new()),
+                    label: Err(::std::string::String::new()),
+                    status: Err(::std::string::String::new()),
                 }
             }
         }
@@ -3975,10 +4115,30 @@ also be accepted.
                 value: CardListItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value.card_id?,
-                    card_last_digits: value.card_last_digits?,
-                    label: value.label?,
-                    status: value.status?,
+                    card_id: value
+                        .card_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_id",
+                        ))?,
+                    card_last_digits: value
+                        .card_last_digits
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_last_digits",
+                        ))?,
+                    label: value
+                        .label
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for label",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -4004,11 +4164,9 @@ also be accepted.
         impl ::std::default::Default for CardPinUpdateRequest {
             fn default() -> Self {
                 Self {
-                    card_id: Err("no value supplied for card_id".to_string()),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
-                    pin: Err("no value supplied for pin".to_string()),
+                    card_id: Err(::std::string::String::new()),
+                    external_user_id: Err(::std::string::String::new()),
+                    pin: Err(::std::string::String::new()),
                 }
             }
         }
@@ -4059,9 +4217,21 @@ also be accepted.
                 value: CardPinUpdateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value.card_id?,
-                    external_user_id: value.external_user_id?,
-                    pin: value.pin?,
+                    card_id: value
+                        .card_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_id",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
+                    pin: value
+                        .pin
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for pin"))?,
                 })
             }
         }
@@ -4085,10 +4255,8 @@ also be accepted.
         impl ::std::default::Default for CardUnblockRequest {
             fn default() -> Self {
                 Self {
-                    card_id: Err("no value supplied for card_id".to_string()),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
+                    card_id: Err(::std::string::String::new()),
+                    external_user_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -4126,8 +4294,18 @@ also be accepted.
                 value: CardUnblockRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value.card_id?,
-                    external_user_id: value.external_user_id?,
+                    card_id: value
+                        .card_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for card_id",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                 })
             }
         }
@@ -4178,21 +4356,15 @@ also be accepted.
         impl ::std::default::Default for CreateCryptoWithdrawalRequest {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    amount: Err(::std::string::String::new()),
+                    currency: Err(::std::string::String::new()),
                     memo: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err(::std::string::String::new()),
                     network: Ok(Default::default()),
-                    receiver_type: Err(
-                        "no value supplied for receiver_type".to_string(),
-                    ),
-                    source_external_user_id: Err(
-                        "no value supplied for source_external_user_id".to_string(),
-                    ),
-                    wallet_address: Err(
-                        "no value supplied for wallet_address".to_string(),
-                    ),
-                    wallet_type: Err("no value supplied for wallet_type".to_string()),
+                    receiver_type: Err(::std::string::String::new()),
+                    source_external_user_id: Err(::std::string::String::new()),
+                    wallet_address: Err(::std::string::String::new()),
+                    wallet_type: Err(::std::string::String::new()),
                 }
             }
         }
@@ -4317,15 +4489,55 @@ also be accepted.
                 value: CreateCryptoWithdrawalRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    currency: value.currency?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
                     memo: value.memo?,
-                    name: value.name?,
-                    network: value.network?,
-                    receiver_type: value.receiver_type?,
-                    source_external_user_id: value.source_external_user_id?,
-                    wallet_address: value.wallet_address?,
-                    wallet_type: value.wallet_type?,
+                    name: value
+                        .name
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for name",
+                        ))?,
+                    network: value
+                        .network
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for network",
+                        ))?,
+                    receiver_type: value
+                        .receiver_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for receiver_type",
+                        ))?,
+                    source_external_user_id: value
+                        .source_external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for source_external_user_id",
+                        ))?,
+                    wallet_address: value
+                        .wallet_address
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for wallet_address",
+                        ))?,
+                    wallet_type: value
+                        .wallet_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for wallet_type",
+                        ))?,
                 })
             }
         }
@@ -4368,15 +4580,11 @@ also be accepted.
         impl ::std::default::Default for CreateExchangeRequest {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    currency_from: Err(
-                        "no value supplied for currency_from".to_string(),
-                    ),
-                    currency_to: Err("no value supplied for currency_to".to_string()),
-                    lock_id: Err("no value supplied for lock_id".to_string()),
-                    source_external_user_id: Err(
-                        "no value supplied for source_external_user_id".to_string(),
-                    ),
+                    amount: Err(::std::string::String::new()),
+                    currency_from: Err(::std::string::String::new()),
+                    currency_to: Err(::std::string::String::new()),
+                    lock_id: Err(::std::string::String::new()),
+                    source_external_user_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -4451,11 +4659,36 @@ also be accepted.
                 value: CreateExchangeRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    currency_from: value.currency_from?,
-                    currency_to: value.currency_to?,
-                    lock_id: value.lock_id?,
-                    source_external_user_id: value.source_external_user_id?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    currency_from: value
+                        .currency_from
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency_from",
+                        ))?,
+                    currency_to: value
+                        .currency_to
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency_to",
+                        ))?,
+                    lock_id: value
+                        .lock_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for lock_id",
+                        ))?,
+                    source_external_user_id: value
+                        .source_external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for source_external_user_id",
+                        ))?,
                 })
             }
         }
@@ -4486,9 +4719,9 @@ also be accepted.
         impl ::std::default::Default for CreateOrderLockRequest {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    currency: Err("no value supplied for currency".to_string()),
-                    network: Err("no value supplied for network".to_string()),
+                    amount: Err(::std::string::String::new()),
+                    currency: Err(::std::string::String::new()),
+                    network: Err(::std::string::String::new()),
                 }
             }
         }
@@ -4537,9 +4770,24 @@ also be accepted.
                 value: CreateOrderLockRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    currency: value.currency?,
-                    network: value.network?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    network: value
+                        .network
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for network",
+                        ))?,
                 })
             }
         }
@@ -4560,7 +4808,7 @@ also be accepted.
         impl ::std::default::Default for CreateOrderRequest {
             fn default() -> Self {
                 Self {
-                    lock_id: Err("no value supplied for lock_id".to_string()),
+                    lock_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -4583,7 +4831,14 @@ also be accepted.
             fn try_from(
                 value: CreateOrderRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { lock_id: value.lock_id? })
+                Ok(Self {
+                    lock_id: value
+                        .lock_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for lock_id",
+                        ))?,
+                })
             }
         }
         impl ::std::convert::From<super::CreateOrderRequest> for CreateOrderRequest {
@@ -4637,20 +4892,16 @@ also be accepted.
         impl ::std::default::Default for CreateSepaTransferRequest {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
+                    amount: Err(::std::string::String::new()),
                     company_name: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
-                    destination_iban: Err(
-                        "no value supplied for destination_iban".to_string(),
-                    ),
+                    currency: Err(::std::string::String::new()),
+                    destination_iban: Err(::std::string::String::new()),
                     external_user_id: Ok(Default::default()),
                     receiver_first_name: Ok(Default::default()),
                     receiver_last_name: Ok(Default::default()),
                     receiver_type: Ok(Default::default()),
                     source_external_user_id: Ok(Default::default()),
-                    transfer_title: Err(
-                        "no value supplied for transfer_title".to_string(),
-                    ),
+                    transfer_title: Err(::std::string::String::new()),
                 }
             }
         }
@@ -4797,16 +5048,51 @@ also be accepted.
                 value: CreateSepaTransferRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
                     company_name: value.company_name?,
-                    currency: value.currency?,
-                    destination_iban: value.destination_iban?,
-                    external_user_id: value.external_user_id?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    destination_iban: value
+                        .destination_iban
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for destination_iban",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    receiver_type: value.receiver_type?,
-                    source_external_user_id: value.source_external_user_id?,
-                    transfer_title: value.transfer_title?,
+                    receiver_type: value
+                        .receiver_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for receiver_type",
+                        ))?,
+                    source_external_user_id: value
+                        .source_external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for source_external_user_id",
+                        ))?,
+                    transfer_title: value
+                        .transfer_title
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transfer_title",
+                        ))?,
                 })
             }
         }
@@ -4849,8 +5135,8 @@ also be accepted.
         impl ::std::default::Default for CreateTransferRequest {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    amount: Err(::std::string::String::new()),
+                    currency: Err(::std::string::String::new()),
                     destination_external_user_id: Ok(Default::default()),
                     source_external_user_id: Ok(Default::default()),
                 }
@@ -4917,10 +5203,25 @@ also be accepted.
                 value: CreateTransferRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    currency: value.currency?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
                     destination_external_user_id: value.destination_external_user_id?,
-                    source_external_user_id: value.source_external_user_id?,
+                    source_external_user_id: value
+                        .source_external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for source_external_user_id",
+                        ))?,
                 })
             }
         }
@@ -4969,19 +5270,13 @@ also be accepted.
         impl ::std::default::Default for CryptoDepositWebhook {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    created_at: Err("no value supplied for created_at".to_string()),
-                    crypto_deposit_id: Err(
-                        "no value supplied for crypto_deposit_id".to_string(),
-                    ),
-                    currency: Err("no value supplied for currency".to_string()),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
-                    status: Err("no value supplied for status".to_string()),
-                    transaction_hash: Err(
-                        "no value supplied for transaction_hash".to_string(),
-                    ),
+                    amount: Err(::std::string::String::new()),
+                    created_at: Err(::std::string::String::new()),
+                    crypto_deposit_id: Err(::std::string::String::new()),
+                    currency: Err(::std::string::String::new()),
+                    external_user_id: Err(::std::string::String::new()),
+                    status: Err(::std::string::String::new()),
+                    transaction_hash: Err(::std::string::String::new()),
                 }
             }
         }
@@ -5084,13 +5379,48 @@ also be accepted.
                 value: CryptoDepositWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    crypto_deposit_id: value.crypto_deposit_id?,
-                    currency: value.currency?,
-                    external_user_id: value.external_user_id?,
-                    status: value.status?,
-                    transaction_hash: value.transaction_hash?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    crypto_deposit_id: value
+                        .crypto_deposit_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for crypto_deposit_id",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                    transaction_hash: value
+                        .transaction_hash
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transaction_hash",
+                        ))?,
                 })
             }
         }
@@ -5117,7 +5447,7 @@ also be accepted.
         impl ::std::default::Default for CryptoWithdrawalCreated {
             fn default() -> Self {
                 Self {
-                    withdrawal_id: Err("no value supplied for withdrawal_id".to_string()),
+                    withdrawal_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -5142,7 +5472,12 @@ also be accepted.
                 value: CryptoWithdrawalCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    withdrawal_id: value.withdrawal_id?,
+                    withdrawal_id: value
+                        .withdrawal_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for withdrawal_id",
+                        ))?,
                 })
             }
         }
@@ -5207,7 +5542,7 @@ also be accepted.
                     error: Ok(Default::default()),
                     fee: Ok(Default::default()),
                     id: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err(::std::string::String::new()),
                     transaction_hash: Ok(Default::default()),
                     user: Ok(Default::default()),
                 }
@@ -5350,15 +5685,42 @@ also be accepted.
                 value: CryptoWithdrawalDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency: value.currency?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
                     destination: value.destination?,
                     error: value.error?,
                     fee: value.fee?,
-                    id: value.id?,
-                    status: value.status?,
-                    transaction_hash: value.transaction_hash?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                    transaction_hash: value
+                        .transaction_hash
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transaction_hash",
+                        ))?,
                     user: value.user?,
                 })
             }
@@ -5424,8 +5786,8 @@ also be accepted.
                     currency: Ok(Default::default()),
                     destination: Ok(Default::default()),
                     fee: Ok(Default::default()),
-                    id: Err("no value supplied for id".to_string()),
-                    status: Err("no value supplied for status".to_string()),
+                    id: Err(::std::string::String::new()),
+                    status: Err(::std::string::String::new()),
                     transaction_hash: Ok(Default::default()),
                     user: Ok(Default::default()),
                 }
@@ -5554,14 +5916,41 @@ also be accepted.
                 value: CryptoWithdrawalWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency: value.currency?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
                     destination: value.destination?,
                     fee: value.fee?,
-                    id: value.id?,
-                    status: value.status?,
-                    transaction_hash: value.transaction_hash?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                    transaction_hash: value
+                        .transaction_hash
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transaction_hash",
+                        ))?,
                     user: value.user?,
                 })
             }
@@ -5600,7 +5989,7 @@ also be accepted.
         impl ::std::default::Default for Error {
             fn default() -> Self {
                 Self {
-                    error_code: Err("no value supplied for error_code".to_string()),
+                    error_code: Err(::std::string::String::new()),
                     error_message: Ok(Default::default()),
                     error_name: Ok(Default::default()),
                 }
@@ -5650,7 +6039,12 @@ also be accepted.
                 value: Error,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    error_code: value.error_code?,
+                    error_code: value
+                        .error_code
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for error_code",
+                        ))?,
                     error_message: value.error_message?,
                     error_name: value.error_name?,
                 })
@@ -5675,7 +6069,7 @@ also be accepted.
         impl ::std::default::Default for ExchangeCreated {
             fn default() -> Self {
                 Self {
-                    exchange_id: Err("no value supplied for exchange_id".to_string()),
+                    exchange_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -5699,7 +6093,12 @@ also be accepted.
                 value: ExchangeCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    exchange_id: value.exchange_id?,
+                    exchange_id: value
+                        .exchange_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for exchange_id",
+                        ))?,
                 })
             }
         }
@@ -5760,7 +6159,7 @@ also be accepted.
                     id: Ok(Default::default()),
                     lock_id: Ok(Default::default()),
                     rate: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err(::std::string::String::new()),
                 }
             }
         }
@@ -5884,15 +6283,52 @@ also be accepted.
                 value: ExchangeDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency_from: value.currency_from?,
-                    currency_to: value.currency_to?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency_from: value
+                        .currency_from
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency_from",
+                        ))?,
+                    currency_to: value
+                        .currency_to
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency_to",
+                        ))?,
                     error: value.error?,
-                    id: value.id?,
-                    lock_id: value.lock_id?,
-                    rate: value.rate?,
-                    status: value.status?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    lock_id: value
+                        .lock_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for lock_id",
+                        ))?,
+                    rate: value
+                        .rate
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for rate",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -5931,13 +6367,11 @@ also be accepted.
         impl ::std::default::Default for ExchangeLock {
             fn default() -> Self {
                 Self {
-                    created_at: Err("no value supplied for created_at".to_string()),
-                    fee_percentage: Err(
-                        "no value supplied for fee_percentage".to_string(),
-                    ),
-                    id: Err("no value supplied for id".to_string()),
-                    rates: Err("no value supplied for rates".to_string()),
-                    valid_until: Err("no value supplied for valid_until".to_string()),
+                    created_at: Err(::std::string::String::new()),
+                    fee_percentage: Err(::std::string::String::new()),
+                    id: Err(::std::string::String::new()),
+                    rates: Err(::std::string::String::new()),
+                    valid_until: Err(::std::string::String::new()),
                 }
             }
         }
@@ -6009,11 +6443,33 @@ also be accepted.
                 value: ExchangeLock,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    created_at: value.created_at?,
-                    fee_percentage: value.fee_percentage?,
-                    id: value.id?,
-                    rates: value.rates?,
-                    valid_until: value.valid_until?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    fee_percentage: value
+                        .fee_percentage
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for fee_percentage",
+                        ))?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    rates: value
+                        .rates
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for rates",
+                        ))?,
+                    valid_until: value
+                        .valid_until
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for valid_until",
+                        ))?,
                 })
             }
         }
@@ -6081,8 +6537,18 @@ also be accepted.
                 value: ExchangeWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    exchange_id: value.exchange_id?,
-                    status: value.status?,
+                    exchange_id: value
+                        .exchange_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for exchange_id",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -6129,7 +6595,14 @@ also be accepted.
             fn try_from(
                 value: IbanStatusWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { status: value.status? })
+                Ok(Self {
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                })
             }
         }
         impl ::std::convert::From<super::IbanStatusWebhook> for IbanStatusWebhook {
@@ -6151,10 +6624,8 @@ also be accepted.
         impl ::std::default::Default for KycFileAddedWebhook {
             fn default() -> Self {
                 Self {
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
-                    status: Err("no value supplied for status".to_string()),
+                    external_user_id: Err(::std::string::String::new()),
+                    status: Err(::std::string::String::new()),
                 }
             }
         }
@@ -6193,8 +6664,18 @@ also be accepted.
                 value: KycFileAddedWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    external_user_id: value.external_user_id?,
-                    status: value.status?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -6239,7 +6720,14 @@ also be accepted.
             fn try_from(
                 value: KycFilesUpload,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { files: value.files? })
+                Ok(Self {
+                    files: value
+                        .files
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for files",
+                        ))?,
+                })
             }
         }
         impl ::std::convert::From<super::KycFilesUpload> for KycFilesUpload {
@@ -6344,10 +6832,25 @@ also be accepted.
                 value: KycStatus,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    attempt_status: value.attempt_status?,
-                    external_user_id: value.external_user_id?,
+                    attempt_status: value
+                        .attempt_status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for attempt_status",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                     rejection_reason: value.rejection_reason?,
-                    verification_status: value.verification_status?,
+                    verification_status: value
+                        .verification_status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for verification_status",
+                        ))?,
                 })
             }
         }
@@ -6446,20 +6949,12 @@ also be accepted.
             fn default() -> Self {
                 Self {
                     additional_info: Ok(Default::default()),
-                    country: Err("no value supplied for country".to_string()),
-                    document_type: Err(
-                        "no value supplied for document_type".to_string(),
-                    ),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
-                    income_source: Err(
-                        "no value supplied for income_source".to_string(),
-                    ),
+                    country: Err(::std::string::String::new()),
+                    document_type: Err(::std::string::String::new()),
+                    external_user_id: Err(::std::string::String::new()),
+                    income_source: Err(::std::string::String::new()),
                     occupation: Ok(Default::default()),
-                    open_account_reason: Err(
-                        "no value supplied for open_account_reason".to_string(),
-                    ),
+                    open_account_reason: Err(::std::string::String::new()),
                     tax_id: Ok(Default::default()),
                 }
             }
@@ -6578,12 +7073,37 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     additional_info: value.additional_info?,
-                    country: value.country?,
-                    document_type: value.document_type?,
-                    external_user_id: value.external_user_id?,
-                    income_source: value.income_source?,
+                    country: value
+                        .country
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for country",
+                        ))?,
+                    document_type: value
+                        .document_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for document_type",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
+                    income_source: value
+                        .income_source
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for income_source",
+                        ))?,
                     occupation: value.occupation?,
-                    open_account_reason: value.open_account_reason?,
+                    open_account_reason: value
+                        .open_account_reason
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for open_account_reason",
+                        ))?,
                     tax_id: value.tax_id?,
                 })
             }
@@ -6625,16 +7145,10 @@ also be accepted.
         impl ::std::default::Default for KycVerificationStatusWebhook {
             fn default() -> Self {
                 Self {
-                    attempt_status: Err(
-                        "no value supplied for attempt_status".to_string(),
-                    ),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
+                    attempt_status: Err(::std::string::String::new()),
+                    external_user_id: Err(::std::string::String::new()),
                     rejection_reason: Ok(Default::default()),
-                    verification_status: Err(
-                        "no value supplied for verification_status".to_string(),
-                    ),
+                    verification_status: Err(::std::string::String::new()),
                 }
             }
         }
@@ -6703,10 +7217,25 @@ also be accepted.
                 value: KycVerificationStatusWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    attempt_status: value.attempt_status?,
-                    external_user_id: value.external_user_id?,
+                    attempt_status: value
+                        .attempt_status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for attempt_status",
+                        ))?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                     rejection_reason: value.rejection_reason?,
-                    verification_status: value.verification_status?,
+                    verification_status: value
+                        .verification_status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for verification_status",
+                        ))?,
                 })
             }
         }
@@ -6731,7 +7260,7 @@ also be accepted.
         impl ::std::default::Default for NetworkFeeQuote {
             fn default() -> Self {
                 Self {
-                    network_fee: Err("no value supplied for network_fee".to_string()),
+                    network_fee: Err(::std::string::String::new()),
                 }
             }
         }
@@ -6755,7 +7284,12 @@ also be accepted.
                 value: NetworkFeeQuote,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    network_fee: value.network_fee?,
+                    network_fee: value
+                        .network_fee
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for network_fee",
+                        ))?,
                 })
             }
         }
@@ -6773,7 +7307,7 @@ also be accepted.
         impl ::std::default::Default for OrderCreated {
             fn default() -> Self {
                 Self {
-                    order_id: Err("no value supplied for order_id".to_string()),
+                    order_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -6796,7 +7330,14 @@ also be accepted.
             fn try_from(
                 value: OrderCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { order_id: value.order_id? })
+                Ok(Self {
+                    order_id: value
+                        .order_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for order_id",
+                        ))?,
+                })
             }
         }
         impl ::std::convert::From<super::OrderCreated> for OrderCreated {
@@ -6856,20 +7397,16 @@ also be accepted.
             fn default() -> Self {
                 Self {
                     confirmations: Ok(Default::default()),
-                    created_at: Err("no value supplied for created_at".to_string()),
-                    cryptocurrency: Err(
-                        "no value supplied for cryptocurrency".to_string(),
-                    ),
+                    created_at: Err(::std::string::String::new()),
+                    cryptocurrency: Err(::std::string::String::new()),
                     expires_at: Ok(Default::default()),
-                    lock_id: Err("no value supplied for lock_id".to_string()),
-                    network: Err("no value supplied for network".to_string()),
-                    order_id: Err("no value supplied for order_id".to_string()),
+                    lock_id: Err(::std::string::String::new()),
+                    network: Err(::std::string::String::new()),
+                    order_id: Err(::std::string::String::new()),
                     received_amount: Ok(Default::default()),
                     required_confirmations: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
-                    total_amount_required: Err(
-                        "no value supplied for total_amount_required".to_string(),
-                    ),
+                    status: Err(::std::string::String::new()),
+                    total_amount_required: Err(::std::string::String::new()),
                     transaction_hash: Ok(Default::default()),
                     wallet_address: Ok(Default::default()),
                 }
@@ -7056,18 +7593,68 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     confirmations: value.confirmations?,
-                    created_at: value.created_at?,
-                    cryptocurrency: value.cryptocurrency?,
-                    expires_at: value.expires_at?,
-                    lock_id: value.lock_id?,
-                    network: value.network?,
-                    order_id: value.order_id?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    cryptocurrency: value
+                        .cryptocurrency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for cryptocurrency",
+                        ))?,
+                    expires_at: value
+                        .expires_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for expires_at",
+                        ))?,
+                    lock_id: value
+                        .lock_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for lock_id",
+                        ))?,
+                    network: value
+                        .network
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for network",
+                        ))?,
+                    order_id: value
+                        .order_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for order_id",
+                        ))?,
                     received_amount: value.received_amount?,
                     required_confirmations: value.required_confirmations?,
-                    status: value.status?,
-                    total_amount_required: value.total_amount_required?,
-                    transaction_hash: value.transaction_hash?,
-                    wallet_address: value.wallet_address?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                    total_amount_required: value
+                        .total_amount_required
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for total_amount_required",
+                        ))?,
+                    transaction_hash: value
+                        .transaction_hash
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transaction_hash",
+                        ))?,
+                    wallet_address: value
+                        .wallet_address
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for wallet_address",
+                        ))?,
                 })
             }
         }
@@ -7122,14 +7709,14 @@ also be accepted.
         impl ::std::default::Default for OrderLock {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
+                    amount: Err(::std::string::String::new()),
                     cryptocurrency: Ok(Default::default()),
                     currency: Ok(Default::default()),
                     destination_currency: Ok(Default::default()),
-                    expires_at: Err("no value supplied for expires_at".to_string()),
-                    lock_id: Err("no value supplied for lock_id".to_string()),
-                    network: Err("no value supplied for network".to_string()),
-                    rate: Err("no value supplied for rate".to_string()),
+                    expires_at: Err(::std::string::String::new()),
+                    lock_id: Err(::std::string::String::new()),
+                    network: Err(::std::string::String::new()),
+                    rate: Err(::std::string::String::new()),
                 }
             }
         }
@@ -7241,14 +7828,49 @@ also be accepted.
                 value: OrderLock,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    cryptocurrency: value.cryptocurrency?,
-                    currency: value.currency?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    cryptocurrency: value
+                        .cryptocurrency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for cryptocurrency",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
                     destination_currency: value.destination_currency?,
-                    expires_at: value.expires_at?,
-                    lock_id: value.lock_id?,
-                    network: value.network?,
-                    rate: value.rate?,
+                    expires_at: value
+                        .expires_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for expires_at",
+                        ))?,
+                    lock_id: value
+                        .lock_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for lock_id",
+                        ))?,
+                    network: value
+                        .network
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for network",
+                        ))?,
+                    rate: value
+                        .rate
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for rate",
+                        ))?,
                 })
             }
         }
@@ -7319,8 +7941,18 @@ also be accepted.
                 value: OrderStatusWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    order_id: value.order_id?,
-                    status: value.status?,
+                    order_id: value
+                        .order_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for order_id",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -7367,14 +7999,14 @@ also be accepted.
         impl ::std::default::Default for P2pTransferWebhook {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    created_at: Err("no value supplied for created_at".to_string()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    amount: Err(::std::string::String::new()),
+                    created_at: Err(::std::string::String::new()),
+                    currency: Err(::std::string::String::new()),
                     destination_external_user_id: Ok(Default::default()),
                     error: Ok(Default::default()),
-                    id: Err("no value supplied for id".to_string()),
+                    id: Err(::std::string::String::new()),
                     source_external_user_id: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err(::std::string::String::new()),
                 }
             }
         }
@@ -7486,14 +8118,41 @@ also be accepted.
                 value: P2pTransferWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency: value.currency?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
                     destination_external_user_id: value.destination_external_user_id?,
                     error: value.error?,
-                    id: value.id?,
-                    source_external_user_id: value.source_external_user_id?,
-                    status: value.status?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    source_external_user_id: value
+                        .source_external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for source_external_user_id",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -7739,14 +8398,49 @@ also be accepted.
                 value: PartnerCreateCryptoWithdrawalRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    currency: value.currency?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
                     memo: value.memo?,
-                    name: value.name?,
-                    network: value.network?,
-                    receiver_type: value.receiver_type?,
-                    wallet_address: value.wallet_address?,
-                    wallet_type: value.wallet_type?,
+                    name: value
+                        .name
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for name",
+                        ))?,
+                    network: value
+                        .network
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for network",
+                        ))?,
+                    receiver_type: value
+                        .receiver_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for receiver_type",
+                        ))?,
+                    wallet_address: value
+                        .wallet_address
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for wallet_address",
+                        ))?,
+                    wallet_type: value
+                        .wallet_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for wallet_type",
+                        ))?,
                 })
             }
         }
@@ -7784,12 +8478,10 @@ also be accepted.
         impl ::std::default::Default for PartnerCreateExchangeRequest {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    currency_from: Err(
-                        "no value supplied for currency_from".to_string(),
-                    ),
-                    currency_to: Err("no value supplied for currency_to".to_string()),
-                    lock_id: Err("no value supplied for lock_id".to_string()),
+                    amount: Err(::std::string::String::new()),
+                    currency_from: Err(::std::string::String::new()),
+                    currency_to: Err(::std::string::String::new()),
+                    lock_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -7850,10 +8542,30 @@ also be accepted.
                 value: PartnerCreateExchangeRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    currency_from: value.currency_from?,
-                    currency_to: value.currency_to?,
-                    lock_id: value.lock_id?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    currency_from: value
+                        .currency_from
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency_from",
+                        ))?,
+                    currency_to: value
+                        .currency_to
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency_to",
+                        ))?,
+                    lock_id: value
+                        .lock_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for lock_id",
+                        ))?,
                 })
             }
         }
@@ -7906,18 +8618,14 @@ also be accepted.
         impl ::std::default::Default for PartnerCreateSepaTransferRequest {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
+                    amount: Err(::std::string::String::new()),
                     company_name: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
-                    destination_iban: Err(
-                        "no value supplied for destination_iban".to_string(),
-                    ),
+                    currency: Err(::std::string::String::new()),
+                    destination_iban: Err(::std::string::String::new()),
                     receiver_first_name: Ok(Default::default()),
                     receiver_last_name: Ok(Default::default()),
                     receiver_type: Ok(Default::default()),
-                    transfer_title: Err(
-                        "no value supplied for transfer_title".to_string(),
-                    ),
+                    transfer_title: Err(::std::string::String::new()),
                 }
             }
         }
@@ -8036,14 +8744,39 @@ also be accepted.
                 value: PartnerCreateSepaTransferRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
                     company_name: value.company_name?,
-                    currency: value.currency?,
-                    destination_iban: value.destination_iban?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    destination_iban: value
+                        .destination_iban
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for destination_iban",
+                        ))?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    receiver_type: value.receiver_type?,
-                    transfer_title: value.transfer_title?,
+                    receiver_type: value
+                        .receiver_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for receiver_type",
+                        ))?,
+                    transfer_title: value
+                        .transfer_title
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transfer_title",
+                        ))?,
                 })
             }
         }
@@ -8300,18 +9033,55 @@ also be accepted.
                 value: PartnerSepaTransferWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency: value.currency?,
-                    destination_iban: value.destination_iban?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    destination_iban: value
+                        .destination_iban
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for destination_iban",
+                        ))?,
                     error: value.error?,
                     fee: value.fee?,
-                    id: value.id?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    status: value.status?,
-                    transfer_title: value.transfer_title?,
-                    type_: value.type_?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                    transfer_title: value
+                        .transfer_title
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transfer_title",
+                        ))?,
+                    type_: value
+                        .type_
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for type_",
+                        ))?,
                 })
             }
         }
@@ -8396,7 +9166,7 @@ also be accepted.
             fn default() -> Self {
                 Self {
                     payment_link_id: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err(::std::string::String::new()),
                 }
             }
         }
@@ -8435,7 +9205,12 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     payment_link_id: value.payment_link_id?,
-                    status: value.status?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -8503,7 +9278,12 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     payment_link_id: value.payment_link_id?,
-                    status: value.status?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -8525,7 +9305,7 @@ also be accepted.
         impl ::std::default::Default for PoaFilesUpload {
             fn default() -> Self {
                 Self {
-                    files: Err("no value supplied for files".to_string()),
+                    files: Err(::std::string::String::new()),
                 }
             }
         }
@@ -8548,7 +9328,14 @@ also be accepted.
             fn try_from(
                 value: PoaFilesUpload,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { files: value.files? })
+                Ok(Self {
+                    files: value
+                        .files
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for files",
+                        ))?,
+                })
             }
         }
         impl ::std::convert::From<super::PoaFilesUpload> for PoaFilesUpload {
@@ -8612,8 +9399,18 @@ also be accepted.
                 value: PoaVerificationStatusWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    external_user_id: value.external_user_id?,
-                    status: value.status?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -8659,7 +9456,14 @@ also be accepted.
             fn try_from(
                 value: SepaDepositContact,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { iban: value.iban? })
+                Ok(Self {
+                    iban: value
+                        .iban
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for iban",
+                        ))?,
+                })
             }
         }
         impl ::std::convert::From<super::SepaDepositContact> for SepaDepositContact {
@@ -8681,13 +9485,11 @@ also be accepted.
         impl ::std::default::Default for SepaDepositInfo {
             fn default() -> Self {
                 Self {
-                    account_holder: Err(
-                        "no value supplied for account_holder".to_string(),
-                    ),
-                    address: Err("no value supplied for address".to_string()),
-                    iban: Err("no value supplied for iban".to_string()),
-                    swift: Err("no value supplied for swift".to_string()),
-                    title: Err("no value supplied for title".to_string()),
+                    account_holder: Err(::std::string::String::new()),
+                    address: Err(::std::string::String::new()),
+                    iban: Err(::std::string::String::new()),
+                    swift: Err(::std::string::String::new()),
+                    title: Err(::std::string::String::new()),
                 }
             }
         }
@@ -8761,11 +9563,36 @@ also be accepted.
                 value: SepaDepositInfo,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    account_holder: value.account_holder?,
-                    address: value.address?,
-                    iban: value.iban?,
-                    swift: value.swift?,
-                    title: value.title?,
+                    account_holder: value
+                        .account_holder
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for account_holder",
+                        ))?,
+                    address: value
+                        .address
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for address",
+                        ))?,
+                    iban: value
+                        .iban
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for iban",
+                        ))?,
+                    swift: value
+                        .swift
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for swift",
+                        ))?,
+                    title: value
+                        .title
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for title",
+                        ))?,
                 })
             }
         }
@@ -8787,7 +9614,7 @@ also be accepted.
         impl ::std::default::Default for SepaTransferCreated {
             fn default() -> Self {
                 Self {
-                    transfer_id: Err("no value supplied for transfer_id".to_string()),
+                    transfer_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -8812,7 +9639,12 @@ also be accepted.
                 value: SepaTransferCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    transfer_id: value.transfer_id?,
+                    transfer_id: value
+                        .transfer_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transfer_id",
+                        ))?,
                 })
             }
         }
@@ -8875,22 +9707,18 @@ also be accepted.
         impl ::std::default::Default for SepaTransferDetails {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
+                    amount: Err(::std::string::String::new()),
                     created_at: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
-                    destination_iban: Err(
-                        "no value supplied for destination_iban".to_string(),
-                    ),
+                    currency: Err(::std::string::String::new()),
+                    destination_iban: Err(::std::string::String::new()),
                     error: Ok(Default::default()),
                     fee: Ok(Default::default()),
-                    id: Err("no value supplied for id".to_string()),
+                    id: Err(::std::string::String::new()),
                     receiver_first_name: Ok(Default::default()),
                     receiver_last_name: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
-                    transfer_title: Err(
-                        "no value supplied for transfer_title".to_string(),
-                    ),
-                    type_: Err("no value supplied for type_".to_string()),
+                    status: Err(::std::string::String::new()),
+                    transfer_title: Err(::std::string::String::new()),
+                    type_: Err(::std::string::String::new()),
                     user: Ok(Default::default()),
                 }
             }
@@ -9074,18 +9902,55 @@ also be accepted.
                 value: SepaTransferDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency: value.currency?,
-                    destination_iban: value.destination_iban?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    destination_iban: value
+                        .destination_iban
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for destination_iban",
+                        ))?,
                     error: value.error?,
                     fee: value.fee?,
-                    id: value.id?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    status: value.status?,
-                    transfer_title: value.transfer_title?,
-                    type_: value.type_?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                    transfer_title: value
+                        .transfer_title
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transfer_title",
+                        ))?,
+                    type_: value
+                        .type_
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for type_",
+                        ))?,
                     user: value.user?,
                 })
             }
@@ -9334,15 +10199,35 @@ also be accepted.
                 value: SepaTransferUser,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value.address?,
+                    address: value
+                        .address
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for address",
+                        ))?,
                     birth_country: value.birth_country?,
                     birth_date: value.birth_date?,
                     city: value.city?,
-                    country: value.country?,
+                    country: value
+                        .country
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for country",
+                        ))?,
                     document_number: value.document_number?,
-                    document_type: value.document_type?,
+                    document_type: value
+                        .document_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for document_type",
+                        ))?,
                     email: value.email?,
-                    external_user_id: value.external_user_id?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                     first_name: value.first_name?,
                     last_name: value.last_name?,
                     pesel: value.pesel?,
@@ -9419,7 +10304,12 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     description: value.description?,
-                    status: value.status?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -9536,11 +10426,36 @@ also be accepted.
                 value: TransactionHistoryItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency: value.currency?,
-                    status: value.status?,
-                    type_: value.type_?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                    type_: value
+                        .type_
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for type_",
+                        ))?,
                 })
             }
         }
@@ -9563,7 +10478,7 @@ also be accepted.
         impl ::std::default::Default for TransferCreated {
             fn default() -> Self {
                 Self {
-                    transfer_id: Err("no value supplied for transfer_id".to_string()),
+                    transfer_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -9587,7 +10502,12 @@ also be accepted.
                 value: TransferCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    transfer_id: value.transfer_id?,
+                    transfer_id: value
+                        .transfer_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transfer_id",
+                        ))?,
                 })
             }
         }
@@ -9641,16 +10561,16 @@ also be accepted.
         impl ::std::default::Default for TransferDetails {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
+                    amount: Err(::std::string::String::new()),
                     created_at: Ok(Default::default()),
-                    currency: Err("no value supplied for currency".to_string()),
+                    currency: Err(::std::string::String::new()),
                     destination_email: Ok(Default::default()),
                     destination_external_user_id: Ok(Default::default()),
                     error: Ok(Default::default()),
-                    id: Err("no value supplied for id".to_string()),
+                    id: Err(::std::string::String::new()),
                     source_email: Ok(Default::default()),
                     source_external_user_id: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err(::std::string::String::new()),
                 }
             }
         }
@@ -9790,16 +10710,43 @@ also be accepted.
                 value: TransferDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency: value.currency?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
                     destination_email: value.destination_email?,
                     destination_external_user_id: value.destination_external_user_id?,
                     error: value.error?,
-                    id: value.id?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
                     source_email: value.source_email?,
-                    source_external_user_id: value.source_external_user_id?,
-                    status: value.status?,
+                    source_external_user_id: value
+                        .source_external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for source_external_user_id",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -9846,9 +10793,9 @@ also be accepted.
         impl ::std::default::Default for UserBalanceEntry {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
+                    amount: Err(::std::string::String::new()),
+                    id: Err(::std::string::String::new()),
+                    name: Err(::std::string::String::new()),
                     network_config: Ok(Default::default()),
                     rate: Ok(Default::default()),
                     wallet: Ok(Default::default()),
@@ -9942,11 +10889,28 @@ also be accepted.
                 value: UserBalanceEntry,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    id: value.id?,
-                    name: value.name?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    name: value
+                        .name
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for name",
+                        ))?,
                     network_config: value.network_config?,
-                    rate: value.rate?,
+                    rate: value
+                        .rate
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for rate",
+                        ))?,
                     wallet: value.wallet?,
                 })
             }
@@ -9977,10 +10941,8 @@ also be accepted.
         impl ::std::default::Default for UserBalanceGenerationWebhook {
             fn default() -> Self {
                 Self {
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
-                    status: Err("no value supplied for status".to_string()),
+                    external_user_id: Err(::std::string::String::new()),
+                    status: Err(::std::string::String::new()),
                 }
             }
         }
@@ -10019,8 +10981,18 @@ also be accepted.
                 value: UserBalanceGenerationWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    external_user_id: value.external_user_id?,
-                    status: value.status?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
                 })
             }
         }
@@ -10123,7 +11095,12 @@ also be accepted.
                     crypto_balances: value.crypto_balances?,
                     fiat_balances: value.fiat_balances?,
                     poa_required: value.poa_required?,
-                    user_id: value.user_id?,
+                    user_id: value
+                        .user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for user_id",
+                        ))?,
                 })
             }
         }
@@ -10232,9 +11209,7 @@ also be accepted.
                     document_number: Ok(Default::default()),
                     document_type: Ok(Default::default()),
                     email: Ok(Default::default()),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
+                    external_user_id: Err(::std::string::String::new()),
                     first_name: Ok(Default::default()),
                     has_accepted_p100_tc: Ok(Default::default()),
                     last_name: Ok(Default::default()),
@@ -10508,16 +11483,36 @@ also be accepted.
                 value: UserCreateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value.address?,
+                    address: value
+                        .address
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for address",
+                        ))?,
                     birth_country: value.birth_country?,
                     birth_date: value.birth_date?,
                     citizenship: value.citizenship?,
                     city: value.city?,
-                    country: value.country?,
+                    country: value
+                        .country
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for country",
+                        ))?,
                     document_number: value.document_number?,
-                    document_type: value.document_type?,
+                    document_type: value
+                        .document_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for document_type",
+                        ))?,
                     email: value.email?,
-                    external_user_id: value.external_user_id?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                     first_name: value.first_name?,
                     has_accepted_p100_tc: value.has_accepted_p100_tc?,
                     last_name: value.last_name?,
@@ -10619,9 +11614,7 @@ also be accepted.
                     document_number: Ok(Default::default()),
                     document_type: Ok(Default::default()),
                     email: Ok(Default::default()),
-                    external_user_id: Err(
-                        "no value supplied for external_user_id".to_string(),
-                    ),
+                    external_user_id: Err(::std::string::String::new()),
                     first_name: Ok(Default::default()),
                     last_name: Ok(Default::default()),
                     pesel: Ok(Default::default()),
@@ -10789,15 +11782,35 @@ also be accepted.
                 value: UserCreateWithoutKycRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value.address?,
+                    address: value
+                        .address
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for address",
+                        ))?,
                     birth_country: value.birth_country?,
                     birth_date: value.birth_date?,
                     city: value.city?,
-                    country: value.country?,
+                    country: value
+                        .country
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for country",
+                        ))?,
                     document_number: value.document_number?,
-                    document_type: value.document_type?,
+                    document_type: value
+                        .document_type
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for document_type",
+                        ))?,
                     email: value.email?,
-                    external_user_id: value.external_user_id?,
+                    external_user_id: value
+                        .external_user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for external_user_id",
+                        ))?,
                     first_name: value.first_name?,
                     last_name: value.last_name?,
                     pesel: value.pesel?,
@@ -10855,7 +11868,7 @@ also be accepted.
                     fiat_balances: Ok(Default::default()),
                     poa_required: Ok(Default::default()),
                     poa_required_for_extended: Ok(Default::default()),
-                    user_id: Err("no value supplied for user_id".to_string()),
+                    user_id: Err(::std::string::String::new()),
                 }
             }
         }
@@ -10948,7 +11961,12 @@ also be accepted.
                     fiat_balances: value.fiat_balances?,
                     poa_required: value.poa_required?,
                     poa_required_for_extended: value.poa_required_for_extended?,
-                    user_id: value.user_id?,
+                    user_id: value
+                        .user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for user_id",
+                        ))?,
                 })
             }
         }
@@ -11017,7 +12035,12 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     balances: value.balances?,
-                    user_id: value.user_id?,
+                    user_id: value
+                        .user_id
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for user_id",
+                        ))?,
                 })
             }
         }
@@ -11087,10 +12110,10 @@ also be accepted.
                     destination_iban: Ok(Default::default()),
                     error: Ok(Default::default()),
                     fee: Ok(Default::default()),
-                    id: Err("no value supplied for id".to_string()),
+                    id: Err(::std::string::String::new()),
                     receiver_first_name: Ok(Default::default()),
                     receiver_last_name: Ok(Default::default()),
-                    status: Err("no value supplied for status".to_string()),
+                    status: Err(::std::string::String::new()),
                     transfer_title: Ok(Default::default()),
                     type_: Ok(Default::default()),
                 }
@@ -11263,18 +12286,55 @@ also be accepted.
                 value: UserSepaTransferWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    created_at: value.created_at?,
-                    currency: value.currency?,
-                    destination_iban: value.destination_iban?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    created_at: value
+                        .created_at
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for created_at",
+                        ))?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    destination_iban: value
+                        .destination_iban
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for destination_iban",
+                        ))?,
                     error: value.error?,
                     fee: value.fee?,
-                    id: value.id?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    status: value.status?,
-                    transfer_title: value.transfer_title?,
-                    type_: value.type_?,
+                    status: value
+                        .status
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for status",
+                        ))?,
+                    transfer_title: value
+                        .transfer_title
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for transfer_title",
+                        ))?,
+                    type_: value
+                        .type_
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for type_",
+                        ))?,
                 })
             }
         }
@@ -11365,7 +12425,12 @@ also be accepted.
                 value: UserUpdateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value.address?,
+                    address: value
+                        .address
+                        .map_err(|e| crate::wire::unset(
+                            e,
+                            "no value supplied for address",
+                        ))?,
                     email: value.email?,
                     phone: value.phone?,
                 })
@@ -12788,7 +13853,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -12808,7 +13873,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/card/all/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -12958,10 +14026,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err(
-                    "external_user_id was not initialized".to_string(),
-                ),
-                card_id: Err("card_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
+                card_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -12992,8 +14058,14 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id, card_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
+            let card_id = card_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "card_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/card/details/{}/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id), crate ::wire::encode_path(& card_id),
@@ -13146,10 +14218,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err(
-                    "external_user_id was not initialized".to_string(),
-                ),
-                card_id: Err("card_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
+                card_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -13180,8 +14250,14 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id, card_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let card_id = card_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
+            let card_id = card_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "card_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/card/limits/{}/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id), crate ::wire::encode_path(& card_id),
@@ -13514,7 +14590,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(::std::string::String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -13534,7 +14610,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "body was not initialized"),
+                ))?;
             let url = format!("{}/v1/checkout", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).json(&body).build()?;
@@ -13597,10 +14676,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                crypto_deposit_id: Err(
-                    "crypto_deposit_id was not initialized".to_string(),
-                ),
-                body: Err("body was not initialized".to_string()),
+                crypto_deposit_id: Err(::std::string::String::new()),
+                body: Err(::std::string::String::new()),
             }
         }
         pub fn crypto_deposit_id<V>(mut self, value: V) -> Self
@@ -13632,8 +14709,14 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, crypto_deposit_id, body } = self;
-            let crypto_deposit_id = crypto_deposit_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let crypto_deposit_id = crypto_deposit_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "crypto_deposit_id was not initialized"),
+                ))?;
+            let body = body
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "body was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/crypto-deposit/update-travel-rule/{}", client.baseurl, crate
                 ::wire::encode_path(& crypto_deposit_id),
@@ -13793,7 +14876,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                withdrawal_id: Err("withdrawal_id was not initialized".to_string()),
+                withdrawal_id: Err(::std::string::String::new()),
             }
         }
         pub fn withdrawal_id<V>(mut self, value: V) -> Self
@@ -13813,7 +14896,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, withdrawal_id } = self;
-            let withdrawal_id = withdrawal_id.map_err(Error::InvalidRequest)?;
+            let withdrawal_id = withdrawal_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "withdrawal_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/crypto-withdrawal/details/{}", client.baseurl, crate
                 ::wire::encode_path(& withdrawal_id),
@@ -13872,7 +14958,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                currency: Err("currency was not initialized".to_string()),
+                currency: Err(::std::string::String::new()),
                 network: Ok(None),
             }
         }
@@ -13906,7 +14992,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, currency, network } = self;
-            let currency = currency.map_err(Error::InvalidRequest)?;
+            let currency = currency
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "currency was not initialized"),
+                ))?;
             let network = network.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/crypto-withdrawal/get-network-fee", client.baseurl,
@@ -14063,7 +15152,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                exchange_id: Err("exchange_id was not initialized".to_string()),
+                exchange_id: Err(::std::string::String::new()),
             }
         }
         pub fn exchange_id<V>(mut self, value: V) -> Self
@@ -14083,7 +15172,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, exchange_id } = self;
-            let exchange_id = exchange_id.map_err(Error::InvalidRequest)?;
+            let exchange_id = exchange_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "exchange_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/exchange/details/{}", client.baseurl, crate ::wire::encode_path(&
                 exchange_id),
@@ -14141,7 +15233,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -14161,7 +15253,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/exchange/get-lock/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -14371,7 +15466,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -14391,7 +15486,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/kyc/status/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -14541,7 +15639,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                order_id: Err("order_id was not initialized".to_string()),
+                order_id: Err(::std::string::String::new()),
             }
         }
         pub fn order_id<V>(mut self, value: V) -> Self
@@ -14560,7 +15658,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, order_id } = self;
-            let order_id = order_id.map_err(Error::InvalidRequest)?;
+            let order_id = order_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "order_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/order/details/{}", client.baseurl, crate ::wire::encode_path(&
                 order_id),
@@ -15296,8 +16397,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                month: Err("month was not initialized".to_string()),
-                year: Err("year was not initialized".to_string()),
+                month: Err(::std::string::String::new()),
+                year: Err(::std::string::String::new()),
             }
         }
         pub fn month<V>(mut self, value: V) -> Self
@@ -15323,8 +16424,14 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, month, year } = self;
-            let month = month.map_err(Error::InvalidRequest)?;
-            let year = year.map_err(Error::InvalidRequest)?;
+            let month = month
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "month was not initialized"),
+                ))?;
+            let year = year
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "year was not initialized"),
+                ))?;
             let url = format!("{}/v1/partner/transaction-history", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
@@ -15390,7 +16497,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(::std::string::String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -15410,7 +16517,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "body was not initialized"),
+                ))?;
             let url = format!("{}/v1/partner/wallet", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).json(&body).build()?;
@@ -15472,7 +16582,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(::std::string::String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -15492,7 +16602,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "body was not initialized"),
+                ))?;
             let url = format!("{}/v1/payment-link", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).json(&body).build()?;
@@ -15548,7 +16661,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                payment_link_id: Err("payment_link_id was not initialized".to_string()),
+                payment_link_id: Err(::std::string::String::new()),
             }
         }
         pub fn payment_link_id<V>(mut self, value: V) -> Self
@@ -15568,7 +16681,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, payment_link_id } = self;
-            let payment_link_id = payment_link_id.map_err(Error::InvalidRequest)?;
+            let payment_link_id = payment_link_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "payment_link_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/payment-link/details/{}", client.baseurl, crate
                 ::wire::encode_path(& payment_link_id),
@@ -15626,7 +16742,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -15646,7 +16762,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/sepa-deposit/contacts/{}", client.baseurl, crate
                 ::wire::encode_path(& external_user_id),
@@ -15710,7 +16829,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -15730,7 +16849,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/sepa-deposit/info/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -15884,7 +17006,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                transfer_id: Err("transfer_id was not initialized".to_string()),
+                transfer_id: Err(::std::string::String::new()),
             }
         }
         pub fn transfer_id<V>(mut self, value: V) -> Self
@@ -15903,7 +17025,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, transfer_id } = self;
-            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
+            let transfer_id = transfer_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "transfer_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/sepa-transfer/details/{}", client.baseurl, crate
                 ::wire::encode_path(& transfer_id),
@@ -16054,7 +17179,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                transfer_id: Err("transfer_id was not initialized".to_string()),
+                transfer_id: Err(::std::string::String::new()),
             }
         }
         pub fn transfer_id<V>(mut self, value: V) -> Self
@@ -16073,7 +17198,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, transfer_id } = self;
-            let transfer_id = transfer_id.map_err(Error::InvalidRequest)?;
+            let transfer_id = transfer_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "transfer_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/transfer/details/{}", client.baseurl, crate ::wire::encode_path(&
                 transfer_id),
@@ -16318,7 +17446,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -16338,7 +17466,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/user/balances/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -16397,10 +17528,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err(
-                    "external_user_id was not initialized".to_string(),
-                ),
-                body: Err("body was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
+                body: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -16432,8 +17561,14 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id, body } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
+            let body = body
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "body was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/user/extend/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -16498,7 +17633,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -16518,7 +17653,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/user/suspend/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -16584,11 +17722,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err(
-                    "external_user_id was not initialized".to_string(),
-                ),
-                month: Err("month was not initialized".to_string()),
-                year: Err("year was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
+                month: Err(::std::string::String::new()),
+                year: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -16626,9 +17762,18 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id, month, year } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
-            let month = month.map_err(Error::InvalidRequest)?;
-            let year = year.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
+            let month = month
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "month was not initialized"),
+                ))?;
+            let year = year
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "year was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/user/transaction-history/{}", client.baseurl, crate
                 ::wire::encode_path(& external_user_id),
@@ -16697,7 +17842,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -16717,7 +17862,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/user/unsuspend/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -16781,7 +17929,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(::std::string::String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -16801,7 +17949,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let body = body
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "body was not initialized"),
+                ))?;
             let url = format!("{}/v1/user/verification", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client.client.post(url).json(&body).build()?;
@@ -16863,7 +18014,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err("external_user_id was not initialized".to_string()),
+                external_user_id: Err(::std::string::String::new()),
             }
         }
         pub fn external_user_id<V>(mut self, value: V) -> Self
@@ -16883,7 +18034,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let url = format!(
                 "{}/v1/user/{}", client.baseurl, crate ::wire::encode_path(&
                 external_user_id),
@@ -16942,9 +18096,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                external_user_id: Err(
-                    "external_user_id was not initialized".to_string(),
-                ),
+                external_user_id: Err(::std::string::String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -16989,7 +18141,10 @@ pub mod builder {
         /// [`decode`](Self::decode)).
         pub fn build_request(self) -> Result<::reqwest::Request, Error<types::Error>> {
             let Self { client, external_user_id, body } = self;
-            let external_user_id = external_user_id.map_err(Error::InvalidRequest)?;
+            let external_user_id = external_user_id
+                .map_err(|e| Error::InvalidRequest(
+                    crate::wire::unset(e, "external_user_id was not initialized"),
+                ))?;
             let body = body
                 .and_then(|v| {
                     types::UserUpdateRequest::try_from(v).map_err(|e| e.to_string())

@@ -39,6 +39,16 @@ pub(crate) fn client_builder() -> reqwest::ClientBuilder {
 pub(crate) const JSON: reqwest::header::HeaderValue =
     reqwest::header::HeaderValue::from_static("application/json");
 
+/// The error of a builder field read: `message` when the field was never set (its "not set"
+/// error is an empty string, so that making a builder allocates nothing), else the setter's.
+pub(crate) fn unset(error: String, message: &str) -> String {
+    if error.is_empty() {
+        message.to_owned()
+    } else {
+        error
+    }
+}
+
 /// A type of path parameter (the generated builders' field types).
 pub(crate) trait PathValue {
     /// The value as one escaped path segment.
@@ -134,6 +144,45 @@ mod tests {
         assert_eq!(
             encode_path(&id),
             progenitor_client::encode_path(&id.to_string())
+        );
+    }
+
+    #[test]
+    fn a_builder_allocates_nothing_yet_names_what_is_missing() {
+        use crate::types;
+        // typify's builders: the first missing required field, by name.
+        let missing = types::CreateTransferRequest::try_from(
+            types::builder::CreateTransferRequest::default(),
+        )
+        .map_err(|e| e.to_string());
+        assert_eq!(missing, Err("no value supplied for amount".to_owned()));
+        let missing = types::CreateTransferRequest::try_from(
+            types::builder::CreateTransferRequest::default().amount(
+                "2.50"
+                    .parse::<types::DecimalString>()
+                    .map_err(|e| e.to_string())
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ),
+        )
+        .map_err(|e| e.to_string());
+        assert_eq!(missing, Err("no value supplied for currency".to_owned()));
+        // progenitor's builders: a parameter never set.
+        let client = crate::Client::new("http://127.0.0.1:1", crate::Executor::default());
+        let missing = client
+            .user_get_balances()
+            .build_request()
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            missing.err().as_deref(),
+            Some("Invalid Request: external_user_id was not initialized")
+        );
+        assert_eq!(
+            unset(String::new(), "x was not initialized"),
+            "x was not initialized"
+        );
+        assert_eq!(
+            unset("bad value".into(), "x was not initialized"),
+            "bad value"
         );
     }
 

@@ -286,35 +286,36 @@ impl Client {
     ///
     /// `request` is what the method's checks left (a refused request is returned as it is);
     /// `finish` turns the answer into what the method returns (its body, or all of it).
-    pub(crate) async fn send_op<T, R, D, A>(
-        &self,
+    pub(crate) fn send_op<'a, T, R, D, A>(
+        &'a self,
         effect: p100_api::catalog::Effect,
         operation: &'static str,
         request: Result<reqwest::Request, Error>,
         decode: D,
         finish: fn(ResponseValue<T>) -> R,
-    ) -> Result<R, Error>
+    ) -> impl Future<Output = Result<R, Error>> + 'a
     where
-        D: FnOnce(reqwest::Response) -> A,
-        A: Future<Output = Result<ResponseValue<T>, RawError>>,
+        T: serde::de::DeserializeOwned + Send + 'static,
+        R: 'a,
+        D: FnOnce(reqwest::Response) -> A + 'a,
+        A: Future<Output = Result<ResponseValue<T>, RawError>> + 'a,
     {
-        let request = request?;
-        let (result, record) = self
-            .transport
-            .send(
-                self.raw.client(),
-                request,
-                operation,
-                effect.is_safe_to_repeat(),
-            )
-            .await;
-        let answer = match result {
-            Ok(response) => decode(response).await,
-            Err(error) => Err(RawError::from(error)),
-        };
-        answer
-            .map(finish)
-            .map_err(|raw| Error::from_raw(raw, Some(record)))
+        OpSend {
+            state: match request {
+                Ok(request) => OpState::Sending {
+                    sending: self.transport.send(
+                        self.raw.client(),
+                        request,
+                        operation,
+                        effect.is_safe_to_repeat(),
+                    ),
+                },
+                Err(error) => OpState::Refused { error: Some(error) },
+            },
+            decode: Some(decode),
+            finish,
+            movement: None,
+        }
     }
 
     /// [`Client::send_op`] for a money movement (`x-p100-effect: moves-money`, decided by the
@@ -325,34 +326,119 @@ impl Client {
     ///
     /// The failure handling is boxed and runs only on failure, so that a successful call's
     /// future holds none of it.
-    pub(crate) async fn send_money_op<T, R, D, A>(
-        &self,
+    pub(crate) fn send_money_op<'a, T, R, D, A>(
+        &'a self,
         operation: &'static str,
         request: Result<reqwest::Request, Error>,
         decode: D,
         finish: fn(ResponseValue<T>) -> R,
-    ) -> Result<R, Error>
+    ) -> impl Future<Output = Result<R, Error>> + 'a
     where
         T: serde::de::DeserializeOwned + Send + 'static,
-        D: FnOnce(reqwest::Response) -> A,
-        A: Future<Output = Result<ResponseValue<T>, RawError>>,
+        R: 'a,
+        D: FnOnce(reqwest::Response) -> A + 'a,
+        A: Future<Output = Result<ResponseValue<T>, RawError>> + 'a,
     {
-        let request = request?;
-        let sent = sent_request(&request);
-        let (result, record) = self
-            .transport
-            .send(self.raw.client(), request, operation, false)
-            .await;
-        let answer = match result {
-            Ok(response) => decode(response).await,
-            Err(error) => Err(RawError::from(error)),
+        let (state, movement) = match request {
+            Ok(request) => {
+                let sent = sent_request(&request);
+                let sending = self
+                    .transport
+                    .send(self.raw.client(), request, operation, false);
+                (OpState::Sending { sending }, Some((operation, sent)))
+            }
+            Err(error) => (OpState::Refused { error: Some(error) }, None),
         };
-        match answer {
-            Ok(value) => Ok(finish(value)),
-            Err(raw) => {
-                let failure: MoneyFailure<T> =
-                    Box::pin(money_failure(operation, raw, Some(record), Some(sent)));
-                failure.await.map(finish)
+        OpSend {
+            state,
+            decode: Some(decode),
+            finish,
+            movement,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of an operation method, written as a state machine rather than an `async fn`
+    /// (which keeps its arguments beside the futures it makes of them): the request on its way
+    /// (retries included), then its answer being read, then (a money movement's failure only)
+    /// the boxed handling of an unknown outcome.
+    struct OpSend<S, D, A, T, R> {
+        #[pin]
+        state: OpState<S, A, T>,
+        decode: Option<D>,
+        finish: fn(ResponseValue<T>) -> R,
+        // A money movement's operation and what was sent of it.
+        movement: Option<(&'static str, error::SentRequest)>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = OpStateProj]
+    enum OpState<S, A, T> {
+        Refused { error: Option<Error> },
+        Sending { #[pin] sending: S },
+        Decoding { #[pin] decoding: A, record: CallRecord },
+        Failing { failure: MoneyFailure<T> },
+    }
+}
+
+impl<S, D, A, T, R> Future for OpSend<S, D, A, T, R>
+where
+    S: Future<Output = (reqwest::Result<reqwest::Response>, CallRecord)>,
+    D: FnOnce(reqwest::Response) -> A,
+    A: Future<Output = Result<ResponseValue<T>, RawError>>,
+    T: serde::de::DeserializeOwned + Send + 'static,
+{
+    type Output = Result<R, Error>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        let mut this = self.project();
+        loop {
+            let (raw, record) = match this.state.as_mut().project() {
+                OpStateProj::Refused { error } => {
+                    return Poll::Ready(Err(error
+                        .take()
+                        .unwrap_or_else(|| Error::invalid_request("polled after completion"))));
+                }
+                OpStateProj::Sending { sending } => {
+                    let (result, record) = std::task::ready!(sending.poll(cx));
+                    match (result, this.decode.take()) {
+                        (Ok(response), Some(decode)) => {
+                            this.state.set(OpState::Decoding {
+                                decoding: decode(response),
+                                record,
+                            });
+                            continue;
+                        }
+                        (Ok(_), None) => {
+                            return Poll::Ready(Err(Error::invalid_request(
+                                "polled after completion",
+                            )))
+                        }
+                        (Err(error), _) => (RawError::from(error), record),
+                    }
+                }
+                OpStateProj::Decoding { decoding, record } => {
+                    let record = *record;
+                    match std::task::ready!(decoding.poll(cx)) {
+                        Ok(value) => return Poll::Ready(Ok((this.finish)(value))),
+                        Err(raw) => (raw, record),
+                    }
+                }
+                OpStateProj::Failing { failure } => {
+                    return failure.as_mut().poll(cx).map(|r| r.map(*this.finish));
+                }
+            };
+            match this.movement.take() {
+                Some((operation, sent)) => this.state.set(OpState::Failing {
+                    failure: Box::pin(money_failure(operation, raw, Some(record), Some(sent))),
+                }),
+                None => return Poll::Ready(Err(Error::from_raw(raw, Some(record)))),
             }
         }
     }
