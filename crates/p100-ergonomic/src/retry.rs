@@ -348,7 +348,7 @@ pub(crate) async fn send(
                 Ok(response) => Some(response.url().clone()),
                 Err(error) => error.url().cloned(),
             };
-            let (result, transient) = Box::pin(classify(result, true)).await;
+            let (result, transient) = Box::pin(classify(result)).await;
             (result, transient, url)
         };
         let status = result.as_ref().ok().map(reqwest::Response::status);
@@ -464,14 +464,14 @@ impl Resend {
     }
 }
 
-/// Decides whether an attempt's outcome is transient. Error bodies are read (and the response
-/// rebuilt) only when a retry is possible, to find `P501`.
+/// Decides whether an attempt's outcome is transient; called only when a retry is possible (the
+/// loop decides the other outcomes itself), so reading an error body (and rebuilding the
+/// response) to find `P501` happens only then.
 async fn classify(
     result: reqwest::Result<reqwest::Response>,
-    can_retry: bool,
 ) -> (reqwest::Result<reqwest::Response>, Option<Transient>) {
     match result {
-        Ok(response) if response.status().is_success() || !can_retry => (Ok(response), None),
+        Ok(response) if response.status().is_success() => (Ok(response), None),
         Ok(response) if is_transient_status(response.status()) => {
             let status = response.status();
             (Ok(response), Some(Transient::Status(status)))
@@ -488,8 +488,7 @@ async fn classify(
             }
         },
         Err(error) => {
-            let transient =
-                (can_retry && is_transient_transport(&error)).then_some(Transient::Transport);
+            let transient = is_transient_transport(&error).then_some(Transient::Transport);
             (Err(error), transient)
         }
     }
