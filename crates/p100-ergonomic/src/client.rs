@@ -300,22 +300,14 @@ impl Client {
         D: FnOnce(reqwest::Response) -> A + 'a,
         A: Future<Output = Result<ResponseValue<T>, RawError>> + 'a,
     {
-        OpSend {
-            state: match request {
-                Ok(request) => OpState::Sending {
-                    sending: self.transport.send(
-                        self.raw.client(),
-                        request,
-                        operation,
-                        effect.is_safe_to_repeat(),
-                    ),
-                },
-                Err(error) => OpState::Refused { error: Some(error) },
-            },
-            decode: Some(decode),
+        self.op_send(
+            operation,
+            request,
+            effect.is_safe_to_repeat(),
+            false,
+            decode,
             finish,
-            movement: None,
-        }
+        )
     }
 
     /// [`Client::send_op`] for a money movement (`x-p100-effect: moves-money`, decided by the
@@ -339,13 +331,33 @@ impl Client {
         D: FnOnce(reqwest::Response) -> A + 'a,
         A: Future<Output = Result<ResponseValue<T>, RawError>> + 'a,
     {
+        self.op_send(operation, request, false, true, decode, finish)
+    }
+
+    /// [`Client::send_op`]'s and [`Client::send_money_op`]'s future: `movement` keeps what is
+    /// sent, for an unknown outcome.
+    fn op_send<'a, T, R, D, A>(
+        &'a self,
+        operation: &'static str,
+        request: Result<reqwest::Request, Error>,
+        repeatable: bool,
+        movement: bool,
+        decode: D,
+        finish: fn(ResponseValue<T>) -> R,
+    ) -> OpSend<
+        impl Future<Output = (reqwest::Result<reqwest::Response>, CallRecord)> + 'a,
+        D,
+        A,
+        T,
+        R,
+    > {
         let (state, movement) = match request {
             Ok(request) => {
-                let sent = sent_request(&request);
-                let sending = self
-                    .transport
-                    .send(self.raw.client(), request, operation, false);
-                (OpState::Sending { sending }, Some((operation, sent)))
+                let movement = movement.then(|| (operation, sent_request(&request)));
+                let sending =
+                    self.transport
+                        .send(self.raw.client(), request, operation, repeatable);
+                (OpState::Sending { sending }, movement)
             }
             Err(error) => (OpState::Refused { error: Some(error) }, None),
         };
