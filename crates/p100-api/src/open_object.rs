@@ -138,9 +138,29 @@ impl<'de> serde::Deserialize<'de> for OpenObject {
     /// Reads a JSON object (only with serde_json, which can hand out a field's text).
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let body = Box::<RawValue>::deserialize(deserializer)?;
-        let fields: BTreeMap<String, Box<RawValue>> =
-            serde_json::from_str(body.get()).map_err(D::Error::custom)?;
-        Ok(Self { body, fields })
+        match serde_json::from_str::<BTreeMap<String, Box<RawValue>>>(body.get()) {
+            Ok(fields) => Ok(Self { body, fields }),
+            // Not an object. The second parse's error is positioned inside the value's own text,
+            // and serde_json would keep that position instead of the value's place in the whole
+            // document: say what the value is instead, and the document's position is added.
+            Err(_) => Err(D::Error::invalid_type(
+                unexpected(body.get()),
+                &"a JSON object",
+            )),
+        }
+    }
+}
+
+/// What a JSON value that is not an object is, for a type error.
+fn unexpected(text: &str) -> serde::de::Unexpected<'_> {
+    use serde::de::Unexpected;
+    match text.as_bytes().first() {
+        Some(b'[') => Unexpected::Seq,
+        Some(b'"') => Unexpected::Other("string"),
+        Some(b't') => Unexpected::Bool(true),
+        Some(b'f') => Unexpected::Bool(false),
+        Some(b'n') => Unexpected::Unit,
+        _ => Unexpected::Other("number"),
     }
 }
 
@@ -171,6 +191,34 @@ mod tests {
     fn refuses_what_is_not_an_object() {
         for bad in ["[1,2]", "12", "\"s\"", "null", "{", ""] {
             assert!(payload(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_field_that_is_not_an_object_is_an_error_at_its_place_in_the_document() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Outer {
+            user: OpenObject,
+        }
+        for (value, what) in [
+            ("false", "boolean `false`"),
+            ("[1]", "sequence"),
+            ("\"u\"", "string"),
+            ("null", "null"),
+            ("-1.5", "number"),
+        ] {
+            // Not the last field: serde_json places the error right after the value (for the
+            // last one it would be the end of the enclosing object).
+            let body = format!("{{\n  \"user\": {value},\n  \"n\": 1\n}}");
+            let error = serde_json::from_str::<Outer>(&body).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "invalid type: {what}, expected a JSON object at line 2 column {}",
+                    10 + value.len()
+                )
+            );
         }
     }
 

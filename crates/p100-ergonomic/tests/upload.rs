@@ -23,7 +23,7 @@ fn boundary(content_type: &str) -> String {
     boundary.to_string()
 }
 
-/// The body reqwest must produce: one `files` part per file, in order.
+/// The body an upload must produce: one `files` part per file, in order.
 fn expected_body(boundary: &str, files: &[(&str, &str, &[u8])]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, content_type, bytes) in files {
@@ -86,6 +86,41 @@ async fn poa_upload_sends_the_exact_multipart_body() {
     assert_eq!(
         request.header("content-length"),
         Some(request.body.len().to_string().as_str())
+    );
+}
+
+#[tokio::test]
+async fn file_names_cannot_break_out_of_their_header() {
+    let server = ScriptServer::start(vec![Reply::json(201, "{}")]).await;
+    let client = client(&server.url(), RetryPolicy::default());
+
+    client
+        .user_add_poa_files()
+        .external_user_id("u1")
+        .file(UploadFile::new("a\"b\r\nContent-Type: text/html.pdf", PDF))
+        .file(UploadFile::new(r"C:\scans\bill ä.pdf", PDF))
+        .send()
+        .await
+        .expect("uploaded");
+
+    let requests = server.requests();
+    let boundary = boundary(requests[0].header("content-type").expect("content type"));
+    // As browsers send form data: the quote, CR and LF percent-encoded, the rest as given.
+    assert_eq!(
+        requests[0].body,
+        expected_body(
+            &boundary,
+            &[
+                (
+                    "a%22b%0D%0AContent-Type: text/html.pdf",
+                    "application/pdf",
+                    PDF
+                ),
+                (r"C:\scans\bill ä.pdf", "application/pdf", PDF),
+            ]
+        ),
+        "got:\n{}",
+        String::from_utf8_lossy(&requests[0].body)
     );
 }
 

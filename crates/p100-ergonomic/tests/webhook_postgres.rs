@@ -32,8 +32,7 @@ use uuid::Uuid;
 
 fn key(text: &str) -> DedupeKey {
     // Keys as the receiver makes them, from a real event.
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(text.as_bytes());
+    let digest = hmac_sha256::Hash::hash(text.as_bytes());
     let id = Uuid::from_slice(&digest[..16]).unwrap();
     let body = deposit_body(id);
     let event = webhooks::parse(WebhookKind::CryptoDeposit, &body).unwrap();

@@ -10,7 +10,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::{UndocumentedPayload, WebhookEvent, WebhookKind};
@@ -60,7 +59,7 @@ impl DedupeKey {
     }
 
     fn digest(kind: WebhookKind, scheme: &str, bytes: &[u8]) -> Self {
-        let digest = Sha256::digest(bytes);
+        let digest = hmac_sha256::Hash::hash(bytes);
         let mut text = format!("{kind}:{scheme}:");
         for byte in digest {
             text.push_str(&format!("{byte:02x}"));
@@ -606,6 +605,22 @@ mod tests {
         }
         let error = RecordOnly.forget(&key("a")).await.unwrap_err();
         assert!(error.to_string().contains("does not implement `forget`"));
+    }
+
+    #[test]
+    fn body_digests_are_sha256_of_the_canonical_text() {
+        // Expected digests from Python's hashlib: FIPS 180-2's "abc" for a body that is not a
+        // JSON object (hashed as it is), and the canonical text `{"amount":1.50,"status":"a b"}`
+        // for an object given with other key order and spacing.
+        let kind = WebhookKind::IbanStatus;
+        assert_eq!(
+            DedupeKey::from_body(kind, b"abc").as_str(),
+            "iban_status:sha256-raw:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            DedupeKey::from_body(kind, br#"{ "status": "a b", "amount": 1.50 }"#).as_str(),
+            "iban_status:sha256:d0066b3d3478fa0aea1efdb383407290ce463f917f5a24d2f11c736f48f6caec"
+        );
     }
 
     #[test]
