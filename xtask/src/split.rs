@@ -55,8 +55,11 @@ pub fn split_sends(file: &mut syn::File) -> Result<usize> {
         let syn::ImplItem::Fn(send) = &imp.items[index] else {
             continue;
         };
-        let name = quote!(#imp.self_ty).to_string();
-        let replacement = split_one(send).with_context(|| format!("splitting {name}::send"))?;
+        let self_ty = &imp.self_ty;
+        let name = quote!(#self_ty).to_string().replace(' ', "");
+        let lifetime = imp.generics.lifetimes().next().map(|l| l.lifetime.clone());
+        let replacement = split_one(send, lifetime.as_ref())
+            .with_context(|| format!("splitting {name}::send"))?;
         imp.items.splice(index..=index, replacement);
         split += 1;
     }
@@ -74,18 +77,21 @@ pub fn split_sends(file: &mut syn::File) -> Result<usize> {
             fill.filled
         );
     }
+    let mut converted = Converted::default();
+    converted.visit_file_mut(file);
+    if converted.rewritten == 0 {
+        bail!("unexpected generated client: no typify setter `map_err(|e| format!(…))`");
+    }
     let mut rewrite = Calls::default();
     rewrite.visit_file_mut(file);
-    if rewrite.from_response == 0
-        || rewrite.encode_path == 0
+    if rewrite.encode_path == 0
         || rewrite.headers != split
         || rewrite.accept != split
         || rewrite.client_builder != 2
     {
         bail!(
-            "unexpected generated client: {} from_response, {} encode_path, {} api-version \
-             headers, {} Accept headers for {split} builders, {} reqwest::ClientBuilder::new",
-            rewrite.from_response,
+            "unexpected generated client: {} encode_path, {} api-version headers, {} Accept \
+             headers for {split} builders, {} reqwest::ClientBuilder::new",
             rewrite.encode_path,
             rewrite.headers,
             rewrite.accept,
@@ -95,8 +101,12 @@ pub fn split_sends(file: &mut syn::File) -> Result<usize> {
     Ok(split)
 }
 
-/// `build_request`, `decode` and the new `send` from progenitor's `send`.
-fn split_one(send: &syn::ImplItemFn) -> Result<Vec<syn::ImplItem>> {
+/// `build_request`, `decode` and the new `send` from progenitor's `send`. `lifetime` is the
+/// builder's (`'a` of `impl<'a> X<'a>`), which the future `send` returns borrows.
+fn split_one(
+    send: &syn::ImplItemFn,
+    lifetime: Option<&syn::Lifetime>,
+) -> Result<Vec<syn::ImplItem>> {
     let stmts = &send.block.stmts;
     // Progenitor's order: …, `let mut request = ….build()?;`, `let info = …;`, `client.pre(…)`,
     // `let result = client.exec(…)`, `client.post(…)`, `let response = result?;`, `match …`.
@@ -126,7 +136,18 @@ fn split_one(send: &syn::ImplItemFn) -> Result<Vec<syn::ImplItem>> {
     expect(exec, "letresult=client.exec(request,&info)")?;
     expect(post, "client.post(&result,&info)")?;
     expect(response, "letresponse=result?")?;
-    expect(decode, "matchresponse.status()")?;
+    let Statuses { success, errors } = statuses(decode)?;
+    let errors: Vec<_> = errors
+        .iter()
+        .map(|(first, last)| quote!((#first, #last)))
+        .collect();
+    let syn::Stmt::Local(syn::Local {
+        init: Some(info), ..
+    }) = info
+    else {
+        bail!("`let info` has no value");
+    };
+    let info = &info.expr;
     // Without the `api-version` header map (its `.headers(header_map)` goes with `Calls`).
     let build: Vec<&syn::Stmt> = stmts[..info_at]
         .iter()
@@ -142,6 +163,15 @@ fn split_one(send: &syn::ImplItemFn) -> Result<Vec<syn::ImplItem>> {
     let syn::ReturnType::Type(_, answer) = output else {
         bail!("`send` returns nothing");
     };
+    // `wire::decode` reads every 4xx and 5xx as the spec's one error schema.
+    let answer_text = quote!(#answer)
+        .to_string()
+        .replace(' ', "")
+        .replace(",>", ">");
+    if !answer_text.ends_with(",Error<types::Error>>") {
+        bail!("`send` returns `{answer_text}`, not `Result<_, Error<types::Error>>`");
+    }
+    let borrows = lifetime.map(|l| quote!(+ #l));
     let doc = send
         .attrs
         .iter()
@@ -160,26 +190,108 @@ fn split_one(send: &syn::ImplItemFn) -> Result<Vec<syn::ImplItem>> {
         syn::parse2(quote! {
             /// Reads the answer to this operation's request: the documented body of a declared
             /// status, the error body of a 4xx or 5xx, or an unexpected response.
-            pub async fn decode(response: ::reqwest::Response) -> #answer {
-                #decode
+            pub fn decode(
+                response: ::reqwest::Response,
+            ) -> impl ::std::future::Future<Output = #answer> {
+                crate::wire::decode(response, &[#(#success),*], &[#(#errors),*])
             }
         })?,
         syn::parse2(quote! {
             #(#doc)*
-            pub async fn send(self) -> #answer {
-                let client = self.client;
-                #[allow(unused_mut)]
-                let mut request = self.build_request()?;
-                #info
-                #pre
-                #exec
-                #post
-                #response
-                Self::decode(response).await
+            ///
+            /// The request is built (and checked) when `send` is called; nothing is sent until
+            /// the future is awaited.
+            pub fn send(self) -> impl ::std::future::Future<Output = #answer> #borrows {
+                crate::wire::send(
+                    self.client,
+                    self.build_request(),
+                    #info,
+                    &[#(#success),*],
+                    &[#(#errors),*],
+                )
             }
         })?,
     ];
     Ok(items)
+}
+
+/// The statuses of progenitor's `match` on the response's status, checked to be the one shape
+/// `crate::wire::decode` implements: the success statuses (each read as the answer), the error
+/// statuses and ranges (each read as the spec's error body), and `_` an unexpected response.
+struct Statuses {
+    success: Vec<syn::LitInt>,
+    /// `(first, last)` of each error arm: `(409, 409)`, `(400, 499)`.
+    errors: Vec<(syn::LitInt, syn::LitInt)>,
+}
+
+fn statuses(decode: &syn::Stmt) -> Result<Statuses> {
+    let syn::Stmt::Expr(syn::Expr::Match(matched), _) = decode else {
+        bail!("expected `match response.status().as_u16() {{ … }}`");
+    };
+    let scrutinee = &matched.expr;
+    let scrutinee = quote!(#scrutinee).to_string().replace(' ', "");
+    if scrutinee != "response.status().as_u16()" {
+        bail!("expected a match on `response.status().as_u16()`, found `{scrutinee}`");
+    }
+    let int = |expr: Option<&syn::Expr>| match expr {
+        Some(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(code),
+            ..
+        })) => Some(code.clone()),
+        _ => None,
+    };
+    let mut found = Statuses {
+        success: Vec::new(),
+        errors: Vec::new(),
+    };
+    let mut otherwise = false;
+    for arm in &matched.arms {
+        let pat = &arm.pat;
+        let pat_text = quote!(#pat).to_string().replace(' ', "");
+        let body = &arm.body;
+        let mut body = quote!(#body)
+            .to_string()
+            .replace(' ', "")
+            .replace(",)", ")");
+        while body.starts_with('{') && body.ends_with('}') {
+            body = body[1..body.len() - 1].to_string();
+        }
+        let error_body =
+            body == "Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))";
+        match &arm.pat {
+            syn::Pat::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(code),
+                ..
+            }) if body == "ResponseValue::from_response(response).await" => {
+                found.success.push(code.clone())
+            }
+            syn::Pat::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(code),
+                ..
+            }) if error_body => found.errors.push((code.clone(), code.clone())),
+            syn::Pat::Range(range) if error_body => {
+                let bounds = (int(range.start.as_deref()), int(range.end.as_deref()));
+                let (Some(first), Some(last), syn::RangeLimits::Closed(_)) =
+                    (bounds.0, bounds.1, &range.limits)
+                else {
+                    bail!("unexpected status range `{pat_text}`");
+                };
+                found.errors.push((first, last));
+            }
+            syn::Pat::Wild(_) if body == "Err(Error::UnexpectedResponse(response))" => {
+                otherwise = true
+            }
+            _ => bail!("unexpected arm `{pat_text} => {body}` in the status match"),
+        }
+    }
+    if found.success.is_empty() || !otherwise {
+        bail!(
+            "expected success statuses and `_` as an unexpected response; found {} success, `_`: \
+             {otherwise}",
+            found.success.len()
+        );
+    }
+    Ok(found)
 }
 
 /// Whether `stmt` is `let NAME = …` (or `let mut NAME`).
@@ -190,13 +302,11 @@ fn let_named(stmt: &syn::Stmt, name: &str) -> bool {
     matches!(&local.pat, syn::Pat::Ident(p) if p.ident == name)
 }
 
-/// The call rewrites: `ResponseValue::from_response(x)` → `crate::wire::from_response(x)`,
-/// `encode_path(&x.to_string())` → `crate::wire::encode_path(&x)`, `….headers(header_map)` and
+/// The call rewrites: `encode_path(&x.to_string())` → `crate::wire::encode_path(&x)`, `….headers(header_map)` and
 /// `….header(ACCEPT, …)` → `…`, `reqwest::ClientBuilder::new()` →
 /// `crate::wire::client_builder()`.
 #[derive(Default)]
 struct Calls {
-    from_response: usize,
     encode_path: usize,
     headers: usize,
     accept: usize,
@@ -259,10 +369,7 @@ impl VisitMut for Calls {
             }
         }
         if let syn::Expr::Call(call) = expr {
-            if path_is(&call.func, &["ResponseValue", "from_response"]) {
-                *call.func = syn::parse_quote!(crate::wire::from_response);
-                self.from_response += 1;
-            } else if path_is(&call.func, &["encode_path"]) && call.args.len() == 1 {
+            if path_is(&call.func, &["encode_path"]) && call.args.len() == 1 {
                 // `&x.to_string()` → `&x`
                 if let syn::Expr::Reference(reference) = &call.args[0] {
                     if let syn::Expr::MethodCall(to_string) = &*reference.expr {
@@ -347,7 +454,7 @@ impl VisitMut for Fill<'_> {
                     (path_is(base, &["value"]), read_name == name, message)
                 {
                     field.expr = syn::parse_quote!(
-                        value.#name.map_err(|e| crate::wire::unset(e, #message))?
+                        crate::wire::required(value.#name, #message)?
                     );
                     self.filled += 1;
                     return;
@@ -383,5 +490,66 @@ impl VisitMut for Fill<'_> {
             }
         }
         syn::visit_mut::visit_local_mut(self, local);
+    }
+}
+
+/// typify's setters: `value.try_into().map_err(|e| format!("error converting supplied value
+/// for x: {e}"))` → `crate::wire::converted(value.try_into(), "x")`, the same message from one
+/// function instead of a closure and a `format!` in each of the hundreds of setters.
+#[derive(Default)]
+struct Converted {
+    rewritten: usize,
+}
+
+/// The field named by typify's `format!("error converting supplied value for x: {e}")`.
+fn converting_field(closure: &syn::ExprClosure) -> Option<String> {
+    let [syn::Pat::Ident(arg)] = closure.inputs.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let body = match &*closure.body {
+        syn::Expr::Block(block) => match &block.block.stmts[..] {
+            [syn::Stmt::Expr(expr, None)] => expr,
+            [syn::Stmt::Macro(mac)] => return converting_message(&mac.mac, &arg.ident),
+            _ => return None,
+        },
+        expr => expr,
+    };
+    let syn::Expr::Macro(mac) = body else {
+        return None;
+    };
+    converting_message(&mac.mac, &arg.ident)
+}
+
+fn converting_message(mac: &syn::Macro, arg: &syn::Ident) -> Option<String> {
+    if !mac.path.is_ident("format") {
+        return None;
+    }
+    let message: syn::LitStr = syn::parse2(mac.tokens.clone()).ok()?;
+    let message = message.value();
+    let field = message
+        .strip_prefix("error converting supplied value for ")?
+        .strip_suffix(&format!(": {{{arg}}}"))?;
+    Some(field.to_owned())
+}
+
+impl VisitMut for Converted {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(call) = expr {
+            if call.method == "map_err" && call.args.len() == 1 {
+                if let (syn::Expr::Closure(closure), syn::Expr::MethodCall(try_into)) =
+                    (&call.args[0], &*call.receiver)
+                {
+                    if try_into.method == "try_into" && try_into.args.is_empty() {
+                        if let Some(field) = converting_field(closure) {
+                            let receiver = &call.receiver;
+                            *expr = syn::parse_quote!(crate::wire::converted(#receiver, #field));
+                            self.rewritten += 1;
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
     }
 }

@@ -2354,11 +2354,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -2366,9 +2362,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -2376,11 +2370,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::wire::converted(value.try_into(), "name");
                 self
             }
             pub fn network_config<T>(mut self, value: T) -> Self
@@ -2393,13 +2383,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.network_config = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for network_config: {e}"
-                        )
-                    });
+                self.network_config = crate::wire::converted(
+                    value.try_into(),
+                    "network_config",
+                );
                 self
             }
             pub fn rate<T>(mut self, value: T) -> Self
@@ -2409,11 +2396,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.rate = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rate: {e}")
-                    });
+                self.rate = crate::wire::converted(value.try_into(), "rate");
                 self
             }
             pub fn wallet<T>(mut self, value: T) -> Self
@@ -2421,11 +2404,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.wallet = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for wallet: {e}")
-                    });
+                self.wallet = crate::wire::converted(value.try_into(), "wallet");
                 self
             }
         }
@@ -2435,28 +2414,20 @@ also be accepted.
                 value: BalanceCrypto,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
-                    name: value
-                        .name
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for name",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
+                    name: crate::wire::required(
+                        value.name,
+                        "no value supplied for name",
+                    )?,
                     network_config: value.network_config?,
-                    rate: value
-                        .rate
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for rate",
-                        ))?,
+                    rate: crate::wire::required(
+                        value.rate,
+                        "no value supplied for rate",
+                    )?,
                     wallet: value.wallet?,
                 })
             }
@@ -2512,11 +2483,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn iban<T>(mut self, value: T) -> Self
@@ -2524,11 +2491,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for iban: {e}")
-                    });
+                self.iban = crate::wire::converted(value.try_into(), "iban");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -2536,9 +2499,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -2546,11 +2507,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::wire::converted(value.try_into(), "name");
                 self
             }
             pub fn rate<T>(mut self, value: T) -> Self
@@ -2560,11 +2517,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.rate = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rate: {e}")
-                    });
+                self.rate = crate::wire::converted(value.try_into(), "rate");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -2574,11 +2527,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -2588,39 +2537,27 @@ also be accepted.
                 value: BalanceFiat,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    iban: value
-                        .iban
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for iban",
-                        ))?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
-                    name: value
-                        .name
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for name",
-                        ))?,
-                    rate: value
-                        .rate
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for rate",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    iban: crate::wire::required(
+                        value.iban,
+                        "no value supplied for iban",
+                    )?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
+                    name: crate::wire::required(
+                        value.name,
+                        "no value supplied for name",
+                    )?,
+                    rate: crate::wire::required(
+                        value.rate,
+                        "no value supplied for rate",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -2673,11 +2610,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.deposit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for deposit: {e}")
-                    });
+                self.deposit = crate::wire::converted(value.try_into(), "deposit");
                 self
             }
             pub fn mainnet<T>(mut self, value: T) -> Self
@@ -2685,11 +2618,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.mainnet = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mainnet: {e}")
-                    });
+                self.mainnet = crate::wire::converted(value.try_into(), "mainnet");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -2697,11 +2626,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::wire::converted(value.try_into(), "name");
                 self
             }
             pub fn withdrawal<T>(mut self, value: T) -> Self
@@ -2711,11 +2636,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.withdrawal = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for withdrawal: {e}")
-                    });
+                self.withdrawal = crate::wire::converted(value.try_into(), "withdrawal");
                 self
             }
         }
@@ -2728,12 +2649,10 @@ also be accepted.
                 Ok(Self {
                     deposit: value.deposit?,
                     mainnet: value.mainnet?,
-                    name: value
-                        .name
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for name",
-                        ))?,
+                    name: crate::wire::required(
+                        value.name,
+                        "no value supplied for name",
+                    )?,
                     withdrawal: value.withdrawal?,
                 })
             }
@@ -2770,11 +2689,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.min_deposit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for min_deposit: {e}")
-                    });
+                self.min_deposit = crate::wire::converted(
+                    value.try_into(),
+                    "min_deposit",
+                );
                 self
             }
         }
@@ -2824,13 +2742,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee_withdrawal = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for fee_withdrawal: {e}"
-                        )
-                    });
+                self.fee_withdrawal = crate::wire::converted(
+                    value.try_into(),
+                    "fee_withdrawal",
+                );
                 self
             }
             pub fn min_withdrawal<T>(mut self, value: T) -> Self
@@ -2840,13 +2755,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.min_withdrawal = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for min_withdrawal: {e}"
-                        )
-                    });
+                self.min_withdrawal = crate::wire::converted(
+                    value.try_into(),
+                    "min_withdrawal",
+                );
                 self
             }
         }
@@ -2896,13 +2808,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceCrypto>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.crypto_balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for crypto_balances: {e}"
-                        )
-                    });
+                self.crypto_balances = crate::wire::converted(
+                    value.try_into(),
+                    "crypto_balances",
+                );
                 self
             }
             pub fn fiat_balances<T>(mut self, value: T) -> Self
@@ -2910,11 +2819,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceFiat>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.fiat_balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fiat_balances: {e}")
-                    });
+                self.fiat_balances = crate::wire::converted(
+                    value.try_into(),
+                    "fiat_balances",
+                );
                 self
             }
         }
@@ -2962,11 +2870,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                self.code = crate::wire::converted(value.try_into(), "code");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -2974,13 +2878,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
         }
@@ -2991,12 +2892,10 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     code: value.code?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                 })
             }
         }
@@ -3028,11 +2927,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                self.message = crate::wire::converted(value.try_into(), "message");
                 self
             }
         }
@@ -3079,11 +2974,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_id: {e}")
-                    });
+                self.card_id = crate::wire::converted(value.try_into(), "card_id");
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
@@ -3091,11 +2982,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                self.code = crate::wire::converted(value.try_into(), "code");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -3103,13 +2990,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
         }
@@ -3120,19 +3004,15 @@ also be accepted.
                 value: CardActivationCodeWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value
-                        .card_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_id",
-                        ))?,
+                    card_id: crate::wire::required(
+                        value.card_id,
+                        "no value supplied for card_id",
+                    )?,
                     code: value.code?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                 })
             }
         }
@@ -3168,11 +3048,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_id: {e}")
-                    });
+                self.card_id = crate::wire::converted(value.try_into(), "card_id");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -3180,13 +3056,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
         }
@@ -3196,18 +3069,14 @@ also be accepted.
                 value: CardBlockRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value
-                        .card_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_id",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    card_id: crate::wire::required(
+                        value.card_id,
+                        "no value supplied for card_id",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                 })
             }
         }
@@ -3243,13 +3112,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn label<T>(mut self, value: T) -> Self
@@ -3257,11 +3123,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.label = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
-                    });
+                self.label = crate::wire::converted(value.try_into(), "label");
                 self
             }
             pub fn pin<T>(mut self, value: T) -> Self
@@ -3269,11 +3131,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.pin = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pin: {e}")
-                    });
+                self.pin = crate::wire::converted(value.try_into(), "pin");
                 self
             }
         }
@@ -3283,21 +3141,15 @@ also be accepted.
                 value: CardCreateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
-                    label: value
-                        .label
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for label",
-                        ))?,
-                    pin: value
-                        .pin
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for pin"))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
+                    label: crate::wire::required(
+                        value.label,
+                        "no value supplied for label",
+                    )?,
+                    pin: crate::wire::required(value.pin, "no value supplied for pin")?,
                 })
             }
         }
@@ -3336,11 +3188,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_id: {e}")
-                    });
+                self.card_id = crate::wire::converted(value.try_into(), "card_id");
                 self
             }
             pub fn card_number<T>(mut self, value: T) -> Self
@@ -3348,11 +3196,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_number: {e}")
-                    });
+                self.card_number = crate::wire::converted(
+                    value.try_into(),
+                    "card_number",
+                );
                 self
             }
             pub fn cvv<T>(mut self, value: T) -> Self
@@ -3360,11 +3207,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.cvv = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for cvv: {e}")
-                    });
+                self.cvv = crate::wire::converted(value.try_into(), "cvv");
                 self
             }
             pub fn exp<T>(mut self, value: T) -> Self
@@ -3372,11 +3215,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.exp = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for exp: {e}")
-                    });
+                self.exp = crate::wire::converted(value.try_into(), "exp");
                 self
             }
         }
@@ -3386,27 +3225,16 @@ also be accepted.
                 value: CardCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value
-                        .card_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_id",
-                        ))?,
-                    card_number: value
-                        .card_number
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_number",
-                        ))?,
-                    cvv: value
-                        .cvv
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for cvv",
-                        ))?,
-                    exp: value
-                        .exp
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for exp"))?,
+                    card_id: crate::wire::required(
+                        value.card_id,
+                        "no value supplied for card_id",
+                    )?,
+                    card_number: crate::wire::required(
+                        value.card_number,
+                        "no value supplied for card_number",
+                    )?,
+                    cvv: crate::wire::required(value.cvv, "no value supplied for cvv")?,
+                    exp: crate::wire::required(value.exp, "no value supplied for exp")?,
                 })
             }
         }
@@ -3442,11 +3270,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_id: {e}")
-                    });
+                self.card_id = crate::wire::converted(value.try_into(), "card_id");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -3454,13 +3278,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
         }
@@ -3470,18 +3291,14 @@ also be accepted.
                 value: CardDeleteRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value
-                        .card_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_id",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    card_id: crate::wire::required(
+                        value.card_id,
+                        "no value supplied for card_id",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                 })
             }
         }
@@ -3528,11 +3345,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_number: {e}")
-                    });
+                self.card_number = crate::wire::converted(
+                    value.try_into(),
+                    "card_number",
+                );
                 self
             }
             pub fn cvv<T>(mut self, value: T) -> Self
@@ -3540,11 +3356,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.cvv = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for cvv: {e}")
-                    });
+                self.cvv = crate::wire::converted(value.try_into(), "cvv");
                 self
             }
             pub fn exp<T>(mut self, value: T) -> Self
@@ -3552,11 +3364,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.exp = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for exp: {e}")
-                    });
+                self.exp = crate::wire::converted(value.try_into(), "exp");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -3566,11 +3374,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -3580,30 +3384,16 @@ also be accepted.
                 value: CardDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_number: value
-                        .card_number
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_number",
-                        ))?,
-                    cvv: value
-                        .cvv
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for cvv",
-                        ))?,
-                    exp: value
-                        .exp
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for exp",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    card_number: crate::wire::required(
+                        value.card_number,
+                        "no value supplied for card_number",
+                    )?,
+                    cvv: crate::wire::required(value.cvv, "no value supplied for cvv")?,
+                    exp: crate::wire::required(value.exp, "no value supplied for exp")?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -3664,11 +3454,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.daily_trx_all = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for daily_trx_all: {e}")
-                    });
+                self.daily_trx_all = crate::wire::converted(
+                    value.try_into(),
+                    "daily_trx_all",
+                );
                 self
             }
             pub fn daily_trx_atm<T>(mut self, value: T) -> Self
@@ -3678,11 +3467,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.daily_trx_atm = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for daily_trx_atm: {e}")
-                    });
+                self.daily_trx_atm = crate::wire::converted(
+                    value.try_into(),
+                    "daily_trx_atm",
+                );
                 self
             }
             pub fn daily_trx_ecom<T>(mut self, value: T) -> Self
@@ -3692,13 +3480,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.daily_trx_ecom = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for daily_trx_ecom: {e}"
-                        )
-                    });
+                self.daily_trx_ecom = crate::wire::converted(
+                    value.try_into(),
+                    "daily_trx_ecom",
+                );
                 self
             }
             pub fn monthly_trx_all<T>(mut self, value: T) -> Self
@@ -3708,13 +3493,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.monthly_trx_all = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for monthly_trx_all: {e}"
-                        )
-                    });
+                self.monthly_trx_all = crate::wire::converted(
+                    value.try_into(),
+                    "monthly_trx_all",
+                );
                 self
             }
             pub fn monthly_trx_atm<T>(mut self, value: T) -> Self
@@ -3724,13 +3506,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.monthly_trx_atm = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for monthly_trx_atm: {e}"
-                        )
-                    });
+                self.monthly_trx_atm = crate::wire::converted(
+                    value.try_into(),
+                    "monthly_trx_atm",
+                );
                 self
             }
             pub fn monthly_trx_ecom<T>(mut self, value: T) -> Self
@@ -3740,13 +3519,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.monthly_trx_ecom = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for monthly_trx_ecom: {e}"
-                        )
-                    });
+                self.monthly_trx_ecom = crate::wire::converted(
+                    value.try_into(),
+                    "monthly_trx_ecom",
+                );
                 self
             }
         }
@@ -3829,11 +3605,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_id: {e}")
-                    });
+                self.card_id = crate::wire::converted(value.try_into(), "card_id");
                 self
             }
             pub fn daily_trx_all<T>(mut self, value: T) -> Self
@@ -3843,11 +3615,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.daily_trx_all = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for daily_trx_all: {e}")
-                    });
+                self.daily_trx_all = crate::wire::converted(
+                    value.try_into(),
+                    "daily_trx_all",
+                );
                 self
             }
             pub fn daily_trx_atm<T>(mut self, value: T) -> Self
@@ -3857,11 +3628,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.daily_trx_atm = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for daily_trx_atm: {e}")
-                    });
+                self.daily_trx_atm = crate::wire::converted(
+                    value.try_into(),
+                    "daily_trx_atm",
+                );
                 self
             }
             pub fn daily_trx_ecom<T>(mut self, value: T) -> Self
@@ -3871,13 +3641,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.daily_trx_ecom = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for daily_trx_ecom: {e}"
-                        )
-                    });
+                self.daily_trx_ecom = crate::wire::converted(
+                    value.try_into(),
+                    "daily_trx_ecom",
+                );
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -3885,13 +3652,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn monthly_trx_all<T>(mut self, value: T) -> Self
@@ -3901,13 +3665,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.monthly_trx_all = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for monthly_trx_all: {e}"
-                        )
-                    });
+                self.monthly_trx_all = crate::wire::converted(
+                    value.try_into(),
+                    "monthly_trx_all",
+                );
                 self
             }
             pub fn monthly_trx_atm<T>(mut self, value: T) -> Self
@@ -3917,13 +3678,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.monthly_trx_atm = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for monthly_trx_atm: {e}"
-                        )
-                    });
+                self.monthly_trx_atm = crate::wire::converted(
+                    value.try_into(),
+                    "monthly_trx_atm",
+                );
                 self
             }
             pub fn monthly_trx_ecom<T>(mut self, value: T) -> Self
@@ -3933,13 +3691,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.monthly_trx_ecom = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for monthly_trx_ecom: {e}"
-                        )
-                    });
+                self.monthly_trx_ecom = crate::wire::converted(
+                    value.try_into(),
+                    "monthly_trx_ecom",
+                );
                 self
             }
         }
@@ -3950,21 +3705,17 @@ also be accepted.
                 value: CardLimitsUpdateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value
-                        .card_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_id",
-                        ))?,
+                    card_id: crate::wire::required(
+                        value.card_id,
+                        "no value supplied for card_id",
+                    )?,
                     daily_trx_all: value.daily_trx_all?,
                     daily_trx_atm: value.daily_trx_atm?,
                     daily_trx_ecom: value.daily_trx_ecom?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                     monthly_trx_all: value.monthly_trx_all?,
                     monthly_trx_atm: value.monthly_trx_atm?,
                     monthly_trx_ecom: value.monthly_trx_ecom?,
@@ -4006,11 +3757,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::CardListItem>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.cards = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for cards: {e}")
-                    });
+                self.cards = crate::wire::converted(value.try_into(), "cards");
                 self
             }
         }
@@ -4020,12 +3767,10 @@ also be accepted.
                 value: CardList,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    cards: value
-                        .cards
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for cards",
-                        ))?,
+                    cards: crate::wire::required(
+                        value.cards,
+                        "no value supplied for cards",
+                    )?,
                 })
             }
         }
@@ -4063,11 +3808,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_id: {e}")
-                    });
+                self.card_id = crate::wire::converted(value.try_into(), "card_id");
                 self
             }
             pub fn card_last_digits<T>(mut self, value: T) -> Self
@@ -4075,13 +3816,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_last_digits = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for card_last_digits: {e}"
-                        )
-                    });
+                self.card_last_digits = crate::wire::converted(
+                    value.try_into(),
+                    "card_last_digits",
+                );
                 self
             }
             pub fn label<T>(mut self, value: T) -> Self
@@ -4089,11 +3827,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.label = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for label: {e}")
-                    });
+                self.label = crate::wire::converted(value.try_into(), "label");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -4101,11 +3835,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::CardStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -4115,30 +3845,22 @@ also be accepted.
                 value: CardListItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value
-                        .card_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_id",
-                        ))?,
-                    card_last_digits: value
-                        .card_last_digits
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_last_digits",
-                        ))?,
-                    label: value
-                        .label
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for label",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    card_id: crate::wire::required(
+                        value.card_id,
+                        "no value supplied for card_id",
+                    )?,
+                    card_last_digits: crate::wire::required(
+                        value.card_last_digits,
+                        "no value supplied for card_last_digits",
+                    )?,
+                    label: crate::wire::required(
+                        value.label,
+                        "no value supplied for label",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -4176,11 +3898,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_id: {e}")
-                    });
+                self.card_id = crate::wire::converted(value.try_into(), "card_id");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -4188,13 +3906,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn pin<T>(mut self, value: T) -> Self
@@ -4202,11 +3917,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.pin = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pin: {e}")
-                    });
+                self.pin = crate::wire::converted(value.try_into(), "pin");
                 self
             }
         }
@@ -4217,21 +3928,15 @@ also be accepted.
                 value: CardPinUpdateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value
-                        .card_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_id",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
-                    pin: value
-                        .pin
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for pin"))?,
+                    card_id: crate::wire::required(
+                        value.card_id,
+                        "no value supplied for card_id",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
+                    pin: crate::wire::required(value.pin, "no value supplied for pin")?,
                 })
             }
         }
@@ -4266,11 +3971,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.card_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for card_id: {e}")
-                    });
+                self.card_id = crate::wire::converted(value.try_into(), "card_id");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -4278,13 +3979,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
         }
@@ -4294,18 +3992,14 @@ also be accepted.
                 value: CardUnblockRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    card_id: value
-                        .card_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for card_id",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    card_id: crate::wire::required(
+                        value.card_id,
+                        "no value supplied for card_id",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                 })
             }
         }
@@ -4374,11 +4068,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -4386,11 +4076,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn memo<T>(mut self, value: T) -> Self
@@ -4398,11 +4084,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.memo = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for memo: {e}")
-                    });
+                self.memo = crate::wire::converted(value.try_into(), "memo");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -4410,11 +4092,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::wire::converted(value.try_into(), "name");
                 self
             }
             pub fn network<T>(mut self, value: T) -> Self
@@ -4422,11 +4100,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.network = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for network: {e}")
-                    });
+                self.network = crate::wire::converted(value.try_into(), "network");
                 self
             }
             pub fn receiver_type<T>(mut self, value: T) -> Self
@@ -4434,11 +4108,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::ReceiverType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for receiver_type: {e}")
-                    });
+                self.receiver_type = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_type",
+                );
                 self
             }
             pub fn source_external_user_id<T>(mut self, value: T) -> Self
@@ -4446,13 +4119,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.source_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_external_user_id: {e}"
-                        )
-                    });
+                self.source_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "source_external_user_id",
+                );
                 self
             }
             pub fn wallet_address<T>(mut self, value: T) -> Self
@@ -4460,13 +4130,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.wallet_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for wallet_address: {e}"
-                        )
-                    });
+                self.wallet_address = crate::wire::converted(
+                    value.try_into(),
+                    "wallet_address",
+                );
                 self
             }
             pub fn wallet_type<T>(mut self, value: T) -> Self
@@ -4474,11 +4141,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::WalletType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.wallet_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for wallet_type: {e}")
-                    });
+                self.wallet_type = crate::wire::converted(
+                    value.try_into(),
+                    "wallet_type",
+                );
                 self
             }
         }
@@ -4489,55 +4155,39 @@ also be accepted.
                 value: CreateCryptoWithdrawalRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
                     memo: value.memo?,
-                    name: value
-                        .name
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for name",
-                        ))?,
-                    network: value
-                        .network
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for network",
-                        ))?,
-                    receiver_type: value
-                        .receiver_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for receiver_type",
-                        ))?,
-                    source_external_user_id: value
-                        .source_external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for source_external_user_id",
-                        ))?,
-                    wallet_address: value
-                        .wallet_address
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for wallet_address",
-                        ))?,
-                    wallet_type: value
-                        .wallet_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for wallet_type",
-                        ))?,
+                    name: crate::wire::required(
+                        value.name,
+                        "no value supplied for name",
+                    )?,
+                    network: crate::wire::required(
+                        value.network,
+                        "no value supplied for network",
+                    )?,
+                    receiver_type: crate::wire::required(
+                        value.receiver_type,
+                        "no value supplied for receiver_type",
+                    )?,
+                    source_external_user_id: crate::wire::required(
+                        value.source_external_user_id,
+                        "no value supplied for source_external_user_id",
+                    )?,
+                    wallet_address: crate::wire::required(
+                        value.wallet_address,
+                        "no value supplied for wallet_address",
+                    )?,
+                    wallet_type: crate::wire::required(
+                        value.wallet_type,
+                        "no value supplied for wallet_type",
+                    )?,
                 })
             }
         }
@@ -4594,11 +4244,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn currency_from<T>(mut self, value: T) -> Self
@@ -4606,11 +4252,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency_from = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency_from: {e}")
-                    });
+                self.currency_from = crate::wire::converted(
+                    value.try_into(),
+                    "currency_from",
+                );
                 self
             }
             pub fn currency_to<T>(mut self, value: T) -> Self
@@ -4618,11 +4263,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency_to = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency_to: {e}")
-                    });
+                self.currency_to = crate::wire::converted(
+                    value.try_into(),
+                    "currency_to",
+                );
                 self
             }
             pub fn lock_id<T>(mut self, value: T) -> Self
@@ -4630,11 +4274,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.lock_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for lock_id: {e}")
-                    });
+                self.lock_id = crate::wire::converted(value.try_into(), "lock_id");
                 self
             }
             pub fn source_external_user_id<T>(mut self, value: T) -> Self
@@ -4642,13 +4282,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.source_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_external_user_id: {e}"
-                        )
-                    });
+                self.source_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "source_external_user_id",
+                );
                 self
             }
         }
@@ -4659,36 +4296,26 @@ also be accepted.
                 value: CreateExchangeRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    currency_from: value
-                        .currency_from
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency_from",
-                        ))?,
-                    currency_to: value
-                        .currency_to
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency_to",
-                        ))?,
-                    lock_id: value
-                        .lock_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for lock_id",
-                        ))?,
-                    source_external_user_id: value
-                        .source_external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for source_external_user_id",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    currency_from: crate::wire::required(
+                        value.currency_from,
+                        "no value supplied for currency_from",
+                    )?,
+                    currency_to: crate::wire::required(
+                        value.currency_to,
+                        "no value supplied for currency_to",
+                    )?,
+                    lock_id: crate::wire::required(
+                        value.lock_id,
+                        "no value supplied for lock_id",
+                    )?,
+                    source_external_user_id: crate::wire::required(
+                        value.source_external_user_id,
+                        "no value supplied for source_external_user_id",
+                    )?,
                 })
             }
         }
@@ -4731,11 +4358,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -4743,11 +4366,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn network<T>(mut self, value: T) -> Self
@@ -4755,11 +4374,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.network = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for network: {e}")
-                    });
+                self.network = crate::wire::converted(value.try_into(), "network");
                 self
             }
         }
@@ -4770,24 +4385,18 @@ also be accepted.
                 value: CreateOrderLockRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
-                    network: value
-                        .network
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for network",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
+                    network: crate::wire::required(
+                        value.network,
+                        "no value supplied for network",
+                    )?,
                 })
             }
         }
@@ -4818,11 +4427,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.lock_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for lock_id: {e}")
-                    });
+                self.lock_id = crate::wire::converted(value.try_into(), "lock_id");
                 self
             }
         }
@@ -4832,12 +4437,10 @@ also be accepted.
                 value: CreateOrderRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    lock_id: value
-                        .lock_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for lock_id",
-                        ))?,
+                    lock_id: crate::wire::required(
+                        value.lock_id,
+                        "no value supplied for lock_id",
+                    )?,
                 })
             }
         }
@@ -4911,11 +4514,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn company_name<T>(mut self, value: T) -> Self
@@ -4923,11 +4522,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.company_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for company_name: {e}")
-                    });
+                self.company_name = crate::wire::converted(
+                    value.try_into(),
+                    "company_name",
+                );
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -4935,11 +4533,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_iban<T>(mut self, value: T) -> Self
@@ -4947,13 +4541,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_iban: {e}"
-                        )
-                    });
+                self.destination_iban = crate::wire::converted(
+                    value.try_into(),
+                    "destination_iban",
+                );
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -4961,13 +4552,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn receiver_first_name<T>(mut self, value: T) -> Self
@@ -4975,13 +4563,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_first_name: {e}"
-                        )
-                    });
+                self.receiver_first_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_first_name",
+                );
                 self
             }
             pub fn receiver_last_name<T>(mut self, value: T) -> Self
@@ -4989,13 +4574,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_last_name: {e}"
-                        )
-                    });
+                self.receiver_last_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_last_name",
+                );
                 self
             }
             pub fn receiver_type<T>(mut self, value: T) -> Self
@@ -5005,11 +4587,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for receiver_type: {e}")
-                    });
+                self.receiver_type = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_type",
+                );
                 self
             }
             pub fn source_external_user_id<T>(mut self, value: T) -> Self
@@ -5017,13 +4598,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.source_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_external_user_id: {e}"
-                        )
-                    });
+                self.source_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "source_external_user_id",
+                );
                 self
             }
             pub fn transfer_title<T>(mut self, value: T) -> Self
@@ -5031,13 +4609,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transfer_title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transfer_title: {e}"
-                        )
-                    });
+                self.transfer_title = crate::wire::converted(
+                    value.try_into(),
+                    "transfer_title",
+                );
                 self
             }
         }
@@ -5048,51 +4623,37 @@ also be accepted.
                 value: CreateSepaTransferRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
                     company_name: value.company_name?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
-                    destination_iban: value
-                        .destination_iban
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for destination_iban",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
+                    destination_iban: crate::wire::required(
+                        value.destination_iban,
+                        "no value supplied for destination_iban",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    receiver_type: value
-                        .receiver_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for receiver_type",
-                        ))?,
-                    source_external_user_id: value
-                        .source_external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for source_external_user_id",
-                        ))?,
-                    transfer_title: value
-                        .transfer_title
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transfer_title",
-                        ))?,
+                    receiver_type: crate::wire::required(
+                        value.receiver_type,
+                        "no value supplied for receiver_type",
+                    )?,
+                    source_external_user_id: crate::wire::required(
+                        value.source_external_user_id,
+                        "no value supplied for source_external_user_id",
+                    )?,
+                    transfer_title: crate::wire::required(
+                        value.transfer_title,
+                        "no value supplied for transfer_title",
+                    )?,
                 })
             }
         }
@@ -5148,11 +4709,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -5160,11 +4717,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_external_user_id<T>(mut self, value: T) -> Self
@@ -5172,13 +4725,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_external_user_id: {e}"
-                        )
-                    });
+                self.destination_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "destination_external_user_id",
+                );
                 self
             }
             pub fn source_external_user_id<T>(mut self, value: T) -> Self
@@ -5186,13 +4736,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.source_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_external_user_id: {e}"
-                        )
-                    });
+                self.source_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "source_external_user_id",
+                );
                 self
             }
         }
@@ -5203,25 +4750,19 @@ also be accepted.
                 value: CreateTransferRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
                     destination_external_user_id: value.destination_external_user_id?,
-                    source_external_user_id: value
-                        .source_external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for source_external_user_id",
-                        ))?,
+                    source_external_user_id: crate::wire::required(
+                        value.source_external_user_id,
+                        "no value supplied for source_external_user_id",
+                    )?,
                 })
             }
         }
@@ -5286,11 +4827,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -5298,11 +4835,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn crypto_deposit_id<T>(mut self, value: T) -> Self
@@ -5310,13 +4843,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.crypto_deposit_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for crypto_deposit_id: {e}"
-                        )
-                    });
+                self.crypto_deposit_id = crate::wire::converted(
+                    value.try_into(),
+                    "crypto_deposit_id",
+                );
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -5324,11 +4854,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -5336,13 +4862,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -5350,11 +4873,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::CryptoDepositStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
             pub fn transaction_hash<T>(mut self, value: T) -> Self
@@ -5362,13 +4881,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transaction_hash = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transaction_hash: {e}"
-                        )
-                    });
+                self.transaction_hash = crate::wire::converted(
+                    value.try_into(),
+                    "transaction_hash",
+                );
                 self
             }
         }
@@ -5379,48 +4895,34 @@ also be accepted.
                 value: CryptoDepositWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    crypto_deposit_id: value
-                        .crypto_deposit_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for crypto_deposit_id",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
-                    transaction_hash: value
-                        .transaction_hash
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transaction_hash",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    crypto_deposit_id: crate::wire::required(
+                        value.crypto_deposit_id,
+                        "no value supplied for crypto_deposit_id",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
+                    transaction_hash: crate::wire::required(
+                        value.transaction_hash,
+                        "no value supplied for transaction_hash",
+                    )?,
                 })
             }
         }
@@ -5457,11 +4959,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.withdrawal_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for withdrawal_id: {e}")
-                    });
+                self.withdrawal_id = crate::wire::converted(
+                    value.try_into(),
+                    "withdrawal_id",
+                );
                 self
             }
         }
@@ -5472,12 +4973,10 @@ also be accepted.
                 value: CryptoWithdrawalCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    withdrawal_id: value
-                        .withdrawal_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for withdrawal_id",
-                        ))?,
+                    withdrawal_id: crate::wire::required(
+                        value.withdrawal_id,
+                        "no value supplied for withdrawal_id",
+                    )?,
                 })
             }
         }
@@ -5556,11 +5055,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -5568,11 +5063,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -5580,11 +5071,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination<T>(mut self, value: T) -> Self
@@ -5592,11 +5079,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for destination: {e}")
-                    });
+                self.destination = crate::wire::converted(
+                    value.try_into(),
+                    "destination",
+                );
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -5606,11 +5092,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error: {e}")
-                    });
+                self.error = crate::wire::converted(value.try_into(), "error");
                 self
             }
             pub fn fee<T>(mut self, value: T) -> Self
@@ -5620,11 +5102,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fee: {e}")
-                    });
+                self.fee = crate::wire::converted(value.try_into(), "fee");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -5632,9 +5110,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -5642,11 +5118,7 @@ also be accepted.
                 T: ::std::convert::TryInto<super::CryptoWithdrawalStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
             pub fn transaction_hash<T>(mut self, value: T) -> Self
@@ -5654,13 +5126,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transaction_hash = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transaction_hash: {e}"
-                        )
-                    });
+                self.transaction_hash = crate::wire::converted(
+                    value.try_into(),
+                    "transaction_hash",
+                );
                 self
             }
             pub fn user<T>(mut self, value: T) -> Self
@@ -5670,11 +5139,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.user = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user: {e}")
-                    });
+                self.user = crate::wire::converted(value.try_into(), "user");
                 self
             }
         }
@@ -5685,42 +5150,30 @@ also be accepted.
                 value: CryptoWithdrawalDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
                     destination: value.destination?,
                     error: value.error?,
                     fee: value.fee?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
-                    transaction_hash: value
-                        .transaction_hash
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transaction_hash",
-                        ))?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
+                    transaction_hash: crate::wire::required(
+                        value.transaction_hash,
+                        "no value supplied for transaction_hash",
+                    )?,
                     user: value.user?,
                 })
             }
@@ -5801,11 +5254,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -5813,11 +5262,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -5825,11 +5270,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination<T>(mut self, value: T) -> Self
@@ -5837,11 +5278,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for destination: {e}")
-                    });
+                self.destination = crate::wire::converted(
+                    value.try_into(),
+                    "destination",
+                );
                 self
             }
             pub fn fee<T>(mut self, value: T) -> Self
@@ -5851,11 +5291,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fee: {e}")
-                    });
+                self.fee = crate::wire::converted(value.try_into(), "fee");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -5863,9 +5299,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -5873,11 +5307,7 @@ also be accepted.
                 T: ::std::convert::TryInto<super::CryptoWithdrawalStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
             pub fn transaction_hash<T>(mut self, value: T) -> Self
@@ -5885,13 +5315,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transaction_hash = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transaction_hash: {e}"
-                        )
-                    });
+                self.transaction_hash = crate::wire::converted(
+                    value.try_into(),
+                    "transaction_hash",
+                );
                 self
             }
             pub fn user<T>(mut self, value: T) -> Self
@@ -5901,11 +5328,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.user = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user: {e}")
-                    });
+                self.user = crate::wire::converted(value.try_into(), "user");
                 self
             }
         }
@@ -5916,41 +5339,29 @@ also be accepted.
                 value: CryptoWithdrawalWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
                     destination: value.destination?,
                     fee: value.fee?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
-                    transaction_hash: value
-                        .transaction_hash
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transaction_hash",
-                        ))?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
+                    transaction_hash: crate::wire::required(
+                        value.transaction_hash,
+                        "no value supplied for transaction_hash",
+                    )?,
                     user: value.user?,
                 })
             }
@@ -6001,11 +5412,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.error_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error_code: {e}")
-                    });
+                self.error_code = crate::wire::converted(value.try_into(), "error_code");
                 self
             }
             pub fn error_message<T>(mut self, value: T) -> Self
@@ -6013,11 +5420,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.error_message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error_message: {e}")
-                    });
+                self.error_message = crate::wire::converted(
+                    value.try_into(),
+                    "error_message",
+                );
                 self
             }
             pub fn error_name<T>(mut self, value: T) -> Self
@@ -6025,11 +5431,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.error_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error_name: {e}")
-                    });
+                self.error_name = crate::wire::converted(value.try_into(), "error_name");
                 self
             }
         }
@@ -6039,12 +5441,10 @@ also be accepted.
                 value: Error,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    error_code: value
-                        .error_code
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for error_code",
-                        ))?,
+                    error_code: crate::wire::required(
+                        value.error_code,
+                        "no value supplied for error_code",
+                    )?,
                     error_message: value.error_message?,
                     error_name: value.error_name?,
                 })
@@ -6079,11 +5479,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.exchange_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for exchange_id: {e}")
-                    });
+                self.exchange_id = crate::wire::converted(
+                    value.try_into(),
+                    "exchange_id",
+                );
                 self
             }
         }
@@ -6093,12 +5492,10 @@ also be accepted.
                 value: ExchangeCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    exchange_id: value
-                        .exchange_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for exchange_id",
-                        ))?,
+                    exchange_id: crate::wire::required(
+                        value.exchange_id,
+                        "no value supplied for exchange_id",
+                    )?,
                 })
             }
         }
@@ -6171,11 +5568,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -6183,11 +5576,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency_from<T>(mut self, value: T) -> Self
@@ -6195,11 +5584,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency_from = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency_from: {e}")
-                    });
+                self.currency_from = crate::wire::converted(
+                    value.try_into(),
+                    "currency_from",
+                );
                 self
             }
             pub fn currency_to<T>(mut self, value: T) -> Self
@@ -6207,11 +5595,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency_to = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency_to: {e}")
-                    });
+                self.currency_to = crate::wire::converted(
+                    value.try_into(),
+                    "currency_to",
+                );
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -6221,11 +5608,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error: {e}")
-                    });
+                self.error = crate::wire::converted(value.try_into(), "error");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -6233,9 +5616,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn lock_id<T>(mut self, value: T) -> Self
@@ -6243,11 +5624,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.lock_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for lock_id: {e}")
-                    });
+                self.lock_id = crate::wire::converted(value.try_into(), "lock_id");
                 self
             }
             pub fn rate<T>(mut self, value: T) -> Self
@@ -6257,11 +5634,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.rate = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rate: {e}")
-                    });
+                self.rate = crate::wire::converted(value.try_into(), "rate");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -6269,11 +5642,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::ExchangeStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -6283,52 +5652,36 @@ also be accepted.
                 value: ExchangeDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency_from: value
-                        .currency_from
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency_from",
-                        ))?,
-                    currency_to: value
-                        .currency_to
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency_to",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency_from: crate::wire::required(
+                        value.currency_from,
+                        "no value supplied for currency_from",
+                    )?,
+                    currency_to: crate::wire::required(
+                        value.currency_to,
+                        "no value supplied for currency_to",
+                    )?,
                     error: value.error?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
-                    lock_id: value
-                        .lock_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for lock_id",
-                        ))?,
-                    rate: value
-                        .rate
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for rate",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
+                    lock_id: crate::wire::required(
+                        value.lock_id,
+                        "no value supplied for lock_id",
+                    )?,
+                    rate: crate::wire::required(
+                        value.rate,
+                        "no value supplied for rate",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -6381,11 +5734,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn fee_percentage<T>(mut self, value: T) -> Self
@@ -6393,13 +5742,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee_percentage = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for fee_percentage: {e}"
-                        )
-                    });
+                self.fee_percentage = crate::wire::converted(
+                    value.try_into(),
+                    "fee_percentage",
+                );
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -6407,9 +5753,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn rates<T>(mut self, value: T) -> Self
@@ -6417,11 +5761,7 @@ also be accepted.
                 T: ::std::convert::TryInto<super::ExchangeRates>,
                 T::Error: ::std::fmt::Display,
             {
-                self.rates = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rates: {e}")
-                    });
+                self.rates = crate::wire::converted(value.try_into(), "rates");
                 self
             }
             pub fn valid_until<T>(mut self, value: T) -> Self
@@ -6429,11 +5769,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.valid_until = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for valid_until: {e}")
-                    });
+                self.valid_until = crate::wire::converted(
+                    value.try_into(),
+                    "valid_until",
+                );
                 self
             }
         }
@@ -6443,33 +5782,23 @@ also be accepted.
                 value: ExchangeLock,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    fee_percentage: value
-                        .fee_percentage
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for fee_percentage",
-                        ))?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
-                    rates: value
-                        .rates
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for rates",
-                        ))?,
-                    valid_until: value
-                        .valid_until
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for valid_until",
-                        ))?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    fee_percentage: crate::wire::required(
+                        value.fee_percentage,
+                        "no value supplied for fee_percentage",
+                    )?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
+                    rates: crate::wire::required(
+                        value.rates,
+                        "no value supplied for rates",
+                    )?,
+                    valid_until: crate::wire::required(
+                        value.valid_until,
+                        "no value supplied for valid_until",
+                    )?,
                 })
             }
         }
@@ -6509,11 +5838,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.exchange_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for exchange_id: {e}")
-                    });
+                self.exchange_id = crate::wire::converted(
+                    value.try_into(),
+                    "exchange_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -6523,11 +5851,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -6537,18 +5861,14 @@ also be accepted.
                 value: ExchangeWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    exchange_id: value
-                        .exchange_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for exchange_id",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    exchange_id: crate::wire::required(
+                        value.exchange_id,
+                        "no value supplied for exchange_id",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -6582,11 +5902,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -6596,12 +5912,10 @@ also be accepted.
                 value: IbanStatusWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -6635,13 +5949,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -6649,11 +5960,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::KycFileStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -6664,18 +5971,14 @@ also be accepted.
                 value: KycFileAddedWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -6707,11 +6010,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.files = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for files: {e}")
-                    });
+                self.files = crate::wire::converted(value.try_into(), "files");
                 self
             }
         }
@@ -6721,12 +6020,10 @@ also be accepted.
                 value: KycFilesUpload,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    files: value
-                        .files
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for files",
-                        ))?,
+                    files: crate::wire::required(
+                        value.files,
+                        "no value supplied for files",
+                    )?,
                 })
             }
         }
@@ -6772,13 +6069,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.attempt_status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for attempt_status: {e}"
-                        )
-                    });
+                self.attempt_status = crate::wire::converted(
+                    value.try_into(),
+                    "attempt_status",
+                );
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -6786,13 +6080,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn rejection_reason<T>(mut self, value: T) -> Self
@@ -6800,13 +6091,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.rejection_reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for rejection_reason: {e}"
-                        )
-                    });
+                self.rejection_reason = crate::wire::converted(
+                    value.try_into(),
+                    "rejection_reason",
+                );
                 self
             }
             pub fn verification_status<T>(mut self, value: T) -> Self
@@ -6816,13 +6104,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.verification_status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for verification_status: {e}"
-                        )
-                    });
+                self.verification_status = crate::wire::converted(
+                    value.try_into(),
+                    "verification_status",
+                );
                 self
             }
         }
@@ -6832,25 +6117,19 @@ also be accepted.
                 value: KycStatus,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    attempt_status: value
-                        .attempt_status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for attempt_status",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    attempt_status: crate::wire::required(
+                        value.attempt_status,
+                        "no value supplied for attempt_status",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                     rejection_reason: value.rejection_reason?,
-                    verification_status: value
-                        .verification_status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for verification_status",
-                        ))?,
+                    verification_status: crate::wire::required(
+                        value.verification_status,
+                        "no value supplied for verification_status",
+                    )?,
                 })
             }
         }
@@ -6884,13 +6163,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.verification_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for verification_id: {e}"
-                        )
-                    });
+                self.verification_id = crate::wire::converted(
+                    value.try_into(),
+                    "verification_id",
+                );
                 self
             }
         }
@@ -6965,13 +6241,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.additional_info = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for additional_info: {e}"
-                        )
-                    });
+                self.additional_info = crate::wire::converted(
+                    value.try_into(),
+                    "additional_info",
+                );
                 self
             }
             pub fn country<T>(mut self, value: T) -> Self
@@ -6979,11 +6252,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::wire::converted(value.try_into(), "country");
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -6991,11 +6260,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::KycDocumentType>,
                 T::Error: ::std::fmt::Display,
             {
-                self.document_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_type: {e}")
-                    });
+                self.document_type = crate::wire::converted(
+                    value.try_into(),
+                    "document_type",
+                );
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -7003,13 +6271,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn income_source<T>(mut self, value: T) -> Self
@@ -7017,11 +6282,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::KycIncomeSource>,
                 T::Error: ::std::fmt::Display,
             {
-                self.income_source = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for income_source: {e}")
-                    });
+                self.income_source = crate::wire::converted(
+                    value.try_into(),
+                    "income_source",
+                );
                 self
             }
             pub fn occupation<T>(mut self, value: T) -> Self
@@ -7031,11 +6295,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.occupation = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for occupation: {e}")
-                    });
+                self.occupation = crate::wire::converted(value.try_into(), "occupation");
                 self
             }
             pub fn open_account_reason<T>(mut self, value: T) -> Self
@@ -7043,13 +6303,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::KycOpenAccountReason>,
                 T::Error: ::std::fmt::Display,
             {
-                self.open_account_reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for open_account_reason: {e}"
-                        )
-                    });
+                self.open_account_reason = crate::wire::converted(
+                    value.try_into(),
+                    "open_account_reason",
+                );
                 self
             }
             pub fn tax_id<T>(mut self, value: T) -> Self
@@ -7057,11 +6314,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.tax_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tax_id: {e}")
-                    });
+                self.tax_id = crate::wire::converted(value.try_into(), "tax_id");
                 self
             }
         }
@@ -7073,37 +6326,27 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     additional_info: value.additional_info?,
-                    country: value
-                        .country
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for country",
-                        ))?,
-                    document_type: value
-                        .document_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for document_type",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
-                    income_source: value
-                        .income_source
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for income_source",
-                        ))?,
+                    country: crate::wire::required(
+                        value.country,
+                        "no value supplied for country",
+                    )?,
+                    document_type: crate::wire::required(
+                        value.document_type,
+                        "no value supplied for document_type",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
+                    income_source: crate::wire::required(
+                        value.income_source,
+                        "no value supplied for income_source",
+                    )?,
                     occupation: value.occupation?,
-                    open_account_reason: value
-                        .open_account_reason
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for open_account_reason",
-                        ))?,
+                    open_account_reason: crate::wire::required(
+                        value.open_account_reason,
+                        "no value supplied for open_account_reason",
+                    )?,
                     tax_id: value.tax_id?,
                 })
             }
@@ -7158,13 +6401,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::KycAttemptStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.attempt_status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for attempt_status: {e}"
-                        )
-                    });
+                self.attempt_status = crate::wire::converted(
+                    value.try_into(),
+                    "attempt_status",
+                );
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -7172,13 +6412,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn rejection_reason<T>(mut self, value: T) -> Self
@@ -7186,13 +6423,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.rejection_reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for rejection_reason: {e}"
-                        )
-                    });
+                self.rejection_reason = crate::wire::converted(
+                    value.try_into(),
+                    "rejection_reason",
+                );
                 self
             }
             pub fn verification_status<T>(mut self, value: T) -> Self
@@ -7200,13 +6434,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::KycVerificationStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.verification_status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for verification_status: {e}"
-                        )
-                    });
+                self.verification_status = crate::wire::converted(
+                    value.try_into(),
+                    "verification_status",
+                );
                 self
             }
         }
@@ -7217,25 +6448,19 @@ also be accepted.
                 value: KycVerificationStatusWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    attempt_status: value
-                        .attempt_status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for attempt_status",
-                        ))?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    attempt_status: crate::wire::required(
+                        value.attempt_status,
+                        "no value supplied for attempt_status",
+                    )?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                     rejection_reason: value.rejection_reason?,
-                    verification_status: value
-                        .verification_status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for verification_status",
-                        ))?,
+                    verification_status: crate::wire::required(
+                        value.verification_status,
+                        "no value supplied for verification_status",
+                    )?,
                 })
             }
         }
@@ -7270,11 +6495,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.network_fee = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for network_fee: {e}")
-                    });
+                self.network_fee = crate::wire::converted(
+                    value.try_into(),
+                    "network_fee",
+                );
                 self
             }
         }
@@ -7284,12 +6508,10 @@ also be accepted.
                 value: NetworkFeeQuote,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    network_fee: value
-                        .network_fee
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for network_fee",
-                        ))?,
+                    network_fee: crate::wire::required(
+                        value.network_fee,
+                        "no value supplied for network_fee",
+                    )?,
                 })
             }
         }
@@ -7317,11 +6539,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.order_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for order_id: {e}")
-                    });
+                self.order_id = crate::wire::converted(value.try_into(), "order_id");
                 self
             }
         }
@@ -7331,12 +6549,10 @@ also be accepted.
                 value: OrderCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    order_id: value
-                        .order_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for order_id",
-                        ))?,
+                    order_id: crate::wire::required(
+                        value.order_id,
+                        "no value supplied for order_id",
+                    )?,
                 })
             }
         }
@@ -7418,11 +6634,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.confirmations = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for confirmations: {e}")
-                    });
+                self.confirmations = crate::wire::converted(
+                    value.try_into(),
+                    "confirmations",
+                );
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -7430,11 +6645,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn cryptocurrency<T>(mut self, value: T) -> Self
@@ -7442,13 +6653,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.cryptocurrency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for cryptocurrency: {e}"
-                        )
-                    });
+                self.cryptocurrency = crate::wire::converted(
+                    value.try_into(),
+                    "cryptocurrency",
+                );
                 self
             }
             pub fn expires_at<T>(mut self, value: T) -> Self
@@ -7458,11 +6666,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.expires_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_at: {e}")
-                    });
+                self.expires_at = crate::wire::converted(value.try_into(), "expires_at");
                 self
             }
             pub fn lock_id<T>(mut self, value: T) -> Self
@@ -7470,11 +6674,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.lock_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for lock_id: {e}")
-                    });
+                self.lock_id = crate::wire::converted(value.try_into(), "lock_id");
                 self
             }
             pub fn network<T>(mut self, value: T) -> Self
@@ -7482,11 +6682,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.network = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for network: {e}")
-                    });
+                self.network = crate::wire::converted(value.try_into(), "network");
                 self
             }
             pub fn order_id<T>(mut self, value: T) -> Self
@@ -7494,11 +6690,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.order_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for order_id: {e}")
-                    });
+                self.order_id = crate::wire::converted(value.try_into(), "order_id");
                 self
             }
             pub fn received_amount<T>(mut self, value: T) -> Self
@@ -7508,13 +6700,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.received_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for received_amount: {e}"
-                        )
-                    });
+                self.received_amount = crate::wire::converted(
+                    value.try_into(),
+                    "received_amount",
+                );
                 self
             }
             pub fn required_confirmations<T>(mut self, value: T) -> Self
@@ -7522,13 +6711,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.required_confirmations = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for required_confirmations: {e}"
-                        )
-                    });
+                self.required_confirmations = crate::wire::converted(
+                    value.try_into(),
+                    "required_confirmations",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -7536,11 +6722,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::OrderStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
             pub fn total_amount_required<T>(mut self, value: T) -> Self
@@ -7548,13 +6730,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.total_amount_required = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_amount_required: {e}"
-                        )
-                    });
+                self.total_amount_required = crate::wire::converted(
+                    value.try_into(),
+                    "total_amount_required",
+                );
                 self
             }
             pub fn transaction_hash<T>(mut self, value: T) -> Self
@@ -7562,13 +6741,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transaction_hash = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transaction_hash: {e}"
-                        )
-                    });
+                self.transaction_hash = crate::wire::converted(
+                    value.try_into(),
+                    "transaction_hash",
+                );
                 self
             }
             pub fn wallet_address<T>(mut self, value: T) -> Self
@@ -7576,13 +6752,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.wallet_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for wallet_address: {e}"
-                        )
-                    });
+                self.wallet_address = crate::wire::converted(
+                    value.try_into(),
+                    "wallet_address",
+                );
                 self
             }
         }
@@ -7593,68 +6766,48 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     confirmations: value.confirmations?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    cryptocurrency: value
-                        .cryptocurrency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for cryptocurrency",
-                        ))?,
-                    expires_at: value
-                        .expires_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for expires_at",
-                        ))?,
-                    lock_id: value
-                        .lock_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for lock_id",
-                        ))?,
-                    network: value
-                        .network
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for network",
-                        ))?,
-                    order_id: value
-                        .order_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for order_id",
-                        ))?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    cryptocurrency: crate::wire::required(
+                        value.cryptocurrency,
+                        "no value supplied for cryptocurrency",
+                    )?,
+                    expires_at: crate::wire::required(
+                        value.expires_at,
+                        "no value supplied for expires_at",
+                    )?,
+                    lock_id: crate::wire::required(
+                        value.lock_id,
+                        "no value supplied for lock_id",
+                    )?,
+                    network: crate::wire::required(
+                        value.network,
+                        "no value supplied for network",
+                    )?,
+                    order_id: crate::wire::required(
+                        value.order_id,
+                        "no value supplied for order_id",
+                    )?,
                     received_amount: value.received_amount?,
                     required_confirmations: value.required_confirmations?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
-                    total_amount_required: value
-                        .total_amount_required
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for total_amount_required",
-                        ))?,
-                    transaction_hash: value
-                        .transaction_hash
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transaction_hash",
-                        ))?,
-                    wallet_address: value
-                        .wallet_address
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for wallet_address",
-                        ))?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
+                    total_amount_required: crate::wire::required(
+                        value.total_amount_required,
+                        "no value supplied for total_amount_required",
+                    )?,
+                    transaction_hash: crate::wire::required(
+                        value.transaction_hash,
+                        "no value supplied for transaction_hash",
+                    )?,
+                    wallet_address: crate::wire::required(
+                        value.wallet_address,
+                        "no value supplied for wallet_address",
+                    )?,
                 })
             }
         }
@@ -7726,11 +6879,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn cryptocurrency<T>(mut self, value: T) -> Self
@@ -7738,13 +6887,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.cryptocurrency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for cryptocurrency: {e}"
-                        )
-                    });
+                self.cryptocurrency = crate::wire::converted(
+                    value.try_into(),
+                    "cryptocurrency",
+                );
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -7752,11 +6898,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_currency<T>(mut self, value: T) -> Self
@@ -7764,13 +6906,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_currency: {e}"
-                        )
-                    });
+                self.destination_currency = crate::wire::converted(
+                    value.try_into(),
+                    "destination_currency",
+                );
                 self
             }
             pub fn expires_at<T>(mut self, value: T) -> Self
@@ -7778,11 +6917,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.expires_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for expires_at: {e}")
-                    });
+                self.expires_at = crate::wire::converted(value.try_into(), "expires_at");
                 self
             }
             pub fn lock_id<T>(mut self, value: T) -> Self
@@ -7790,11 +6925,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.lock_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for lock_id: {e}")
-                    });
+                self.lock_id = crate::wire::converted(value.try_into(), "lock_id");
                 self
             }
             pub fn network<T>(mut self, value: T) -> Self
@@ -7802,11 +6933,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.network = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for network: {e}")
-                    });
+                self.network = crate::wire::converted(value.try_into(), "network");
                 self
             }
             pub fn rate<T>(mut self, value: T) -> Self
@@ -7814,11 +6941,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.rate = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rate: {e}")
-                    });
+                self.rate = crate::wire::converted(value.try_into(), "rate");
                 self
             }
         }
@@ -7828,49 +6951,35 @@ also be accepted.
                 value: OrderLock,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    cryptocurrency: value
-                        .cryptocurrency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for cryptocurrency",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    cryptocurrency: crate::wire::required(
+                        value.cryptocurrency,
+                        "no value supplied for cryptocurrency",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
                     destination_currency: value.destination_currency?,
-                    expires_at: value
-                        .expires_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for expires_at",
-                        ))?,
-                    lock_id: value
-                        .lock_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for lock_id",
-                        ))?,
-                    network: value
-                        .network
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for network",
-                        ))?,
-                    rate: value
-                        .rate
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for rate",
-                        ))?,
+                    expires_at: crate::wire::required(
+                        value.expires_at,
+                        "no value supplied for expires_at",
+                    )?,
+                    lock_id: crate::wire::required(
+                        value.lock_id,
+                        "no value supplied for lock_id",
+                    )?,
+                    network: crate::wire::required(
+                        value.network,
+                        "no value supplied for network",
+                    )?,
+                    rate: crate::wire::required(
+                        value.rate,
+                        "no value supplied for rate",
+                    )?,
                 })
             }
         }
@@ -7913,11 +7022,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.order_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for order_id: {e}")
-                    });
+                self.order_id = crate::wire::converted(value.try_into(), "order_id");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -7927,11 +7032,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -7941,18 +7042,14 @@ also be accepted.
                 value: OrderStatusWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    order_id: value
-                        .order_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for order_id",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    order_id: crate::wire::required(
+                        value.order_id,
+                        "no value supplied for order_id",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -8016,11 +7113,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -8028,11 +7121,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -8040,11 +7129,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_external_user_id<T>(mut self, value: T) -> Self
@@ -8052,13 +7137,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_external_user_id: {e}"
-                        )
-                    });
+                self.destination_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "destination_external_user_id",
+                );
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -8068,11 +7150,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error: {e}")
-                    });
+                self.error = crate::wire::converted(value.try_into(), "error");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -8080,9 +7158,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn source_external_user_id<T>(mut self, value: T) -> Self
@@ -8090,13 +7166,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.source_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_external_user_id: {e}"
-                        )
-                    });
+                self.source_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "source_external_user_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -8104,11 +7177,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::TransferStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -8118,41 +7187,29 @@ also be accepted.
                 value: P2pTransferWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
                     destination_external_user_id: value.destination_external_user_id?,
                     error: value.error?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
-                    source_external_user_id: value
-                        .source_external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for source_external_user_id",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
+                    source_external_user_id: crate::wire::required(
+                        value.source_external_user_id,
+                        "no value supplied for source_external_user_id",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -8195,13 +7252,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceCrypto>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.crypto_balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for crypto_balances: {e}"
-                        )
-                    });
+                self.crypto_balances = crate::wire::converted(
+                    value.try_into(),
+                    "crypto_balances",
+                );
                 self
             }
             pub fn fiat_balances<T>(mut self, value: T) -> Self
@@ -8209,11 +7263,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceFiat>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.fiat_balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fiat_balances: {e}")
-                    });
+                self.fiat_balances = crate::wire::converted(
+                    value.try_into(),
+                    "fiat_balances",
+                );
                 self
             }
         }
@@ -8293,11 +7346,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -8305,11 +7354,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn memo<T>(mut self, value: T) -> Self
@@ -8317,11 +7362,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.memo = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for memo: {e}")
-                    });
+                self.memo = crate::wire::converted(value.try_into(), "memo");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -8329,11 +7370,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::wire::converted(value.try_into(), "name");
                 self
             }
             pub fn network<T>(mut self, value: T) -> Self
@@ -8341,11 +7378,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.network = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for network: {e}")
-                    });
+                self.network = crate::wire::converted(value.try_into(), "network");
                 self
             }
             pub fn receiver_type<T>(mut self, value: T) -> Self
@@ -8355,11 +7388,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for receiver_type: {e}")
-                    });
+                self.receiver_type = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_type",
+                );
                 self
             }
             pub fn wallet_address<T>(mut self, value: T) -> Self
@@ -8367,13 +7399,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.wallet_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for wallet_address: {e}"
-                        )
-                    });
+                self.wallet_address = crate::wire::converted(
+                    value.try_into(),
+                    "wallet_address",
+                );
                 self
             }
             pub fn wallet_type<T>(mut self, value: T) -> Self
@@ -8383,11 +7412,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.wallet_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for wallet_type: {e}")
-                    });
+                self.wallet_type = crate::wire::converted(
+                    value.try_into(),
+                    "wallet_type",
+                );
                 self
             }
         }
@@ -8398,49 +7426,35 @@ also be accepted.
                 value: PartnerCreateCryptoWithdrawalRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
                     memo: value.memo?,
-                    name: value
-                        .name
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for name",
-                        ))?,
-                    network: value
-                        .network
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for network",
-                        ))?,
-                    receiver_type: value
-                        .receiver_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for receiver_type",
-                        ))?,
-                    wallet_address: value
-                        .wallet_address
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for wallet_address",
-                        ))?,
-                    wallet_type: value
-                        .wallet_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for wallet_type",
-                        ))?,
+                    name: crate::wire::required(
+                        value.name,
+                        "no value supplied for name",
+                    )?,
+                    network: crate::wire::required(
+                        value.network,
+                        "no value supplied for network",
+                    )?,
+                    receiver_type: crate::wire::required(
+                        value.receiver_type,
+                        "no value supplied for receiver_type",
+                    )?,
+                    wallet_address: crate::wire::required(
+                        value.wallet_address,
+                        "no value supplied for wallet_address",
+                    )?,
+                    wallet_type: crate::wire::required(
+                        value.wallet_type,
+                        "no value supplied for wallet_type",
+                    )?,
                 })
             }
         }
@@ -8491,11 +7505,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn currency_from<T>(mut self, value: T) -> Self
@@ -8503,11 +7513,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency_from = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency_from: {e}")
-                    });
+                self.currency_from = crate::wire::converted(
+                    value.try_into(),
+                    "currency_from",
+                );
                 self
             }
             pub fn currency_to<T>(mut self, value: T) -> Self
@@ -8515,11 +7524,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency_to = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency_to: {e}")
-                    });
+                self.currency_to = crate::wire::converted(
+                    value.try_into(),
+                    "currency_to",
+                );
                 self
             }
             pub fn lock_id<T>(mut self, value: T) -> Self
@@ -8527,11 +7535,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.lock_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for lock_id: {e}")
-                    });
+                self.lock_id = crate::wire::converted(value.try_into(), "lock_id");
                 self
             }
         }
@@ -8542,30 +7546,22 @@ also be accepted.
                 value: PartnerCreateExchangeRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    currency_from: value
-                        .currency_from
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency_from",
-                        ))?,
-                    currency_to: value
-                        .currency_to
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency_to",
-                        ))?,
-                    lock_id: value
-                        .lock_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for lock_id",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    currency_from: crate::wire::required(
+                        value.currency_from,
+                        "no value supplied for currency_from",
+                    )?,
+                    currency_to: crate::wire::required(
+                        value.currency_to,
+                        "no value supplied for currency_to",
+                    )?,
+                    lock_id: crate::wire::required(
+                        value.lock_id,
+                        "no value supplied for lock_id",
+                    )?,
                 })
             }
         }
@@ -8635,11 +7631,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn company_name<T>(mut self, value: T) -> Self
@@ -8647,11 +7639,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.company_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for company_name: {e}")
-                    });
+                self.company_name = crate::wire::converted(
+                    value.try_into(),
+                    "company_name",
+                );
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -8659,11 +7650,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_iban<T>(mut self, value: T) -> Self
@@ -8671,13 +7658,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_iban: {e}"
-                        )
-                    });
+                self.destination_iban = crate::wire::converted(
+                    value.try_into(),
+                    "destination_iban",
+                );
                 self
             }
             pub fn receiver_first_name<T>(mut self, value: T) -> Self
@@ -8685,13 +7669,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_first_name: {e}"
-                        )
-                    });
+                self.receiver_first_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_first_name",
+                );
                 self
             }
             pub fn receiver_last_name<T>(mut self, value: T) -> Self
@@ -8699,13 +7680,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_last_name: {e}"
-                        )
-                    });
+                self.receiver_last_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_last_name",
+                );
                 self
             }
             pub fn receiver_type<T>(mut self, value: T) -> Self
@@ -8715,11 +7693,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for receiver_type: {e}")
-                    });
+                self.receiver_type = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_type",
+                );
                 self
             }
             pub fn transfer_title<T>(mut self, value: T) -> Self
@@ -8727,13 +7704,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transfer_title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transfer_title: {e}"
-                        )
-                    });
+                self.transfer_title = crate::wire::converted(
+                    value.try_into(),
+                    "transfer_title",
+                );
                 self
             }
         }
@@ -8744,39 +7718,29 @@ also be accepted.
                 value: PartnerCreateSepaTransferRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
                     company_name: value.company_name?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
-                    destination_iban: value
-                        .destination_iban
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for destination_iban",
-                        ))?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
+                    destination_iban: crate::wire::required(
+                        value.destination_iban,
+                        "no value supplied for destination_iban",
+                    )?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    receiver_type: value
-                        .receiver_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for receiver_type",
-                        ))?,
-                    transfer_title: value
-                        .transfer_title
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transfer_title",
-                        ))?,
+                    receiver_type: crate::wire::required(
+                        value.receiver_type,
+                        "no value supplied for receiver_type",
+                    )?,
+                    transfer_title: crate::wire::required(
+                        value.transfer_title,
+                        "no value supplied for transfer_title",
+                    )?,
                 })
             }
         }
@@ -8872,11 +7836,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -8886,11 +7846,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -8898,11 +7854,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_iban<T>(mut self, value: T) -> Self
@@ -8910,13 +7862,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_iban: {e}"
-                        )
-                    });
+                self.destination_iban = crate::wire::converted(
+                    value.try_into(),
+                    "destination_iban",
+                );
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -8926,11 +7875,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error: {e}")
-                    });
+                self.error = crate::wire::converted(value.try_into(), "error");
                 self
             }
             pub fn fee<T>(mut self, value: T) -> Self
@@ -8940,11 +7885,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fee: {e}")
-                    });
+                self.fee = crate::wire::converted(value.try_into(), "fee");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -8952,9 +7893,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn receiver_first_name<T>(mut self, value: T) -> Self
@@ -8962,13 +7901,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_first_name: {e}"
-                        )
-                    });
+                self.receiver_first_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_first_name",
+                );
                 self
             }
             pub fn receiver_last_name<T>(mut self, value: T) -> Self
@@ -8976,13 +7912,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_last_name: {e}"
-                        )
-                    });
+                self.receiver_last_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_last_name",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -8992,11 +7925,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
             pub fn transfer_title<T>(mut self, value: T) -> Self
@@ -9004,13 +7933,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transfer_title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transfer_title: {e}"
-                        )
-                    });
+                self.transfer_title = crate::wire::converted(
+                    value.try_into(),
+                    "transfer_title",
+                );
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -9018,11 +7944,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::wire::converted(value.try_into(), "type_");
                 self
             }
         }
@@ -9033,55 +7955,39 @@ also be accepted.
                 value: PartnerSepaTransferWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
-                    destination_iban: value
-                        .destination_iban
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for destination_iban",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
+                    destination_iban: crate::wire::required(
+                        value.destination_iban,
+                        "no value supplied for destination_iban",
+                    )?,
                     error: value.error?,
                     fee: value.fee?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
-                    transfer_title: value
-                        .transfer_title
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transfer_title",
-                        ))?,
-                    type_: value
-                        .type_
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for type_",
-                        ))?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
+                    transfer_title: crate::wire::required(
+                        value.transfer_title,
+                        "no value supplied for transfer_title",
+                    )?,
+                    type_: crate::wire::required(
+                        value.type_,
+                        "no value supplied for type_",
+                    )?,
                 })
             }
         }
@@ -9124,13 +8030,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.payment_link_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_link_id: {e}"
-                        )
-                    });
+                self.payment_link_id = crate::wire::converted(
+                    value.try_into(),
+                    "payment_link_id",
+                );
                 self
             }
         }
@@ -9176,13 +8079,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.payment_link_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_link_id: {e}"
-                        )
-                    });
+                self.payment_link_id = crate::wire::converted(
+                    value.try_into(),
+                    "payment_link_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -9190,11 +8090,7 @@ also be accepted.
                 T: ::std::convert::TryInto<super::PaymentLinkStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -9205,12 +8101,10 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     payment_link_id: value.payment_link_id?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -9247,13 +8141,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.payment_link_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for payment_link_id: {e}"
-                        )
-                    });
+                self.payment_link_id = crate::wire::converted(
+                    value.try_into(),
+                    "payment_link_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -9263,11 +8154,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -9278,12 +8165,10 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     payment_link_id: value.payment_link_id?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -9315,11 +8200,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.files = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for files: {e}")
-                    });
+                self.files = crate::wire::converted(value.try_into(), "files");
                 self
             }
         }
@@ -9329,12 +8210,10 @@ also be accepted.
                 value: PoaFilesUpload,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    files: value
-                        .files
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for files",
-                        ))?,
+                    files: crate::wire::required(
+                        value.files,
+                        "no value supplied for files",
+                    )?,
                 })
             }
         }
@@ -9368,13 +8247,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -9384,11 +8260,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -9399,18 +8271,14 @@ also be accepted.
                 value: PoaVerificationStatusWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -9443,11 +8311,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for iban: {e}")
-                    });
+                self.iban = crate::wire::converted(value.try_into(), "iban");
                 self
             }
         }
@@ -9457,12 +8321,10 @@ also be accepted.
                 value: SepaDepositContact,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    iban: value
-                        .iban
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for iban",
-                        ))?,
+                    iban: crate::wire::required(
+                        value.iban,
+                        "no value supplied for iban",
+                    )?,
                 })
             }
         }
@@ -9499,13 +8361,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.account_holder = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_holder: {e}"
-                        )
-                    });
+                self.account_holder = crate::wire::converted(
+                    value.try_into(),
+                    "account_holder",
+                );
                 self
             }
             pub fn address<T>(mut self, value: T) -> Self
@@ -9513,11 +8372,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::wire::converted(value.try_into(), "address");
                 self
             }
             pub fn iban<T>(mut self, value: T) -> Self
@@ -9525,11 +8380,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for iban: {e}")
-                    });
+                self.iban = crate::wire::converted(value.try_into(), "iban");
                 self
             }
             pub fn swift<T>(mut self, value: T) -> Self
@@ -9537,11 +8388,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.swift = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for swift: {e}")
-                    });
+                self.swift = crate::wire::converted(value.try_into(), "swift");
                 self
             }
             pub fn title<T>(mut self, value: T) -> Self
@@ -9549,11 +8396,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
-                    });
+                self.title = crate::wire::converted(value.try_into(), "title");
                 self
             }
         }
@@ -9563,36 +8406,26 @@ also be accepted.
                 value: SepaDepositInfo,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    account_holder: value
-                        .account_holder
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for account_holder",
-                        ))?,
-                    address: value
-                        .address
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for address",
-                        ))?,
-                    iban: value
-                        .iban
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for iban",
-                        ))?,
-                    swift: value
-                        .swift
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for swift",
-                        ))?,
-                    title: value
-                        .title
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for title",
-                        ))?,
+                    account_holder: crate::wire::required(
+                        value.account_holder,
+                        "no value supplied for account_holder",
+                    )?,
+                    address: crate::wire::required(
+                        value.address,
+                        "no value supplied for address",
+                    )?,
+                    iban: crate::wire::required(
+                        value.iban,
+                        "no value supplied for iban",
+                    )?,
+                    swift: crate::wire::required(
+                        value.swift,
+                        "no value supplied for swift",
+                    )?,
+                    title: crate::wire::required(
+                        value.title,
+                        "no value supplied for title",
+                    )?,
                 })
             }
         }
@@ -9624,11 +8457,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transfer_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for transfer_id: {e}")
-                    });
+                self.transfer_id = crate::wire::converted(
+                    value.try_into(),
+                    "transfer_id",
+                );
                 self
             }
         }
@@ -9639,12 +8471,10 @@ also be accepted.
                 value: SepaTransferCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    transfer_id: value
-                        .transfer_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transfer_id",
-                        ))?,
+                    transfer_id: crate::wire::required(
+                        value.transfer_id,
+                        "no value supplied for transfer_id",
+                    )?,
                 })
             }
         }
@@ -9729,11 +8559,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -9743,11 +8569,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -9755,11 +8577,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_iban<T>(mut self, value: T) -> Self
@@ -9767,13 +8585,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_iban: {e}"
-                        )
-                    });
+                self.destination_iban = crate::wire::converted(
+                    value.try_into(),
+                    "destination_iban",
+                );
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -9783,11 +8598,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error: {e}")
-                    });
+                self.error = crate::wire::converted(value.try_into(), "error");
                 self
             }
             pub fn fee<T>(mut self, value: T) -> Self
@@ -9797,11 +8608,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fee: {e}")
-                    });
+                self.fee = crate::wire::converted(value.try_into(), "fee");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -9809,9 +8616,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn receiver_first_name<T>(mut self, value: T) -> Self
@@ -9819,13 +8624,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_first_name: {e}"
-                        )
-                    });
+                self.receiver_first_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_first_name",
+                );
                 self
             }
             pub fn receiver_last_name<T>(mut self, value: T) -> Self
@@ -9833,13 +8635,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_last_name: {e}"
-                        )
-                    });
+                self.receiver_last_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_last_name",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -9847,11 +8646,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::SepaTransferStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
             pub fn transfer_title<T>(mut self, value: T) -> Self
@@ -9859,13 +8654,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transfer_title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transfer_title: {e}"
-                        )
-                    });
+                self.transfer_title = crate::wire::converted(
+                    value.try_into(),
+                    "transfer_title",
+                );
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -9873,11 +8665,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::wire::converted(value.try_into(), "type_");
                 self
             }
             pub fn user<T>(mut self, value: T) -> Self
@@ -9887,11 +8675,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.user = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user: {e}")
-                    });
+                self.user = crate::wire::converted(value.try_into(), "user");
                 self
             }
         }
@@ -9902,55 +8686,39 @@ also be accepted.
                 value: SepaTransferDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
-                    destination_iban: value
-                        .destination_iban
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for destination_iban",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
+                    destination_iban: crate::wire::required(
+                        value.destination_iban,
+                        "no value supplied for destination_iban",
+                    )?,
                     error: value.error?,
                     fee: value.fee?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
-                    transfer_title: value
-                        .transfer_title
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transfer_title",
-                        ))?,
-                    type_: value
-                        .type_
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for type_",
-                        ))?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
+                    transfer_title: crate::wire::required(
+                        value.transfer_title,
+                        "no value supplied for transfer_title",
+                    )?,
+                    type_: crate::wire::required(
+                        value.type_,
+                        "no value supplied for type_",
+                    )?,
                     user: value.user?,
                 })
             }
@@ -10049,11 +8817,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::wire::converted(value.try_into(), "address");
                 self
             }
             pub fn birth_country<T>(mut self, value: T) -> Self
@@ -10061,11 +8825,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.birth_country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for birth_country: {e}")
-                    });
+                self.birth_country = crate::wire::converted(
+                    value.try_into(),
+                    "birth_country",
+                );
                 self
             }
             pub fn birth_date<T>(mut self, value: T) -> Self
@@ -10073,11 +8836,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.birth_date = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for birth_date: {e}")
-                    });
+                self.birth_date = crate::wire::converted(value.try_into(), "birth_date");
                 self
             }
             pub fn city<T>(mut self, value: T) -> Self
@@ -10085,11 +8844,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                self.city = crate::wire::converted(value.try_into(), "city");
                 self
             }
             pub fn country<T>(mut self, value: T) -> Self
@@ -10097,11 +8852,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::wire::converted(value.try_into(), "country");
                 self
             }
             pub fn document_number<T>(mut self, value: T) -> Self
@@ -10109,13 +8860,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.document_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for document_number: {e}"
-                        )
-                    });
+                self.document_number = crate::wire::converted(
+                    value.try_into(),
+                    "document_number",
+                );
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -10123,11 +8871,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.document_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_type: {e}")
-                    });
+                self.document_type = crate::wire::converted(
+                    value.try_into(),
+                    "document_type",
+                );
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -10135,11 +8882,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::wire::converted(value.try_into(), "email");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -10147,13 +8890,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn first_name<T>(mut self, value: T) -> Self
@@ -10161,11 +8901,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
-                    });
+                self.first_name = crate::wire::converted(value.try_into(), "first_name");
                 self
             }
             pub fn last_name<T>(mut self, value: T) -> Self
@@ -10173,11 +8909,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
-                    });
+                self.last_name = crate::wire::converted(value.try_into(), "last_name");
                 self
             }
             pub fn pesel<T>(mut self, value: T) -> Self
@@ -10185,11 +8917,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.pesel = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pesel: {e}")
-                    });
+                self.pesel = crate::wire::converted(value.try_into(), "pesel");
                 self
             }
         }
@@ -10199,35 +8927,27 @@ also be accepted.
                 value: SepaTransferUser,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value
-                        .address
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for address",
-                        ))?,
+                    address: crate::wire::required(
+                        value.address,
+                        "no value supplied for address",
+                    )?,
                     birth_country: value.birth_country?,
                     birth_date: value.birth_date?,
                     city: value.city?,
-                    country: value
-                        .country
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for country",
-                        ))?,
+                    country: crate::wire::required(
+                        value.country,
+                        "no value supplied for country",
+                    )?,
                     document_number: value.document_number?,
-                    document_type: value
-                        .document_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for document_type",
-                        ))?,
+                    document_type: crate::wire::required(
+                        value.document_type,
+                        "no value supplied for document_type",
+                    )?,
                     email: value.email?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                     first_name: value.first_name?,
                     last_name: value.last_name?,
                     pesel: value.pesel?,
@@ -10277,11 +8997,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::wire::converted(
+                    value.try_into(),
+                    "description",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -10289,11 +9008,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -10304,12 +9019,10 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     description: value.description?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -10363,11 +9076,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -10375,11 +9084,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -10387,11 +9092,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -10399,11 +9100,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -10411,11 +9108,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::wire::converted(value.try_into(), "type_");
                 self
             }
         }
@@ -10426,36 +9119,26 @@ also be accepted.
                 value: TransactionHistoryItem,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
-                    type_: value
-                        .type_
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for type_",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
+                    type_: crate::wire::required(
+                        value.type_,
+                        "no value supplied for type_",
+                    )?,
                 })
             }
         }
@@ -10488,11 +9171,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transfer_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for transfer_id: {e}")
-                    });
+                self.transfer_id = crate::wire::converted(
+                    value.try_into(),
+                    "transfer_id",
+                );
                 self
             }
         }
@@ -10502,12 +9184,10 @@ also be accepted.
                 value: TransferCreated,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    transfer_id: value
-                        .transfer_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transfer_id",
-                        ))?,
+                    transfer_id: crate::wire::required(
+                        value.transfer_id,
+                        "no value supplied for transfer_id",
+                    )?,
                 })
             }
         }
@@ -10580,11 +9260,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalNumber>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -10594,11 +9270,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -10606,11 +9278,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_email<T>(mut self, value: T) -> Self
@@ -10618,13 +9286,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_email: {e}"
-                        )
-                    });
+                self.destination_email = crate::wire::converted(
+                    value.try_into(),
+                    "destination_email",
+                );
                 self
             }
             pub fn destination_external_user_id<T>(mut self, value: T) -> Self
@@ -10632,13 +9297,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_external_user_id: {e}"
-                        )
-                    });
+                self.destination_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "destination_external_user_id",
+                );
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -10648,11 +9310,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error: {e}")
-                    });
+                self.error = crate::wire::converted(value.try_into(), "error");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -10660,9 +9318,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn source_email<T>(mut self, value: T) -> Self
@@ -10670,11 +9326,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.source_email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for source_email: {e}")
-                    });
+                self.source_email = crate::wire::converted(
+                    value.try_into(),
+                    "source_email",
+                );
                 self
             }
             pub fn source_external_user_id<T>(mut self, value: T) -> Self
@@ -10682,13 +9337,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.source_external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for source_external_user_id: {e}"
-                        )
-                    });
+                self.source_external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "source_external_user_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -10696,11 +9348,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::TransferStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -10710,43 +9358,31 @@ also be accepted.
                 value: TransferDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
                     destination_email: value.destination_email?,
                     destination_external_user_id: value.destination_external_user_id?,
                     error: value.error?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
                     source_email: value.source_email?,
-                    source_external_user_id: value
-                        .source_external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for source_external_user_id",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    source_external_user_id: crate::wire::required(
+                        value.source_external_user_id,
+                        "no value supplied for source_external_user_id",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -10808,11 +9444,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::DecimalString>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -10820,9 +9452,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -10830,11 +9460,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::wire::converted(value.try_into(), "name");
                 self
             }
             pub fn network_config<T>(mut self, value: T) -> Self
@@ -10847,13 +9473,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.network_config = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for network_config: {e}"
-                        )
-                    });
+                self.network_config = crate::wire::converted(
+                    value.try_into(),
+                    "network_config",
+                );
                 self
             }
             pub fn rate<T>(mut self, value: T) -> Self
@@ -10863,11 +9486,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.rate = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for rate: {e}")
-                    });
+                self.rate = crate::wire::converted(value.try_into(), "rate");
                 self
             }
             pub fn wallet<T>(mut self, value: T) -> Self
@@ -10875,11 +9494,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.wallet = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for wallet: {e}")
-                    });
+                self.wallet = crate::wire::converted(value.try_into(), "wallet");
                 self
             }
         }
@@ -10889,28 +9504,20 @@ also be accepted.
                 value: UserBalanceEntry,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
-                    name: value
-                        .name
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for name",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
+                    name: crate::wire::required(
+                        value.name,
+                        "no value supplied for name",
+                    )?,
                     network_config: value.network_config?,
-                    rate: value
-                        .rate
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for rate",
-                        ))?,
+                    rate: crate::wire::required(
+                        value.rate,
+                        "no value supplied for rate",
+                    )?,
                     wallet: value.wallet?,
                 })
             }
@@ -10952,13 +9559,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -10966,11 +9570,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::BalanceStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
         }
@@ -10981,18 +9581,14 @@ also be accepted.
                 value: UserBalanceGenerationWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
                 })
             }
         }
@@ -11040,13 +9636,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceCrypto>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.crypto_balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for crypto_balances: {e}"
-                        )
-                    });
+                self.crypto_balances = crate::wire::converted(
+                    value.try_into(),
+                    "crypto_balances",
+                );
                 self
             }
             pub fn fiat_balances<T>(mut self, value: T) -> Self
@@ -11054,11 +9647,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceFiat>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.fiat_balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fiat_balances: {e}")
-                    });
+                self.fiat_balances = crate::wire::converted(
+                    value.try_into(),
+                    "fiat_balances",
+                );
                 self
             }
             pub fn poa_required<T>(mut self, value: T) -> Self
@@ -11066,11 +9658,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.poa_required = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for poa_required: {e}")
-                    });
+                self.poa_required = crate::wire::converted(
+                    value.try_into(),
+                    "poa_required",
+                );
                 self
             }
             pub fn user_id<T>(mut self, value: T) -> Self
@@ -11078,11 +9669,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
-                    });
+                self.user_id = crate::wire::converted(value.try_into(), "user_id");
                 self
             }
         }
@@ -11095,12 +9682,10 @@ also be accepted.
                     crypto_balances: value.crypto_balances?,
                     fiat_balances: value.fiat_balances?,
                     poa_required: value.poa_required?,
-                    user_id: value
-                        .user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for user_id",
-                        ))?,
+                    user_id: crate::wire::required(
+                        value.user_id,
+                        "no value supplied for user_id",
+                    )?,
                 })
             }
         }
@@ -11229,11 +9814,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::wire::converted(value.try_into(), "address");
                 self
             }
             pub fn birth_country<T>(mut self, value: T) -> Self
@@ -11241,11 +9822,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.birth_country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for birth_country: {e}")
-                    });
+                self.birth_country = crate::wire::converted(
+                    value.try_into(),
+                    "birth_country",
+                );
                 self
             }
             pub fn birth_date<T>(mut self, value: T) -> Self
@@ -11255,11 +9835,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.birth_date = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for birth_date: {e}")
-                    });
+                self.birth_date = crate::wire::converted(value.try_into(), "birth_date");
                 self
             }
             pub fn citizenship<T>(mut self, value: T) -> Self
@@ -11267,11 +9843,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.citizenship = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for citizenship: {e}")
-                    });
+                self.citizenship = crate::wire::converted(
+                    value.try_into(),
+                    "citizenship",
+                );
                 self
             }
             pub fn city<T>(mut self, value: T) -> Self
@@ -11279,11 +9854,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                self.city = crate::wire::converted(value.try_into(), "city");
                 self
             }
             pub fn country<T>(mut self, value: T) -> Self
@@ -11291,11 +9862,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::wire::converted(value.try_into(), "country");
                 self
             }
             pub fn document_number<T>(mut self, value: T) -> Self
@@ -11303,13 +9870,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.document_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for document_number: {e}"
-                        )
-                    });
+                self.document_number = crate::wire::converted(
+                    value.try_into(),
+                    "document_number",
+                );
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -11319,11 +9883,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.document_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_type: {e}")
-                    });
+                self.document_type = crate::wire::converted(
+                    value.try_into(),
+                    "document_type",
+                );
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -11331,11 +9894,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::wire::converted(value.try_into(), "email");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -11343,13 +9902,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn first_name<T>(mut self, value: T) -> Self
@@ -11357,11 +9913,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
-                    });
+                self.first_name = crate::wire::converted(value.try_into(), "first_name");
                 self
             }
             pub fn has_accepted_p100_tc<T>(mut self, value: T) -> Self
@@ -11369,13 +9921,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.has_accepted_p100_tc = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for has_accepted_p100_tc: {e}"
-                        )
-                    });
+                self.has_accepted_p100_tc = crate::wire::converted(
+                    value.try_into(),
+                    "has_accepted_p100_tc",
+                );
                 self
             }
             pub fn last_name<T>(mut self, value: T) -> Self
@@ -11383,11 +9932,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
-                    });
+                self.last_name = crate::wire::converted(value.try_into(), "last_name");
                 self
             }
             pub fn nationality<T>(mut self, value: T) -> Self
@@ -11395,11 +9940,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.nationality = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for nationality: {e}")
-                    });
+                self.nationality = crate::wire::converted(
+                    value.try_into(),
+                    "nationality",
+                );
                 self
             }
             pub fn number<T>(mut self, value: T) -> Self
@@ -11407,11 +9951,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
+                self.number = crate::wire::converted(value.try_into(), "number");
                 self
             }
             pub fn pesel<T>(mut self, value: T) -> Self
@@ -11419,11 +9959,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.pesel = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pesel: {e}")
-                    });
+                self.pesel = crate::wire::converted(value.try_into(), "pesel");
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
@@ -11431,11 +9967,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.phone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                self.phone = crate::wire::converted(value.try_into(), "phone");
                 self
             }
             pub fn post_code<T>(mut self, value: T) -> Self
@@ -11443,11 +9975,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.post_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for post_code: {e}")
-                    });
+                self.post_code = crate::wire::converted(value.try_into(), "post_code");
                 self
             }
             pub fn street<T>(mut self, value: T) -> Self
@@ -11455,11 +9983,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.street = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for street: {e}")
-                    });
+                self.street = crate::wire::converted(value.try_into(), "street");
                 self
             }
             pub fn user_identification_number<T>(mut self, value: T) -> Self
@@ -11467,13 +9991,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.user_identification_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for user_identification_number: {e}"
-                        )
-                    });
+                self.user_identification_number = crate::wire::converted(
+                    value.try_into(),
+                    "user_identification_number",
+                );
                 self
             }
         }
@@ -11483,36 +10004,28 @@ also be accepted.
                 value: UserCreateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value
-                        .address
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for address",
-                        ))?,
+                    address: crate::wire::required(
+                        value.address,
+                        "no value supplied for address",
+                    )?,
                     birth_country: value.birth_country?,
                     birth_date: value.birth_date?,
                     citizenship: value.citizenship?,
                     city: value.city?,
-                    country: value
-                        .country
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for country",
-                        ))?,
+                    country: crate::wire::required(
+                        value.country,
+                        "no value supplied for country",
+                    )?,
                     document_number: value.document_number?,
-                    document_type: value
-                        .document_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for document_type",
-                        ))?,
+                    document_type: crate::wire::required(
+                        value.document_type,
+                        "no value supplied for document_type",
+                    )?,
                     email: value.email?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                     first_name: value.first_name?,
                     has_accepted_p100_tc: value.has_accepted_p100_tc?,
                     last_name: value.last_name?,
@@ -11627,11 +10140,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::wire::converted(value.try_into(), "address");
                 self
             }
             pub fn birth_country<T>(mut self, value: T) -> Self
@@ -11639,11 +10148,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.birth_country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for birth_country: {e}")
-                    });
+                self.birth_country = crate::wire::converted(
+                    value.try_into(),
+                    "birth_country",
+                );
                 self
             }
             pub fn birth_date<T>(mut self, value: T) -> Self
@@ -11653,11 +10161,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.birth_date = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for birth_date: {e}")
-                    });
+                self.birth_date = crate::wire::converted(value.try_into(), "birth_date");
                 self
             }
             pub fn city<T>(mut self, value: T) -> Self
@@ -11665,11 +10169,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                self.city = crate::wire::converted(value.try_into(), "city");
                 self
             }
             pub fn country<T>(mut self, value: T) -> Self
@@ -11677,11 +10177,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::wire::converted(value.try_into(), "country");
                 self
             }
             pub fn document_number<T>(mut self, value: T) -> Self
@@ -11689,13 +10185,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.document_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for document_number: {e}"
-                        )
-                    });
+                self.document_number = crate::wire::converted(
+                    value.try_into(),
+                    "document_number",
+                );
                 self
             }
             pub fn document_type<T>(mut self, value: T) -> Self
@@ -11705,11 +10198,10 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.document_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for document_type: {e}")
-                    });
+                self.document_type = crate::wire::converted(
+                    value.try_into(),
+                    "document_type",
+                );
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -11717,11 +10209,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::wire::converted(value.try_into(), "email");
                 self
             }
             pub fn external_user_id<T>(mut self, value: T) -> Self
@@ -11729,13 +10217,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.external_user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for external_user_id: {e}"
-                        )
-                    });
+                self.external_user_id = crate::wire::converted(
+                    value.try_into(),
+                    "external_user_id",
+                );
                 self
             }
             pub fn first_name<T>(mut self, value: T) -> Self
@@ -11743,11 +10228,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for first_name: {e}")
-                    });
+                self.first_name = crate::wire::converted(value.try_into(), "first_name");
                 self
             }
             pub fn last_name<T>(mut self, value: T) -> Self
@@ -11755,11 +10236,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_name: {e}")
-                    });
+                self.last_name = crate::wire::converted(value.try_into(), "last_name");
                 self
             }
             pub fn pesel<T>(mut self, value: T) -> Self
@@ -11767,11 +10244,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.pesel = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pesel: {e}")
-                    });
+                self.pesel = crate::wire::converted(value.try_into(), "pesel");
                 self
             }
         }
@@ -11782,35 +10255,27 @@ also be accepted.
                 value: UserCreateWithoutKycRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value
-                        .address
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for address",
-                        ))?,
+                    address: crate::wire::required(
+                        value.address,
+                        "no value supplied for address",
+                    )?,
                     birth_country: value.birth_country?,
                     birth_date: value.birth_date?,
                     city: value.city?,
-                    country: value
-                        .country
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for country",
-                        ))?,
+                    country: crate::wire::required(
+                        value.country,
+                        "no value supplied for country",
+                    )?,
                     document_number: value.document_number?,
-                    document_type: value
-                        .document_type
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for document_type",
-                        ))?,
+                    document_type: crate::wire::required(
+                        value.document_type,
+                        "no value supplied for document_type",
+                    )?,
                     email: value.email?,
-                    external_user_id: value
-                        .external_user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for external_user_id",
-                        ))?,
+                    external_user_id: crate::wire::required(
+                        value.external_user_id,
+                        "no value supplied for external_user_id",
+                    )?,
                     first_name: value.first_name?,
                     last_name: value.last_name?,
                     pesel: value.pesel?,
@@ -11878,11 +10343,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<super::BalanceSet>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for balances: {e}")
-                    });
+                self.balances = crate::wire::converted(value.try_into(), "balances");
                 self
             }
             pub fn crypto_balances<T>(mut self, value: T) -> Self
@@ -11890,13 +10351,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceCrypto>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.crypto_balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for crypto_balances: {e}"
-                        )
-                    });
+                self.crypto_balances = crate::wire::converted(
+                    value.try_into(),
+                    "crypto_balances",
+                );
                 self
             }
             pub fn fiat_balances<T>(mut self, value: T) -> Self
@@ -11904,11 +10362,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::BalanceFiat>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.fiat_balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fiat_balances: {e}")
-                    });
+                self.fiat_balances = crate::wire::converted(
+                    value.try_into(),
+                    "fiat_balances",
+                );
                 self
             }
             pub fn poa_required<T>(mut self, value: T) -> Self
@@ -11916,11 +10373,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.poa_required = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for poa_required: {e}")
-                    });
+                self.poa_required = crate::wire::converted(
+                    value.try_into(),
+                    "poa_required",
+                );
                 self
             }
             pub fn poa_required_for_extended<T>(mut self, value: T) -> Self
@@ -11928,13 +10384,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.poa_required_for_extended = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for poa_required_for_extended: {e}"
-                        )
-                    });
+                self.poa_required_for_extended = crate::wire::converted(
+                    value.try_into(),
+                    "poa_required_for_extended",
+                );
                 self
             }
             pub fn user_id<T>(mut self, value: T) -> Self
@@ -11942,11 +10395,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
-                    });
+                self.user_id = crate::wire::converted(value.try_into(), "user_id");
                 self
             }
         }
@@ -11961,12 +10410,10 @@ also be accepted.
                     fiat_balances: value.fiat_balances?,
                     poa_required: value.poa_required?,
                     poa_required_for_extended: value.poa_required_for_extended?,
-                    user_id: value
-                        .user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for user_id",
-                        ))?,
+                    user_id: crate::wire::required(
+                        value.user_id,
+                        "no value supplied for user_id",
+                    )?,
                 })
             }
         }
@@ -12007,11 +10454,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::vec::Vec<super::UserBalanceEntry>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.balances = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for balances: {e}")
-                    });
+                self.balances = crate::wire::converted(value.try_into(), "balances");
                 self
             }
             pub fn user_id<T>(mut self, value: T) -> Self
@@ -12019,11 +10462,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
-                    });
+                self.user_id = crate::wire::converted(value.try_into(), "user_id");
                 self
             }
         }
@@ -12035,12 +10474,10 @@ also be accepted.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     balances: value.balances?,
-                    user_id: value
-                        .user_id
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for user_id",
-                        ))?,
+                    user_id: crate::wire::required(
+                        value.user_id,
+                        "no value supplied for user_id",
+                    )?,
                 })
             }
         }
@@ -12127,11 +10564,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::wire::converted(value.try_into(), "amount");
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -12141,11 +10574,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.created_at = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_at: {e}")
-                    });
+                self.created_at = crate::wire::converted(value.try_into(), "created_at");
                 self
             }
             pub fn currency<T>(mut self, value: T) -> Self
@@ -12153,11 +10582,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::wire::converted(value.try_into(), "currency");
                 self
             }
             pub fn destination_iban<T>(mut self, value: T) -> Self
@@ -12165,13 +10590,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination_iban = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for destination_iban: {e}"
-                        )
-                    });
+                self.destination_iban = crate::wire::converted(
+                    value.try_into(),
+                    "destination_iban",
+                );
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -12181,11 +10603,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.error = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error: {e}")
-                    });
+                self.error = crate::wire::converted(value.try_into(), "error");
                 self
             }
             pub fn fee<T>(mut self, value: T) -> Self
@@ -12195,11 +10613,7 @@ also be accepted.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.fee = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fee: {e}")
-                    });
+                self.fee = crate::wire::converted(value.try_into(), "fee");
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -12207,9 +10621,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::uuid::Uuid>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::wire::converted(value.try_into(), "id");
                 self
             }
             pub fn receiver_first_name<T>(mut self, value: T) -> Self
@@ -12217,13 +10629,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_first_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_first_name: {e}"
-                        )
-                    });
+                self.receiver_first_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_first_name",
+                );
                 self
             }
             pub fn receiver_last_name<T>(mut self, value: T) -> Self
@@ -12231,13 +10640,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver_last_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for receiver_last_name: {e}"
-                        )
-                    });
+                self.receiver_last_name = crate::wire::converted(
+                    value.try_into(),
+                    "receiver_last_name",
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -12245,11 +10651,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::p100_api::types::SepaTransferStatus>,
                 T::Error: ::std::fmt::Display,
             {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
+                self.status = crate::wire::converted(value.try_into(), "status");
                 self
             }
             pub fn transfer_title<T>(mut self, value: T) -> Self
@@ -12257,13 +10659,10 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.transfer_title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for transfer_title: {e}"
-                        )
-                    });
+                self.transfer_title = crate::wire::converted(
+                    value.try_into(),
+                    "transfer_title",
+                );
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -12271,11 +10670,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::wire::converted(value.try_into(), "type_");
                 self
             }
         }
@@ -12286,55 +10681,39 @@ also be accepted.
                 value: UserSepaTransferWebhook,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value
-                        .amount
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for amount",
-                        ))?,
-                    created_at: value
-                        .created_at
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for created_at",
-                        ))?,
-                    currency: value
-                        .currency
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for currency",
-                        ))?,
-                    destination_iban: value
-                        .destination_iban
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for destination_iban",
-                        ))?,
+                    amount: crate::wire::required(
+                        value.amount,
+                        "no value supplied for amount",
+                    )?,
+                    created_at: crate::wire::required(
+                        value.created_at,
+                        "no value supplied for created_at",
+                    )?,
+                    currency: crate::wire::required(
+                        value.currency,
+                        "no value supplied for currency",
+                    )?,
+                    destination_iban: crate::wire::required(
+                        value.destination_iban,
+                        "no value supplied for destination_iban",
+                    )?,
                     error: value.error?,
                     fee: value.fee?,
-                    id: value
-                        .id
-                        .map_err(|e| crate::wire::unset(e, "no value supplied for id"))?,
+                    id: crate::wire::required(value.id, "no value supplied for id")?,
                     receiver_first_name: value.receiver_first_name?,
                     receiver_last_name: value.receiver_last_name?,
-                    status: value
-                        .status
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for status",
-                        ))?,
-                    transfer_title: value
-                        .transfer_title
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for transfer_title",
-                        ))?,
-                    type_: value
-                        .type_
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for type_",
-                        ))?,
+                    status: crate::wire::required(
+                        value.status,
+                        "no value supplied for status",
+                    )?,
+                    transfer_title: crate::wire::required(
+                        value.transfer_title,
+                        "no value supplied for transfer_title",
+                    )?,
+                    type_: crate::wire::required(
+                        value.type_,
+                        "no value supplied for type_",
+                    )?,
                 })
             }
         }
@@ -12387,11 +10766,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::wire::converted(value.try_into(), "address");
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -12399,11 +10774,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::wire::converted(value.try_into(), "email");
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
@@ -12411,11 +10782,7 @@ also be accepted.
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.phone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                self.phone = crate::wire::converted(value.try_into(), "phone");
                 self
             }
         }
@@ -12425,12 +10792,10 @@ also be accepted.
                 value: UserUpdateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value
-                        .address
-                        .map_err(|e| crate::wire::unset(
-                            e,
-                            "no value supplied for address",
-                        ))?,
+                    address: crate::wire::required(
+                        value.address,
+                        "no value supplied for address",
+                    )?,
                     email: value.email?,
                     phone: value.phone?,
                 })
@@ -13806,39 +12171,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `DELETE` request to `/v1/card`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_delete",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::card_list`]
@@ -13887,39 +12248,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardList>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardList>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/card/all/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardList>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_list",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardList>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_list",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::card_block`]
@@ -13978,39 +12335,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `PATCH` request to `/v1/card/block`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_block",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_block",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::card_get`]
@@ -14076,39 +12429,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardDetails>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardDetails>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/card/details/{externalUserId}/{cardId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardDetails>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardDetails>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_get",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::card_update_limits`]
@@ -14170,39 +12519,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `PATCH` request to `/v1/card/limits`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_update_limits",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_update_limits",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::card_get_limits`]
@@ -14268,39 +12613,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardLimits>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardLimits>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/card/limits/{externalUserId}/{cardId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardLimits>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_get_limits",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardLimits>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_get_limits",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::card_update_pin`]
@@ -14361,39 +12702,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `PATCH` request to `/v1/card/pin`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_update_pin",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_update_pin",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::card_unblock`]
@@ -14452,39 +12789,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `PATCH` request to `/v1/card/unblock`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardActionResult>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_unblock",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardActionResult>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_unblock",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::card_create`]
@@ -14543,39 +12876,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CardCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardCreated>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/card/virtual`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CardCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "card_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CardCreated>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "card_create",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::checkout_create`]
@@ -14621,46 +12950,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::CheckoutCreated>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::CheckoutCreated>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/checkout`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::CheckoutCreated>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "checkout_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::CheckoutCreated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "checkout_create",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::crypto_deposit_update_travel_rule`]
@@ -14727,45 +13051,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::TravelRuleUpdated>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::TravelRuleUpdated>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `PATCH` request to `/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::TravelRuleUpdated>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "crypto_deposit_update_travel_rule",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::TravelRuleUpdated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "crypto_deposit_update_travel_rule",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::crypto_withdrawal_create`]
@@ -14828,40 +13148,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CryptoWithdrawalCreated>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/crypto-withdrawal`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "crypto_withdrawal_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CryptoWithdrawalCreated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "crypto_withdrawal_create",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::crypto_withdrawal_get`]
@@ -14910,39 +13231,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CryptoWithdrawalDetails>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CryptoWithdrawalDetails>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/crypto-withdrawal/details/{withdrawalId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CryptoWithdrawalDetails>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "crypto_withdrawal_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CryptoWithdrawalDetails>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "crypto_withdrawal_get",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::crypto_withdrawal_get_network_fee`]
@@ -15011,39 +13334,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::NetworkFeeQuote>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NetworkFeeQuote>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/crypto-withdrawal/get-network-fee`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::NetworkFeeQuote>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "crypto_withdrawal_get_network_fee",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NetworkFeeQuote>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "crypto_withdrawal_get_network_fee",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::exchange_create`]
@@ -15104,40 +13423,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/exchange`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "exchange_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "exchange_create",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::exchange_get`]
@@ -15186,39 +13500,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::ExchangeDetails>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeDetails>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/exchange/details/{exchangeId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ExchangeDetails>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "exchange_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeDetails>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "exchange_get",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::exchange_create_lock`]
@@ -15267,39 +13577,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeLock>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/exchange/get-lock/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "exchange_create_lock",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeLock>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "exchange_create_lock",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::exchange_get_rate`]
@@ -15325,39 +13631,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::ExchangeRates>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeRates>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/exchange/get-rate`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ExchangeRates>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "exchange_get_rate",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeRates>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "exchange_get_rate",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::kyc_create_verification`]
@@ -15418,40 +13720,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::KycVerificationCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::KycVerificationCreated>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/kyc`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::KycVerificationCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "kyc_create_verification",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::KycVerificationCreated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "kyc_create_verification",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::kyc_get_status`]
@@ -15500,39 +13803,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::KycStatus>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::KycStatus>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/kyc/status/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::KycStatus>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "kyc_get_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::KycStatus>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "kyc_get_status",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::order_create`]
@@ -15591,40 +13890,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::OrderCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::OrderCreated>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/order`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::OrderCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "order_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::OrderCreated>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "order_create",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::order_get`]
@@ -15672,39 +13966,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::OrderDetails>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::OrderDetails>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/order/details/{orderId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::OrderDetails>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "order_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::OrderDetails>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "order_get",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::order_create_lock`]
@@ -15765,40 +14055,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::OrderLock>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::OrderLock>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/order/lock-rate`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::OrderLock>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "order_create_lock",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::OrderLock>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "order_create_lock",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::order_get_rates`]
@@ -15824,39 +14109,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<::p100_api::types::OrderRates>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::OrderRates>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/order/rates`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::OrderRates>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "order_get_rates",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::OrderRates>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "order_get_rates",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_get_balances`]
@@ -15882,39 +14169,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::PartnerBalances>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PartnerBalances>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/partner/balances`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PartnerBalances>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_get_balances",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PartnerBalances>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_get_balances",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_create_crypto_withdrawal`]
@@ -15977,40 +14260,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CryptoWithdrawalCreated>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/partner/crypto-withdrawal`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CryptoWithdrawalCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_create_crypto_withdrawal",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CryptoWithdrawalCreated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_create_crypto_withdrawal",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_create_exchange`]
@@ -16073,39 +14357,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/partner/exchange`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_create_exchange",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeCreated>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_create_exchange",
+                },
+                &[201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_create_exchange_lock`]
@@ -16131,39 +14411,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeLock>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/partner/exchange/get-lock`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ExchangeLock>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_create_exchange_lock",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExchangeLock>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_create_exchange_lock",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_get_sepa_deposit_contacts`]
@@ -16189,45 +14465,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::SepaDepositContacts>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::SepaDepositContacts>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/partner/sepa-deposit/contacts`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::SepaDepositContacts>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_get_sepa_deposit_contacts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::SepaDepositContacts>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_get_sepa_deposit_contacts",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_get_sepa_deposit_info`]
@@ -16253,39 +14525,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/partner/sepa-deposit/info`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_get_sepa_deposit_info",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_get_sepa_deposit_info",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_create_sepa_transfer`]
@@ -16348,40 +14616,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SepaTransferCreated>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/partner/sepa-transfer`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_create_sepa_transfer",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SepaTransferCreated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_create_sepa_transfer",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_get_transaction_history`]
@@ -16444,45 +14713,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::TransactionHistory>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::TransactionHistory>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/partner/transaction-history`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::TransactionHistory>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_get_transaction_history",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::TransactionHistory>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_get_transaction_history",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::partner_create_wallet`]
@@ -16528,46 +14793,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::PartnerWalletCreated>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::PartnerWalletCreated>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/partner/wallet`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::PartnerWalletCreated>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "partner_create_wallet",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::PartnerWalletCreated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "partner_create_wallet",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::payment_link_create`]
@@ -16613,40 +14873,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::PaymentLinkCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PaymentLinkCreated>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/payment-link`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PaymentLinkCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "payment_link_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PaymentLinkCreated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "payment_link_create",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::payment_link_get`]
@@ -16695,39 +14956,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::PaymentLinkDetails>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PaymentLinkDetails>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/payment-link/details/{paymentLinkId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PaymentLinkDetails>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "payment_link_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PaymentLinkDetails>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "payment_link_get",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_get_sepa_deposit_contacts`]
@@ -16776,45 +15039,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::SepaDepositContacts>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::SepaDepositContacts>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/sepa-deposit/contacts/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::SepaDepositContacts>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_get_sepa_deposit_contacts",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::SepaDepositContacts>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_get_sepa_deposit_contacts",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_get_sepa_deposit_info`]
@@ -16863,39 +15122,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/sepa-deposit/info/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_get_sepa_deposit_info",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SepaDepositInfo>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_get_sepa_deposit_info",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::sepa_transfer_create`]
@@ -16958,40 +15213,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SepaTransferCreated>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/sepa-transfer`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SepaTransferCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "sepa_transfer_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SepaTransferCreated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "sepa_transfer_create",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::sepa_transfer_get`]
@@ -17039,39 +15295,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::SepaTransferDetails>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SepaTransferDetails>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/sepa-transfer/details/{transferId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SepaTransferDetails>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "sepa_transfer_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::SepaTransferDetails>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "sepa_transfer_get",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::transfer_create`]
@@ -17132,39 +15390,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::TransferCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TransferCreated>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/transfer`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TransferCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "transfer_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TransferCreated>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "transfer_create",
+                },
+                &[201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::transfer_get`]
@@ -17212,39 +15466,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::TransferDetails>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TransferDetails>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/transfer/details/{transferId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TransferDetails>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "transfer_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TransferDetails>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "transfer_get",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_create_without_kyc`]
@@ -17307,40 +15557,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::UserCreatedWithoutKyc>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::UserCreatedWithoutKyc>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/user/balances/crypto`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::UserCreatedWithoutKyc>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_create_without_kyc",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::UserCreatedWithoutKyc>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_create_without_kyc",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_create`]
@@ -17399,39 +15650,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::UserCreated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UserCreated>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/user/balances/crypto-and-fiat`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::UserCreated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_create",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UserCreated>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_create",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_get_balances`]
@@ -17480,39 +15727,35 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<types::UserBalances>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UserBalances>, Error<types::Error>>,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/user/balances/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::UserBalances>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_get_balances",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UserBalances>, Error<types::Error>>,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_get_balances",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_extend`]
@@ -17579,46 +15822,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::UserExtended>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserExtended>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/user/extend/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::UserExtended>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_extend",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserExtended>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_extend",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_suspend`]
@@ -17667,45 +15905,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::UserSuspended>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserSuspended>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `PATCH` request to `/v1/user/suspend/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::UserSuspended>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_suspend",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserSuspended>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_suspend",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_get_transaction_history`]
@@ -17789,45 +16023,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::TransactionHistory>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::TransactionHistory>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `GET` request to `/v1/user/transaction-history/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::TransactionHistory>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_get_transaction_history",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::TransactionHistory>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_get_transaction_history",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_unsuspend`]
@@ -17876,45 +16106,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::UserUnsuspended>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserUnsuspended>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `PATCH` request to `/v1/user/unsuspend/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::UserUnsuspended>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_unsuspend",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserUnsuspended>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_unsuspend",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_add_verification`]
@@ -17960,46 +16186,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<
-            ResponseValue<::p100_api::types::UserVerificationAdded>,
-            Error<types::Error>,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserVerificationAdded>,
+                Error<types::Error>,
+            >,
         > {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                201u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            crate::wire::decode(
+                response,
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `POST` request to `/v1/user/verification`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::p100_api::types::UserVerificationAdded>,
-            Error<types::Error>,
-        > {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_add_verification",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserVerificationAdded>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_add_verification",
+                },
+                &[200u16, 201u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_delete`]
@@ -18048,39 +16269,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<::p100_api::types::UserDeleted>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserDeleted>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `DELETE` request to `/v1/user/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::UserDeleted>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_delete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserDeleted>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_delete",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
     /**Builder for [`Client::user_update`]
@@ -18160,39 +16383,41 @@ pub mod builder {
         }
         /// Reads the answer to this operation's request: the documented body of a declared
         /// status, the error body of a 4xx or 5xx, or an unexpected response.
-        pub async fn decode(
+        pub fn decode(
             response: ::reqwest::Response,
-        ) -> Result<ResponseValue<::p100_api::types::UserUpdated>, Error<types::Error>> {
-            match response.status().as_u16() {
-                200u16 => crate::wire::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(crate::wire::from_response(response).await?),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserUpdated>,
+                Error<types::Error>,
+            >,
+        > {
+            crate::wire::decode(
+                response,
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
         ///Sends a `PATCH` request to `/v1/user/{externalUserId}`
-        pub async fn send(
+        ///
+        /// The request is built (and checked) when `send` is called; nothing is sent until
+        /// the future is awaited.
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::p100_api::types::UserUpdated>, Error<types::Error>> {
-            let client = self.client;
-            #[allow(unused_mut)]
-            let mut request = self.build_request()?;
-            let info = OperationInfo {
-                operation_id: "user_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            Self::decode(response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::p100_api::types::UserUpdated>,
+                Error<types::Error>,
+            >,
+        > + 'a {
+            crate::wire::send(
+                self.client,
+                self.build_request(),
+                OperationInfo {
+                    operation_id: "user_update",
+                },
+                &[200u16],
+                &[(400u16, 499u16), (500u16, 599u16)],
+            )
         }
     }
 }

@@ -1,10 +1,18 @@
-//! What the generated code calls where progenitor's output called its client crate (the
-//! rewrite is xtask's `split`): reading an answer's body, escaping a path parameter, the
-//! reqwest client's default `Accept`.
+//! What the generated code calls where progenitor's output called its client crate or repeated
+//! the same code in every operation (the rewrite is xtask's `split`): sending a request and
+//! reading its answer, escaping a path parameter, the reqwest client's default `Accept`, the
+//! builders' error messages.
+//!
+//! Each operation's `send` and `decode` are one line calling [`send`] and [`decode`] here: the
+//! compiler checks these two futures once rather than fifty times over (a downstream crate's
+//! clean build compiles `p100-api` in 0.8 s less CPU time), and a downstream binary generates
+//! machine code only for the operations it calls.
 
 use std::borrow::Cow;
 
-use progenitor_client::{Error, ResponseValue};
+use progenitor_client::{ClientHooks, Error, OperationInfo, ResponseValue};
+
+use crate::types;
 
 /// The bytes a path parameter escapes: progenitor-client's own set (`PATH_SET` of its
 /// `encode_path`), so that the two agree (a test compares them).
@@ -47,6 +55,20 @@ pub(crate) fn unset(error: String, message: &str) -> String {
     } else {
         error
     }
+}
+
+/// A typify setter's conversion: its error is the message typify writes in every setter
+/// ("error converting supplied value for `field`: …").
+pub(crate) fn converted<T, E: std::fmt::Display>(
+    result: Result<T, E>,
+    field: &str,
+) -> Result<T, String> {
+    result.map_err(|e| format!("error converting supplied value for {field}: {e}"))
+}
+
+/// A required field read from a typify builder: `message` when it was never set.
+pub(crate) fn required<T>(result: Result<T, String>, message: &str) -> Result<T, String> {
+    result.map_err(|e| unset(e, message))
 }
 
 /// A type of path parameter (the generated builders' field types).
@@ -98,6 +120,51 @@ where
     let inner =
         serde_json::from_slice(&full).map_err(|e| Error::InvalidResponsePayload(full, e))?;
     Ok(ResponseValue::new(inner, status, headers))
+}
+
+/// Sends an operation's request (`request`, as its `build_request` made it) through `client`'s
+/// hooks and executor, and reads the answer with [`decode`]: what progenitor's `send` does in
+/// each operation.
+pub(crate) async fn send<T>(
+    client: &crate::Client,
+    request: Result<reqwest::Request, Error<types::Error>>,
+    info: OperationInfo,
+    success: &'static [u16],
+    errors: &'static [(u16, u16)],
+) -> Result<ResponseValue<T>, Error<types::Error>>
+where
+    T: serde::de::DeserializeOwned,
+{
+    let mut request = request?;
+    client.pre(&mut request, &info).await?;
+    let result = client.exec(request, &info).await;
+    client.post(&result, &info).await?;
+    decode(result?, success, errors).await
+}
+
+/// Reads an operation's answer: the body of one of its `success` statuses as `T`, the body of
+/// a status in one of its `errors` ranges (first, last) as the spec's error, anything else an
+/// unexpected response (progenitor's status `match`, which xtask checks has this shape in
+/// every operation).
+pub(crate) async fn decode<T>(
+    response: reqwest::Response,
+    success: &'static [u16],
+    errors: &'static [(u16, u16)],
+) -> Result<ResponseValue<T>, Error<types::Error>>
+where
+    T: serde::de::DeserializeOwned,
+{
+    let status = response.status().as_u16();
+    if success.contains(&status) {
+        from_response(response).await
+    } else if errors
+        .iter()
+        .any(|&(first, last)| (first..=last).contains(&status))
+    {
+        Err(Error::ErrorResponse(from_response(response).await?))
+    } else {
+        Err(Error::UnexpectedResponse(response))
+    }
 }
 
 #[cfg(test)]
@@ -201,6 +268,42 @@ mod tests {
             read.map(|r| r.as_ref().clone()),
             Ok(serde_json::json!({"a": 1}))
         );
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_read_as_its_status_is_declared() {
+        // An operation answering 201, with a 409 and every 5xx as error bodies.
+        const SUCCESS: &[u16] = &[201];
+        const ERRORS: &[(u16, u16)] = &[(409, 409), (500, 599)];
+        let read =
+            |status, body| decode::<serde_json::Value>(response(status, body), SUCCESS, ERRORS);
+        match read(201, r#"{"a":1}"#).await {
+            Ok(answer) => assert_eq!(answer.into_inner(), serde_json::json!({"a": 1})),
+            Err(other) => panic!("{other:?}"),
+        }
+        for status in [409, 500, 503, 599] {
+            match read(status, r#"{"errorCode":"P432"}"#).await {
+                Err(Error::ErrorResponse(error)) => {
+                    assert_eq!(error.status().as_u16(), status);
+                    assert_eq!(error.error_code, "P432");
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+        // Undeclared statuses, a 200 and a 4xx other than 409 among them, are not guessed at.
+        for status in [200, 204, 302, 404, 408, 410] {
+            match read(status, r#"{"errorCode":"P432"}"#).await {
+                Err(Error::UnexpectedResponse(answer)) => {
+                    assert_eq!(answer.status().as_u16(), status)
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
+        // An error body that is not the error schema keeps its bytes.
+        match read(409, "busy").await {
+            Err(Error::InvalidResponsePayload(bytes, _)) => assert_eq!(&bytes[..], b"busy"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]

@@ -418,11 +418,13 @@ fn builders(items: &[Item]) -> Result<BTreeMap<String, Builder>> {
     Ok(out)
 }
 
-/// `Result<ResponseValue<T>, Error<E>>` → `answer T, error E`.
+/// `Result<ResponseValue<T>, Error<E>>` → `answer T, error E`; a `send` returning
+/// `impl Future<Output = …>` (xtask's split) answers what awaiting it gives, as an `async fn`.
 fn answer(output: &ReturnType) -> String {
     let ReturnType::Type(_, ty) = output else {
         return "answer ()".into();
     };
+    let ty = future_output(ty).unwrap_or(ty);
     let args = |ty: &Type| -> Option<Vec<Type>> {
         let Type::Path(p) = ty else { return None };
         let PathArguments::AngleBracketed(a) = &p.path.segments.last()?.arguments else {
@@ -448,6 +450,30 @@ fn answer(output: &ReturnType) -> String {
         }
         _ => format!("answer {}", render_type(ty)),
     }
+}
+
+/// `T` of `impl Future<Output = T> + …`.
+fn future_output(ty: &Type) -> Option<&Type> {
+    let Type::ImplTrait(imp) = ty else {
+        return None;
+    };
+    imp.bounds.iter().find_map(|bound| {
+        let TypeParamBound::Trait(t) = bound else {
+            return None;
+        };
+        let last = t.path.segments.last()?;
+        let PathArguments::AngleBracketed(a) = &last.arguments else {
+            return None;
+        };
+        a.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(output)
+                if last.ident == "Future" && output.ident == "Output" =>
+            {
+                Some(&output.ty)
+            }
+            _ => None,
+        })
+    })
 }
 
 /// The type a setter takes: `V: TryInto<T>` → `T`; any other bound as written.

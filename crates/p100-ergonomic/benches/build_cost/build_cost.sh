@@ -6,6 +6,10 @@
 #
 #   bash crates/p100-ergonomic/benches/build_cost/build_cost.sh            # aws-lc-rs (default)
 #   TLS=ring bash crates/p100-ergonomic/benches/build_cost/build_cost.sh   # ring
+#   ROUNDS=3 bash crates/p100-ergonomic/benches/build_cost/build_cost.sh   # alternated, minima
+#   FLOOR=1 ...    # also the hand-written program with every crate the SDK's two crates depend on
+#                  # (same versions and features, unused): what the SDK's own code costs on top
+#   TIMINGS=1 ...  # also keep cargo's --timings report of the last round: target/build-cost-<program>.html
 #
 # Each build gets a fresh target directory under target/build-cost (deleted afterwards); the
 # registry must already hold the sources (cargo fetch), so no time goes to downloads.
@@ -54,17 +58,61 @@ serde = { version = \"1\", features = [\"derive\"] }
 serde_json = \"1\"
 tokio = { version = \"1\", features = [\"rt\", \"macros\"] }
 $rustls_dep" handwritten.rs
-# One lock file for both: the workspace's, so the versions are the SDK's.
-for name in sdk handwritten; do cp "$root/Cargo.lock" "$work/$name/Cargo.lock"; done
+programs="handwritten sdk"
+if [ -n "${FLOOR:-}" ]; then
+  # The external dependencies of p100-api and p100-ergonomic (from cargo metadata, so the list
+  # is the manifests'), features merged, with the hand-written program's TLS and tokio.
+  floor_deps=$(cd "$root" && cargo metadata --format-version 1 --no-deps --offline | python3 -c '
+import json, sys
+tls = sys.argv[1]
+deps = {}
+for package in json.load(sys.stdin)["packages"]:
+    if package["name"] not in ("p100-api", "p100-ergonomic"):
+        continue
+    for d in package["dependencies"]:
+        if d["kind"] is None and not d["optional"] and not d.get("path"):
+            req, features, default = deps.get(d["name"], (d["req"], set(), False))
+            deps[d["name"]] = (req, features | set(d["features"]), default or d["uses_default_features"])
+deps["tokio"][1].update(["rt", "macros"])
+deps["reqwest"][1].add(tls)
+for name, (req, features, default) in sorted(deps.items()):
+    listed = ", ".join(f"\"{f}\"" for f in sorted(features))
+    print(f"{name} = {{ version = \"{req}\", default-features = {str(default).lower()}, features = [{listed}] }}")
+' "$(echo $reqwest_tls | tr -d '"')")
+  project floor "$floor_deps
+$rustls_dep" handwritten.rs
+  programs="handwritten floor sdk"
+fi
+# One lock file for all: the workspace's, so the versions are the SDK's.
+for name in $programs; do cp "$root/Cargo.lock" "$work/$name/Cargo.lock"; done
 
-printf '%-12s %10s %9s\n' program cpu_s packages
-declare -A cpu
-for name in handwritten sdk; do
+# Rounds alternate the two programs (handwritten, sdk, handwritten, sdk, ...) so a slower stretch
+# of a shared machine falls on both; the minimum of each is compared (ROUNDS=3 for a verdict).
+rounds="${ROUNDS:-1}"
+declare -A packages runs
+for name in $programs; do
   (cd "$work/$name" && cargo fetch --quiet 2>/dev/null || true)
-  packages=$(cd "$work/$name" && cargo tree -e normal,build --prefix none 2>/dev/null | sed 's/ (\*)//; s/ v[0-9].*//' | sort -u | wc -l)
-  /usr/bin/time -f '%U %S' -o "$work/$name.time" \
-    cargo build --quiet --offline $build_features --manifest-path "$work/$name/Cargo.toml" --target-dir "$work/$name/target"
-  cpu[$name]=$(awk '{printf "%.1f", $1 + $2}' "$work/$name.time")
-  printf '%-12s %10s %9s\n' "$name" "${cpu[$name]}" "$packages"
+  packages[$name]=$(cd "$work/$name" && cargo tree -e normal,build --prefix none 2>/dev/null | sed 's/ (\*)//; s/ v[0-9].*//' | sort -u | wc -l)
 done
-echo "ratio sdk/handwritten: $(echo "scale=3; ${cpu[sdk]} / ${cpu[handwritten]}" | bc)"
+for round in $(seq 1 "$rounds"); do
+  for name in $programs; do
+    rm -rf "$work/$name/target"
+    /usr/bin/time -f '%U %S' -o "$work/$name.time" \
+      cargo build --quiet --offline $build_features ${TIMINGS:+--timings} --manifest-path "$work/$name/Cargo.toml" --target-dir "$work/$name/target"
+    if [ -n "${TIMINGS:-}" ]; then cp "$work/$name/target/cargo-timings/cargo-timing.html" "$root/target/build-cost-$name.html"; fi
+    cpu=$(awk '{printf "%.1f", $1 + $2}' "$work/$name.time")
+    runs[$name]="${runs[$name]:-} $cpu"
+    echo "round $round: $name $cpu s"
+  done
+done
+printf '%-12s %10s %9s   %s\n' program min_cpu_s packages "all rounds (s)"
+declare -A best
+for name in $programs; do
+  best[$name]=$(printf '%s\n' ${runs[$name]} | sort -n | head -1)
+  printf '%-12s %10s %9s  %s\n' "$name" "${best[$name]}" "${packages[$name]}" "${runs[$name]}"
+done
+echo "ratio sdk/handwritten (minima): $(echo "scale=3; ${best[sdk]} / ${best[handwritten]}" | bc)"
+if [ -n "${FLOOR:-}" ]; then
+  echo "ratio floor/handwritten (the dependencies alone): $(echo "scale=3; ${best[floor]} / ${best[handwritten]}" | bc)"
+  echo "the SDK's own crates (sdk - floor): $(echo "${best[sdk]} - ${best[floor]}" | bc) s"
+fi
