@@ -4,9 +4,17 @@
 //!
 //! - `build_request(self) -> Result<reqwest::Request, Error<types::Error>>`: everything `send`
 //!   does before the hooks (parameter checks, URL, headers, body);
-//! - `decode(response) -> Result<ResponseValue<T>, Error<types::Error>>`: everything after
-//!   (the status match and the body's decoding);
-//! - `send(self)`: the two, with the hooks and the executor between them, as before.
+//! - `decode(response) -> impl Future<Output = Result<ResponseValue<T>, Error<types::Error>>>`:
+//!   everything after (the status match and the body's decoding);
+//! - `send(self) -> impl Future<…> + 'a`: the two, with the hooks and the executor between them.
+//!
+//! `decode` and `send` are one line each, calling `crate::wire::decode` and `crate::wire::send`
+//! with the operation's statuses (its success codes; its error codes and ranges): progenitor's
+//! status `match` is checked to have the one shape those implement (success codes read as the
+//! answer, error codes and ranges as the spec's error, `_` unexpected). Two generic futures
+//! instead of two `async fn`s per operation: the compiler checks them once, and a downstream
+//! crate's clean build compiles `p100-api` in 3.8 s of CPU instead of 4.2. Callers see the same
+//! `.send().await`; the request is still built when the future is first polled.
 //!
 //! More rewrites, of what every request and answer pays for:
 //!
@@ -16,6 +24,9 @@
 //!   (`crate::wire::unset`), only when it is missing;
 //! - answers are read by `crate::wire::from_response`, which moves the headers out of the
 //!   response where progenitor's `ResponseValue::from_response` copies them;
+//! - typify's setters convert with `crate::wire::converted` and its `TryFrom`s read required
+//!   fields with `crate::wire::required`: the same messages, from one function each instead of
+//!   a closure (and a `format!`) in each of some 600 places;
 //! - path parameters are escaped by `crate::wire::encode_path(&x)`, which borrows an id that
 //!   needs no escaping, where `encode_path(&x.to_string())` copies it and formats a new string;
 //! - no `api-version` header: progenitor sends the spec's `info.version` in one, which P100
@@ -198,13 +209,10 @@ fn split_one(
         })?,
         syn::parse2(quote! {
             #(#doc)*
-            ///
-            /// The request is built (and checked) when `send` is called; nothing is sent until
-            /// the future is awaited.
             pub fn send(self) -> impl ::std::future::Future<Output = #answer> #borrows {
                 crate::wire::send(
                     self.client,
-                    self.build_request(),
+                    move || self.build_request(),
                     #info,
                     &[#(#success),*],
                     &[#(#errors),*],
@@ -551,5 +559,77 @@ impl VisitMut for Converted {
             }
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(statuses: &Statuses) -> (Vec<String>, Vec<(String, String)>) {
+        let text = |lit: &syn::LitInt| lit.base10_digits().to_owned();
+        (
+            statuses.success.iter().map(text).collect(),
+            statuses
+                .errors
+                .iter()
+                .map(|(first, last)| (text(first), text(last)))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn the_status_match_is_read_into_statuses_or_refused() {
+        let declared: syn::Stmt = syn::parse_quote! {
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                201u16 => ResponseValue::from_response(response).await,
+                409u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                400u16..=499u16 => {
+                    Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        };
+        let found = statuses(&declared)
+            .map(|s| codes(&s))
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            found,
+            Ok((
+                vec!["200".to_owned(), "201".to_owned()],
+                vec![
+                    ("409".to_owned(), "409".to_owned()),
+                    ("400".to_owned(), "499".to_owned())
+                ]
+            ))
+        );
+        // Shapes `wire::decode` does not implement stop codegen: a `default` answer read as
+        // the error for every other status, an empty 204, no success status.
+        let refused: [syn::Stmt; 3] = [
+            syn::parse_quote! {
+                match response.status().as_u16() {
+                    200u16 => ResponseValue::from_response(response).await,
+                    _ => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                }
+            },
+            syn::parse_quote! {
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            },
+            syn::parse_quote! {
+                match response.status().as_u16() {
+                    400u16..=499u16 => {
+                        Err(Error::ErrorResponse(ResponseValue::from_response(response).await?))
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            },
+        ];
+        for stmt in &refused {
+            assert!(statuses(stmt).is_err(), "{}", quote!(#stmt));
+        }
     }
 }

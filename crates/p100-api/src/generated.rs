@@ -12183,9 +12183,6 @@ pub mod builder {
             )
         }
         ///Sends a `DELETE` request to `/v1/card`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12193,7 +12190,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_delete",
                 },
@@ -12260,9 +12257,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/card/all/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12270,7 +12264,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_list",
                 },
@@ -12347,9 +12341,6 @@ pub mod builder {
             )
         }
         ///Sends a `PATCH` request to `/v1/card/block`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12357,7 +12348,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_block",
                 },
@@ -12441,9 +12432,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/card/details/{externalUserId}/{cardId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12451,7 +12439,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_get",
                 },
@@ -12531,9 +12519,6 @@ pub mod builder {
             )
         }
         ///Sends a `PATCH` request to `/v1/card/limits`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12541,7 +12526,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_update_limits",
                 },
@@ -12625,9 +12610,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/card/limits/{externalUserId}/{cardId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12635,7 +12617,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_get_limits",
                 },
@@ -12714,9 +12696,6 @@ pub mod builder {
             )
         }
         ///Sends a `PATCH` request to `/v1/card/pin`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12724,7 +12703,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_update_pin",
                 },
@@ -12801,9 +12780,6 @@ pub mod builder {
             )
         }
         ///Sends a `PATCH` request to `/v1/card/unblock`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12811,7 +12787,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_unblock",
                 },
@@ -12888,9 +12864,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/card/virtual`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12898,7 +12871,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "card_create",
                 },
@@ -12965,9 +12938,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/checkout`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -12978,7 +12948,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "checkout_create",
                 },
@@ -13066,9 +13036,6 @@ pub mod builder {
             )
         }
         ///Sends a `PATCH` request to `/v1/crypto-deposit/update-travel-rule/{cryptoDepositId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13079,7 +13046,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "crypto_deposit_update_travel_rule",
                 },
@@ -13163,9 +13130,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/crypto-withdrawal`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13176,7 +13140,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "crypto_withdrawal_create",
                 },
@@ -13246,9 +13210,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/crypto-withdrawal/details/{withdrawalId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13259,7 +13220,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "crypto_withdrawal_get",
                 },
@@ -13346,9 +13307,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/crypto-withdrawal/get-network-fee`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13356,7 +13314,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "crypto_withdrawal_get_network_fee",
                 },
@@ -13435,9 +13393,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/exchange`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13445,7 +13400,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "exchange_create",
                 },
@@ -13512,9 +13467,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/exchange/details/{exchangeId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13522,7 +13474,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "exchange_get",
                 },
@@ -13589,9 +13541,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/exchange/get-lock/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13599,7 +13548,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "exchange_create_lock",
                 },
@@ -13643,9 +13592,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/exchange/get-rate`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13653,7 +13599,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "exchange_get_rate",
                 },
@@ -13735,9 +13681,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/kyc`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13748,7 +13691,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "kyc_create_verification",
                 },
@@ -13815,9 +13758,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/kyc/status/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13825,7 +13765,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "kyc_get_status",
                 },
@@ -13902,9 +13842,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/order`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13912,7 +13849,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "order_create",
                 },
@@ -13978,9 +13915,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/order/details/{orderId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -13988,7 +13922,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "order_get",
                 },
@@ -14067,9 +14001,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/order/lock-rate`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14077,7 +14008,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "order_create_lock",
                 },
@@ -14124,9 +14055,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/order/rates`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14137,7 +14065,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "order_get_rates",
                 },
@@ -14181,9 +14109,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/partner/balances`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14191,7 +14116,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_get_balances",
                 },
@@ -14275,9 +14200,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/partner/crypto-withdrawal`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14288,7 +14210,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_create_crypto_withdrawal",
                 },
@@ -14369,9 +14291,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/partner/exchange`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14379,7 +14298,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_create_exchange",
                 },
@@ -14423,9 +14342,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/partner/exchange/get-lock`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14433,7 +14349,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_create_exchange_lock",
                 },
@@ -14480,9 +14396,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/partner/sepa-deposit/contacts`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14493,7 +14406,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_get_sepa_deposit_contacts",
                 },
@@ -14537,9 +14450,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/partner/sepa-deposit/info`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14547,7 +14457,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_get_sepa_deposit_info",
                 },
@@ -14631,9 +14541,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/partner/sepa-transfer`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14644,7 +14551,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_create_sepa_transfer",
                 },
@@ -14728,9 +14635,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/partner/transaction-history`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14741,7 +14645,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_get_transaction_history",
                 },
@@ -14808,9 +14712,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/partner/wallet`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14821,7 +14722,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "partner_create_wallet",
                 },
@@ -14888,9 +14789,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/payment-link`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14901,7 +14799,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "payment_link_create",
                 },
@@ -14971,9 +14869,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/payment-link/details/{paymentLinkId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -14984,7 +14879,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "payment_link_get",
                 },
@@ -15054,9 +14949,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/sepa-deposit/contacts/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15067,7 +14959,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_get_sepa_deposit_contacts",
                 },
@@ -15134,9 +15026,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/sepa-deposit/info/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15144,7 +15033,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_get_sepa_deposit_info",
                 },
@@ -15228,9 +15117,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/sepa-transfer`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15241,7 +15127,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "sepa_transfer_create",
                 },
@@ -15310,9 +15196,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/sepa-transfer/details/{transferId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15323,7 +15206,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "sepa_transfer_get",
                 },
@@ -15402,9 +15285,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/transfer`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15412,7 +15292,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "transfer_create",
                 },
@@ -15478,9 +15358,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/transfer/details/{transferId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15488,7 +15365,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "transfer_get",
                 },
@@ -15572,9 +15449,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/user/balances/crypto`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15585,7 +15459,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_create_without_kyc",
                 },
@@ -15662,9 +15536,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/user/balances/crypto-and-fiat`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15672,7 +15543,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_create",
                 },
@@ -15739,9 +15610,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/user/balances/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15749,7 +15617,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_get_balances",
                 },
@@ -15837,9 +15705,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/user/extend/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15850,7 +15715,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_extend",
                 },
@@ -15920,9 +15785,6 @@ pub mod builder {
             )
         }
         ///Sends a `PATCH` request to `/v1/user/suspend/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -15933,7 +15795,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_suspend",
                 },
@@ -16038,9 +15900,6 @@ pub mod builder {
             )
         }
         ///Sends a `GET` request to `/v1/user/transaction-history/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -16051,7 +15910,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_get_transaction_history",
                 },
@@ -16121,9 +15980,6 @@ pub mod builder {
             )
         }
         ///Sends a `PATCH` request to `/v1/user/unsuspend/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -16134,7 +15990,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_unsuspend",
                 },
@@ -16201,9 +16057,6 @@ pub mod builder {
             )
         }
         ///Sends a `POST` request to `/v1/user/verification`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -16214,7 +16067,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_add_verification",
                 },
@@ -16284,9 +16137,6 @@ pub mod builder {
             )
         }
         ///Sends a `DELETE` request to `/v1/user/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -16297,7 +16147,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_delete",
                 },
@@ -16398,9 +16248,6 @@ pub mod builder {
             )
         }
         ///Sends a `PATCH` request to `/v1/user/{externalUserId}`
-        ///
-        /// The request is built (and checked) when `send` is called; nothing is sent until
-        /// the future is awaited.
         pub fn send(
             self,
         ) -> impl ::std::future::Future<
@@ -16411,7 +16258,7 @@ pub mod builder {
         > + 'a {
             crate::wire::send(
                 self.client,
-                self.build_request(),
+                move || self.build_request(),
                 OperationInfo {
                     operation_id: "user_update",
                 },

@@ -5,8 +5,7 @@
 //!
 //! Each operation's `send` and `decode` are one line calling [`send`] and [`decode`] here: the
 //! compiler checks these two futures once rather than fifty times over (a downstream crate's
-//! clean build compiles `p100-api` in 0.8 s less CPU time), and a downstream binary generates
-//! machine code only for the operations it calls.
+//! clean debug build compiles `p100-api` in 3.8 s of CPU instead of 4.2).
 
 use std::borrow::Cow;
 
@@ -122,20 +121,22 @@ where
     Ok(ResponseValue::new(inner, status, headers))
 }
 
-/// Sends an operation's request (`request`, as its `build_request` made it) through `client`'s
-/// hooks and executor, and reads the answer with [`decode`]: what progenitor's `send` does in
-/// each operation.
-pub(crate) async fn send<T>(
+/// Sends an operation's request (made by `build`, its `build_request`, when first polled)
+/// through `client`'s hooks and executor, and reads the answer with [`decode`]: what
+/// progenitor's `send` does in each operation. The future holds the builder until then, not a
+/// built request beside it (a smaller future, as progenitor's `async fn send` was).
+pub(crate) async fn send<T, B>(
     client: &crate::Client,
-    request: Result<reqwest::Request, Error<types::Error>>,
+    build: B,
     info: OperationInfo,
     success: &'static [u16],
     errors: &'static [(u16, u16)],
 ) -> Result<ResponseValue<T>, Error<types::Error>>
 where
     T: serde::de::DeserializeOwned,
+    B: FnOnce() -> Result<reqwest::Request, Error<types::Error>>,
 {
-    let mut request = request?;
+    let mut request = build()?;
     client.pre(&mut request, &info).await?;
     let result = client.exec(request, &info).await;
     client.post(&result, &info).await?;
