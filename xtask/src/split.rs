@@ -66,8 +66,7 @@ pub fn split_sends(file: &mut syn::File) -> Result<usize> {
         let syn::ImplItem::Fn(send) = &imp.items[index] else {
             continue;
         };
-        let self_ty = &imp.self_ty;
-        let name = quote!(#self_ty).to_string().replace(' ', "");
+        let name = compact(&imp.self_ty);
         let lifetime = imp.generics.lifetimes().next().map(|l| l.lifetime.clone());
         let replacement = split_one(send, lifetime.as_ref())
             .with_context(|| format!("splitting {name}::send"))?;
@@ -136,7 +135,7 @@ fn split_one(
         );
     };
     let expect = |stmt: &syn::Stmt, text: &str| -> Result<()> {
-        let found = quote!(#stmt).to_string().replace(' ', "");
+        let found = compact(stmt);
         if found.starts_with(text) {
             Ok(())
         } else {
@@ -148,10 +147,9 @@ fn split_one(
     expect(post, "client.post(&result,&info)")?;
     expect(response, "letresponse=result?")?;
     let Statuses { success, errors } = statuses(decode)?;
-    let errors: Vec<_> = errors
-        .iter()
-        .map(|(first, last)| quote!((#first, #last)))
-        .collect();
+    let errors = errors.iter().map(|(first, last)| quote!((#first, #last)));
+    // `wire::decode`'s and `wire::send`'s last two arguments.
+    let statuses = quote!(&[#(#success),*], &[#(#errors),*]);
     let syn::Stmt::Local(syn::Local {
         init: Some(info), ..
     }) = info
@@ -163,7 +161,7 @@ fn split_one(
     let build: Vec<&syn::Stmt> = stmts[..info_at]
         .iter()
         .filter(|s| {
-            let text = quote!(#s).to_string().replace(' ', "");
+            let text = compact(s);
             !(text.starts_with("letmutheader_map=") || text.starts_with("header_map.append("))
         })
         .collect();
@@ -175,10 +173,7 @@ fn split_one(
         bail!("`send` returns nothing");
     };
     // `wire::decode` reads every 4xx and 5xx as the spec's one error schema.
-    let answer_text = quote!(#answer)
-        .to_string()
-        .replace(' ', "")
-        .replace(",>", ">");
+    let answer_text = compact(answer).replace(",>", ">");
     if !answer_text.ends_with(",Error<types::Error>>") {
         bail!("`send` returns `{answer_text}`, not `Result<_, Error<types::Error>>`");
     }
@@ -204,19 +199,13 @@ fn split_one(
             pub fn decode(
                 response: ::reqwest::Response,
             ) -> impl ::std::future::Future<Output = #answer> {
-                crate::wire::decode(response, &[#(#success),*], &[#(#errors),*])
+                crate::wire::decode(response, #statuses)
             }
         })?,
         syn::parse2(quote! {
             #(#doc)*
             pub fn send(self) -> impl ::std::future::Future<Output = #answer> #borrows {
-                crate::wire::send(
-                    self.client,
-                    move || self.build_request(),
-                    #info,
-                    &[#(#success),*],
-                    &[#(#errors),*],
-                )
+                crate::wire::send(self.client, move || self.build_request(), #info, #statuses)
             }
         })?,
     ];
@@ -236,8 +225,7 @@ fn statuses(decode: &syn::Stmt) -> Result<Statuses> {
     let syn::Stmt::Expr(syn::Expr::Match(matched), _) = decode else {
         bail!("expected `match response.status().as_u16() {{ … }}`");
     };
-    let scrutinee = &matched.expr;
-    let scrutinee = quote!(#scrutinee).to_string().replace(' ', "");
+    let scrutinee = compact(&matched.expr);
     if scrutinee != "response.status().as_u16()" {
         bail!("expected a match on `response.status().as_u16()`, found `{scrutinee}`");
     }
@@ -254,13 +242,8 @@ fn statuses(decode: &syn::Stmt) -> Result<Statuses> {
     };
     let mut otherwise = false;
     for arm in &matched.arms {
-        let pat = &arm.pat;
-        let pat_text = quote!(#pat).to_string().replace(' ', "");
-        let body = &arm.body;
-        let mut body = quote!(#body)
-            .to_string()
-            .replace(' ', "")
-            .replace(",)", ")");
+        let pat_text = compact(&arm.pat);
+        let mut body = compact(&arm.body).replace(",)", ")");
         while body.starts_with('{') && body.ends_with('}') {
             body = body[1..body.len() - 1].to_string();
         }
@@ -302,6 +285,11 @@ fn statuses(decode: &syn::Stmt) -> Result<Statuses> {
     Ok(found)
 }
 
+/// `tokens` as text without spaces, for comparing generated code with the shape expected.
+fn compact(tokens: &impl quote::ToTokens) -> String {
+    tokens.to_token_stream().to_string().replace(' ', "")
+}
+
 /// Whether `stmt` is `let NAME = …` (or `let mut NAME`).
 fn let_named(stmt: &syn::Stmt, name: &str) -> bool {
     let syn::Stmt::Local(local) = stmt else {
@@ -310,8 +298,8 @@ fn let_named(stmt: &syn::Stmt, name: &str) -> bool {
     matches!(&local.pat, syn::Pat::Ident(p) if p.ident == name)
 }
 
-/// The call rewrites: `encode_path(&x.to_string())` → `crate::wire::encode_path(&x)`, `….headers(header_map)` and
-/// `….header(ACCEPT, …)` → `…`, `reqwest::ClientBuilder::new()` →
+/// The call rewrites: `encode_path(&x.to_string())` → `crate::wire::encode_path(&x)`,
+/// `….headers(header_map)` and `….header(ACCEPT, …)` → `…`, `reqwest::ClientBuilder::new()` →
 /// `crate::wire::client_builder()`.
 #[derive(Default)]
 struct Calls {

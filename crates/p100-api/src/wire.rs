@@ -172,7 +172,7 @@ where
 mod tests {
     use super::*;
 
-    fn response(status: u16, body: &'static str) -> reqwest::Response {
+    fn response(status: u16, body: impl Into<reqwest::Body>) -> reqwest::Response {
         let answer = http::Response::builder()
             .status(status)
             .header("x-request-id", "r-1")
@@ -276,24 +276,27 @@ mod tests {
         // An operation answering 201, with a 409 and every 5xx as error bodies.
         const SUCCESS: &[u16] = &[201];
         const ERRORS: &[(u16, u16)] = &[(409, 409), (500, 599)];
-        let read =
-            |status, body| decode::<serde_json::Value>(response(status, body), SUCCESS, ERRORS);
+        let read = |status, body: &str| {
+            decode::<serde_json::Value>(response(status, body.to_owned()), SUCCESS, ERRORS)
+        };
         match read(201, r#"{"a":1}"#).await {
             Ok(answer) => assert_eq!(answer.into_inner(), serde_json::json!({"a": 1})),
             Err(other) => panic!("{other:?}"),
         }
+        let code = crate::catalog::ErrorCode::InvalidExchangeLock.as_str();
+        let error_body = serde_json::json!({ "errorCode": code }).to_string();
         for status in [409, 500, 503, 599] {
-            match read(status, r#"{"errorCode":"P432"}"#).await {
+            match read(status, &error_body).await {
                 Err(Error::ErrorResponse(error)) => {
                     assert_eq!(error.status().as_u16(), status);
-                    assert_eq!(error.error_code, "P432");
+                    assert_eq!(error.error_code, code);
                 }
                 other => panic!("{status}: {other:?}"),
             }
         }
         // Undeclared statuses, a 200 and a 4xx other than 409 among them, are not guessed at.
         for status in [200, 204, 302, 404, 408, 410] {
-            match read(status, r#"{"errorCode":"P432"}"#).await {
+            match read(status, &error_body).await {
                 Err(Error::UnexpectedResponse(answer)) => {
                     assert_eq!(answer.status().as_u16(), status)
                 }
